@@ -1,0 +1,160 @@
+# Kernel workbook: one Makefile for every session.
+#
+#   make check              build and grade every session with your files
+#   make check SOLUTION=1   the same with the hidden solutions
+#   make -C ladder/02-cuda-model check      one session (any target works there)
+#   make test               CPU tests: grader, references, compile checks, contract (no GPU needed)
+#   make gpu-test           on a GPU: solutions pass, skeletons fail cleanly, compute-sanitizer
+#   make roofs              measure copy bandwidth and cuBLAS GEMM rates of this GPU (cached)
+#   make bench              the solutions' percent-of-peak table (JSON, Markdown, chart)
+#   make dist               the student bundle, without solutions
+#   make demo               the board demos;  make demo-NAME runs one
+#
+# Variables: ARCH=sm_90a (default: detected with nvidia-smi; sm_80 without a GPU), SEED=0x...,
+# SESSIONS="ladder/01-gpu-vs-cpu ..." (default: all), NVCC, CC.
+
+SHELL := /bin/bash
+ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+NVCC ?= nvcc
+CC := $(if $(filter default,$(origin CC)),gcc,$(CC))
+BUILD ?= build
+SOLUTION ?= 0
+
+# ---- architecture: detected, overridable -----------------------------------------------------
+# Compute capability 9.0 and 10.0 build their architecture-specific targets (sm_90a, sm_100a):
+# Hopper's wgmma and Blackwell's tcgen05 exist only there.
+DETECTED_CC := $(shell nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | head -n1 | tr -d ' .')
+arch_of = $(if $(filter 90 100 103,$(1)),sm_$(1)a,sm_$(1))
+ARCH ?= $(if $(DETECTED_CC),$(call arch_of,$(DETECTED_CC)),sm_80)
+ARCH_NUM := $(patsubst sm_%,%,$(ARCH))
+GENCODE = -gencode=arch=compute_$(ARCH_NUM),code=sm_$(ARCH_NUM)
+
+VARIANT := $(if $(filter 1,$(SOLUTION)),solution,student)
+SRC := $(if $(filter 1,$(SOLUTION)),solutions,.)
+B := $(BUILD)/$(ARCH)/$(VARIANT)
+G := $(BUILD)/$(ARCH)/grader
+ROOFS_DIR := $(BUILD)/roofs
+
+# ---- sessions: every folder NN-name with a check.c, in session order -------------------------
+ALL_SESSIONS := $(shell cd $(ROOT) && ls -d */[0-9][0-9]-*/check.c 2>/dev/null | sed 's,/check.c$$,,' | sort -t/ -k2)
+SESSIONS ?= $(ALL_SESSIONS)
+exercises_of = $(sort $(basename $(notdir $(wildcard $(1)/[0-9][0-9]_*.cu))))
+CHECKERS := $(foreach s,$(SESSIONS),$(B)/$(s)/check)
+
+# ---- flags -----------------------------------------------------------------------------------
+CUDA_HOME ?= $(patsubst %/bin/nvcc,%,$(shell command -v $(NVCC) 2>/dev/null))
+CPPFLAGS := -I$(ROOT)/grader -I$(CUDA_HOME)/include -DGR_BUILD_ARCH='"$(ARCH)"'
+CFLAGS ?= -O2 -g -std=c11 -Wall -Wextra -Wno-format-truncation -D_GNU_SOURCE
+NVCCFLAGS ?= -O3 -std=c++17 -lineinfo -Xcompiler -Wall
+LDLIBS := -lcublas
+
+.PHONY: all build check test gpu-test bench roofs dist demo clean help tools need-nvcc charts
+.DEFAULT_GOAL := help
+.SECONDARY:
+
+help:
+	@sed -n '3,15p' $(ROOT)/Makefile | sed 's/^# \{0,1\}//'
+
+need-nvcc:
+	@command -v $(NVCC) >/dev/null || { echo "make: nvcc (the CUDA toolkit) is not on PATH; install it from NVIDIA's CUDA downloads page and add its bin/ to PATH"; exit 1; }
+
+# ---- the grader library ----------------------------------------------------------------------
+GRADER_C := $(wildcard grader/*.c grader/ref/*.c)
+GRADER_OBJ := $(patsubst grader/%.c,$(G)/%.o,$(GRADER_C)) $(G)/library.o
+TOOLS := $(patsubst grader/tools/%.c,$(G)/tools/%,$(wildcard grader/tools/*.c)) $(G)/tools/measure-roofs
+
+$(G)/%.o: grader/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(G)/library.o: grader/library.cu
+	@mkdir -p $(@D)
+	$(NVCC) $(NVCCFLAGS) $(GENCODE) -Igrader -MMD -MP -c $< -o $@
+
+$(G)/libgrader.a: $(GRADER_OBJ)
+	ar rcs $@ $^
+
+$(G)/tools/%.o: grader/tools/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(G)/tools/%: $(G)/tools/%.o $(G)/libgrader.a
+	$(NVCC) $(GENCODE) -o $@ $^
+
+$(G)/tools/measure-roofs: grader/tools/measure-roofs.cu $(G)/libgrader.a
+	@mkdir -p $(@D)
+	$(NVCC) $(NVCCFLAGS) $(GENCODE) -Igrader $< -o $@ $(G)/libgrader.a $(LDLIBS)
+
+tools: need-nvcc $(TOOLS)
+
+# ---- exercises and checkers --------------------------------------------------------------------
+# One object per exercise file, so that editing one recompiles only it.
+$(B)/%.o: $(SRC)/%.cu
+	@mkdir -p $(@D)
+	$(NVCC) $(NVCCFLAGS) $(GENCODE) -I$(ROOT)/$(patsubst $(B)/%,%,$(@D)) -Igrader -MMD -MP -c $< -o $@
+
+$(B)/%/check.o: %/check.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -I$* $(CFLAGS) -MMD -MP -c $< -o $@
+
+define SESSION_RULES
+$(B)/$(1)/check: $(B)/$(1)/check.o $(foreach e,$(call exercises_of,$(1)),$(B)/$(1)/$(e).o) $(G)/libgrader.a
+	$$(NVCC) $$(GENCODE) -o $$@ $$^ $$(LDLIBS)
+endef
+$(foreach s,$(ALL_SESSIONS),$(eval $(call SESSION_RULES,$(s))))
+
+build: need-nvcc $(CHECKERS) $(TOOLS)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# ---- grading -----------------------------------------------------------------------------------
+RESULTS ?= $(B)/results.jsonl
+CHECK_FLAGS := --results $(RESULTS) --roofs $(ROOFS_DIR) $(if $(filter 1,$(SOLUTION)),--solution)
+
+check: build
+	@rm -f $(RESULTS)
+	@$(G)/tools/gpu-probe || [ "$(ONE_SESSION)" = 1 ] || exit 1
+	@status=0; for s in $(SESSIONS); do $(B)/$$s/check $(CHECK_FLAGS) || status=1; done; \
+	$(G)/tools/summary $(RESULTS) || status=1; exit $$status
+
+roofs: need-nvcc $(G)/tools/measure-roofs $(G)/tools/gpu-probe
+	@$(G)/tools/gpu-probe || exit 1
+	@mkdir -p $(ROOFS_DIR)
+	$(G)/tools/measure-roofs --out $(ROOFS_DIR)
+
+# The benchmark grades the solutions with more repetitions and keeps the records per GPU and day.
+BENCH_DIR ?= $(BUILD)/bench
+bench: need-nvcc
+	@$(MAKE) --no-print-directory SOLUTION=1 build
+	@$(G)/tools/gpu-probe || exit 1
+	@mkdir -p $(ROOFS_DIR) && $(G)/tools/measure-roofs --out $(ROOFS_DIR) --if-missing
+	@mkdir -p $(BENCH_DIR); out=$(BENCH_DIR)/bench.jsonl; rm -f $$out; status=0; \
+	for s in $(SESSIONS); do $(BUILD)/$(ARCH)/solution/$$s/check --bench --solution --roofs $(ROOFS_DIR) --results $$out || status=1; done; \
+	$(G)/tools/bench-table $$out > $(BENCH_DIR)/bench.md && cat $(BENCH_DIR)/bench.md; \
+	grader/plot-bench.sh $$out $(BENCH_DIR) || true; exit $$status
+
+# Charts from a bench record made elsewhere (the GPU machine may have no gnuplot).
+charts:
+	@test -n "$(BENCH)" || { echo "make charts: say which records, e.g. make charts BENCH=handouts/bench/h100.jsonl"; exit 1; }
+	grader/plot-bench.sh $(BENCH) $(or $(OUT),handouts/figures)
+
+# ---- tests -------------------------------------------------------------------------------------
+test:
+	@tests/run-tests.sh
+
+gpu-test: need-nvcc
+	@tests/gpu-test.sh
+
+# ---- the student bundle ------------------------------------------------------------------------
+dist:
+	@grader/make-dist.sh $(BUILD)/dist
+
+# ---- board demos ------------------------------------------------------------------------------
+demo:
+	@grader/demos.sh list
+
+demo-%:
+	@grader/demos.sh run $*
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,120 @@
+/* The grader: what a session's check driver sees.
+ *
+ * A check driver describes each exercise of its session as data (a gr_exercise): its shapes, the
+ * buffers it reads and writes, how to launch the student's launcher, the CPU reference, the
+ * tolerance, the FLOP and byte counts and which roof judges it. gr_main() does the rest: fresh
+ * random inputs, NaN-poisoned outputs inside guard bands, the comparison, the timing, the report.
+ *
+ * Host code is C11; the CUDA runtime is used through its C API.
+ */
+#ifndef GRADER_H
+#define GRADER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cuda_runtime.h>
+
+#include "roofs.h"
+
+#define GR_MAX_DIMS 6
+#define GR_MAX_BUFFERS 12
+#define GR_MAX_SHAPES 12
+#define GR_MAX_PARAMS 8
+
+/* A problem size: up to six named-by-position extents (vector: n; matrix: rows, cols; GEMM: M,N,K). */
+typedef struct {
+    int rank;
+    long d[GR_MAX_DIMS];
+} gr_shape;
+
+#define GR_SHAPE(...) ((gr_shape){ .rank = (int)(sizeof((long[]){__VA_ARGS__}) / sizeof(long)), .d = {__VA_ARGS__} })
+
+typedef enum { GR_F32, GR_F64, GR_BF16, GR_U8, GR_I32 } gr_dtype;
+
+/* How an input is filled. Never zeros: they hide unwritten outputs and wrong indexing. */
+typedef enum {
+    GR_FILL_SIGNED,   /* uniform in [-1, 1) */
+    GR_FILL_UNIT,     /* uniform in [0, 1)   */
+    GR_FILL_BYTES,    /* uniform bytes 0..255 (GR_U8) */
+} gr_fill;
+
+typedef struct {
+    const char *name;
+    gr_dtype dtype;
+    size_t count;          /* elements, without the guard bands */
+    bool is_output;
+    long row_len;          /* outputs: elements per reference row (see gr_case.rows) */
+    gr_fill fill;
+    void *host;            /* inputs: the values; outputs: the values read back after a run */
+    void *ref;             /* outputs: the CPU reference, rows that were computed */
+    unsigned char *dev_base; /* device allocation, guard bands included (NULL for host exercises) */
+    unsigned char *host_base; /* host exercises: host allocation with guard bands */
+    void *dev;             /* what the launcher receives: the first element after the front guard */
+} gr_buffer;
+
+/* One exercise at one shape: the buffers and the parameters drawn for this run. */
+typedef struct gr_case {
+    const struct gr_exercise *ex;
+    gr_shape shape;
+    uint64_t seed;
+    uint64_t rng;          /* state of this case's random stream */
+    int n_buffers;
+    gr_buffer buf[GR_MAX_BUFFERS];
+    long rows;             /* reference rows: the unit in which the CPU reference can be computed */
+    double param[GR_MAX_PARAMS]; /* scalars drawn for this case (alpha, ...) */
+    bool on_host;          /* the exercise runs on the CPU: pointers are host pointers */
+} gr_case;
+
+/* What the grader needs to know of one exercise. */
+typedef struct gr_exercise {
+    const char *name;            /* "02_vector_add": the file stem */
+    const char *what;            /* one line: what it computes */
+    const char *hint;            /* one line printed on failure */
+    bool on_host;                /* a CPU exercise (timed with the host clock, no GPU roof) */
+    gr_compute compute;          /* which arithmetic roof applies besides memory bandwidth */
+    gr_shape check_shapes[GR_MAX_SHAPES]; /* checked against the reference, small and odd sizes */
+    gr_shape bench_shape;        /* the large size: checked (sampled if large) and timed */
+    /* Declare buffers (gr_input / gr_output), draw parameters, set c->rows. */
+    void (*declare)(gr_case *c);
+    /* Call the student's launcher; device pointers come from gr_ptr(). */
+    void (*launch)(gr_case *c, cudaStream_t stream);
+    /* Fill the reference rows [row_begin, row_end) of every output from the inputs. */
+    void (*reference)(gr_case *c, long row_begin, long row_end);
+    /* Relative error allowed, ||out-ref|| / ||ref||, from the arithmetic the exercise does. */
+    double (*tolerance)(const gr_shape *s);
+    /* Minimum FLOP and bytes of device memory traffic for the shape, by formula. */
+    double (*flops)(const gr_shape *s);
+    double (*bytes)(const gr_shape *s);
+    /* The vendor library on the same case (NULL: a device-to-device copy of the same bytes). */
+    void (*library)(gr_case *c, cudaStream_t stream);
+    const char *library_name;
+    /* An extra check for sizes where only sampled rows get a reference (e.g. Freivalds). Returns
+     * the relative error it measured; NULL when none applies. */
+    double (*extra_check)(gr_case *c);
+    /* Largest reference work (FLOP or elements) done in full; above it rows are sampled. */
+    double full_reference_limit;
+} gr_exercise;
+
+/* --- used by check drivers inside declare() --- */
+int gr_input(gr_case *c, const char *name, gr_dtype dtype, size_t count, gr_fill fill);
+int gr_output(gr_case *c, const char *name, gr_dtype dtype, size_t count, long row_len);
+double gr_random_uniform(gr_case *c, double lo, double hi);
+
+/* --- used inside launch(), reference(), library() --- */
+void *gr_ptr(gr_case *c, const char *name);        /* device pointer (host pointer for host exercises) */
+const void *gr_in(const gr_case *c, const char *name);  /* host copy of an input */
+void *gr_ref(gr_case *c, const char *name);        /* host reference of an output */
+const gr_buffer *gr_find(const gr_case *c, const char *name);
+
+/* Freivalds' check of C = A*B (row-major, float32): ||C x - A (B x)|| / ||A (B x)|| for random x. */
+double gr_freivalds_f32(const float *A, const float *B, const float *C, long M, long N, long K,
+                        uint64_t seed);
+
+/* The session's entry point: parses the command line, runs every exercise, prints the report. */
+int gr_main(int argc, char **argv, const char *session, const gr_exercise *exercises, int n_exercises);
+
+/* Machine epsilon of float32, for tolerance formulas. */
+#define GR_EPS_F32 1.1920928955078125e-07
+
+#endif

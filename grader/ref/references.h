@@ -1,0 +1,24 @@
+/* CPU references: what each exercise must compute, written plainly and accumulated in float64.
+ * Each works on a range of output rows so that the grader can sample rows of a large output. */
+#ifndef GRADER_REFERENCES_H
+#define GRADER_REFERENCES_H
+
+#include <stdint.h>
+
+/* z[i] = alpha * x[i] + beta * y[i] for i in [begin, end). */
+void ref_axpby(const float *x, const float *y, float alpha, float beta, float *z, long begin, long end);
+
+/* Row-major C[M][N] = A[M][K] * B[K][N], rows [row_begin, row_end) of C. */
+void ref_matmul(const float *A, const float *B, float *C, long M, long N, long K, long row_begin, long row_end);
+
+/* out[cols][rows] = in[rows][cols]^T, output rows [row_begin, row_end) (input columns). */
+void ref_transpose(const float *in, float *out, long rows, long cols, long row_begin, long row_end);
+
+/* Sum of x[0..n) in float64. */
+double ref_sum(const float *x, long n);
+
+/* Grey from interleaved 8-bit RGB, ITU-R BT.601 luma weights, scaled to [0, 1]:
+ * grey = (0.299 R + 0.587 G + 0.114 B) / 255, pixels [begin, end). */
+void ref_rgb_to_grey(const unsigned char *rgb, float *grey, long begin, long end);
+
+#endif

@@ -1,0 +1,436 @@
+/* Running a session's exercises: each in a child process of its own (a fault or a hang in one
+ * cannot take the others down), checked at every shape, then timed at the large one. */
+#include <errno.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "rng.h"
+
+#define SAMPLED_ROWS 64
+#define DEFAULT_REFERENCE_LIMIT 2e9
+
+typedef struct {
+    const gr_options *opt;
+    gr_gpu gpu;
+    cudaStream_t stream;
+    void *flush;
+    size_t flush_bytes;
+} runner;
+
+/* ---- one launch, verified ---------------------------------------------------------------- */
+
+static double reference_work(const gr_exercise *ex, const gr_shape *s) {
+    double f = ex->flops ? ex->flops(s) : 0;
+    return f > 0 ? f : (ex->bytes ? ex->bytes(s) / 4 : 0);
+}
+
+/* Which reference rows to compute: all, or a sample when the CPU would take too long. */
+static unsigned char *choose_rows(gr_case *c, bool *sampled) {
+    double limit = c->ex->full_reference_limit > 0 ? c->ex->full_reference_limit : DEFAULT_REFERENCE_LIMIT;
+    *sampled = reference_work(c->ex, &c->shape) > limit && c->rows > SAMPLED_ROWS + 2;
+    if (!*sampled) return NULL;
+    unsigned char *mask = calloc((size_t)c->rows, 1);
+    uint64_t s = gr_derive_seed(c->seed, 0x5A3B, 0);
+    mask[0] = mask[c->rows - 1] = 1;
+    for (int i = 0; i < SAMPLED_ROWS; i++) mask[gr_rng_next(&s) % (uint64_t)c->rows] = 1;
+    return mask;
+}
+
+static void compute_reference(gr_case *c, const unsigned char *mask) {
+    if (!mask) { c->ex->reference(c, 0, c->rows); return; }
+    for (long r = 0; r < c->rows; r++)
+        if (mask[r]) c->ex->reference(c, r, r + 1);
+}
+
+/* Launch once on poisoned outputs and check everything. Returns the verdict; fills msg and the
+ * worst error. A device fault leaves the CUDA context unusable: the caller must stop. */
+static gr_verdict launch_and_verify(runner *R, gr_case *c, const unsigned char *mask, bool poison,
+                                    bool need_reference, double *err_out, char *msg, size_t msg_len) {
+    char err[512];
+    *err_out = 0;
+    if (poison && !gr_case_poison_outputs(c, err, sizeof err)) { snprintf(msg, msg_len, "%s", err); return GR_CRASH; }
+    if (c->on_host) {
+        c->ex->launch(c, NULL);
+    } else {
+        if (poison) {
+            cudaError_t e = cudaDeviceSynchronize();
+            if (e != cudaSuccess) { snprintf(msg, msg_len, "before the launch: %s", cudaGetErrorString(e)); return GR_CRASH; }
+            c->ex->launch(c, R->stream);
+            e = cudaGetLastError();
+            if (e != cudaSuccess) {
+                snprintf(msg, msg_len, "the launch failed: %s (%s); check the grid and block sizes and the "
+                         "shared memory the kernel asks for", cudaGetErrorName(e), cudaGetErrorString(e));
+                return GR_CRASH;
+            }
+            e = cudaDeviceSynchronize();
+            if (e != cudaSuccess) {
+                snprintf(msg, msg_len, "the kernel faulted: %s (%s); run it under compute-sanitizer to find "
+                         "the bad access", cudaGetErrorName(e), cudaGetErrorString(e));
+                return GR_CRASH;
+            }
+        }
+    }
+    if (!gr_case_read_back(c, err, sizeof err)) { snprintf(msg, msg_len, "%s", err); return GR_CRASH; }
+    if (!gr_case_check_guards(c, msg, msg_len)) return GR_FAIL;
+    if (need_reference) compute_reference(c, mask);
+
+    double tol = c->ex->tolerance(&c->shape);
+    for (int i = 0; i < c->n_buffers; i++) {
+        gr_buffer *b = &c->buf[i];
+        if (!b->is_output) continue;
+        gr_comparison cmp;
+        gr_compare(b->dtype, b->host, b->ref, b->count, b->row_len, mask, tol, &cmp);
+        if (cmp.rel_l2 > *err_out || isnan(cmp.rel_l2)) *err_out = cmp.rel_l2;
+        if (!cmp.ok) {
+            gr_describe_failure(&cmp, b->name, b->row_len, msg, msg_len);
+            return GR_FAIL;
+        }
+    }
+    if (mask && c->ex->extra_check) {
+        double e = c->ex->extra_check(c);
+        if (e > *err_out || isnan(e)) *err_out = e;
+        if (!(e <= 2 * tol)) {
+            snprintf(msg, msg_len, "the sampled rows agree, but a check over the whole output does not: "
+                     "relative error %.2e (tolerance %.1e); some rows or columns are wrong", e, 2 * tol);
+            return GR_FAIL;
+        }
+    }
+    return GR_PASS;
+}
+
+/* ---- one exercise ------------------------------------------------------------------------ */
+
+static void note_error(gr_result *res, double err, double tol) {
+    if (err > res->worst_rel_err || isnan(err)) { res->worst_rel_err = err; res->tol_at_worst = tol; }
+}
+
+static void fail_with(gr_result *res, gr_verdict v, const char *shape, const char *msg, const char *hint) {
+    res->verdict = v;
+    snprintf(res->message, sizeof res->message, "size %s: %s", shape, msg);
+    printf("   size %-16s %s  %s\n", shape, gr_verdict_name(v), msg);
+    if (hint && v == GR_FAIL) printf("   hint: %s\n", hint);
+}
+
+/* Time the exercise and its library at the case's shape; then make sure the results are still right,
+ * and right again on fresh inputs (an exercise that caches or detects the timing is caught here). */
+static void time_case(runner *R, gr_case *c, const unsigned char *mask, gr_result *res, const char *shape) {
+    const gr_exercise *ex = c->ex;
+    char msg[768];
+    double err;
+    res->flops = ex->flops ? ex->flops(&c->shape) : 0;
+    res->bytes = ex->bytes ? ex->bytes(&c->shape) : 0;
+    res->compute = ex->compute;
+    snprintf(res->bench_shape, sizeof res->bench_shape, "%s", shape);
+
+    if (c->on_host) {
+        res->median_ms = gr_time_host(c, R->opt->bench ? 7 : 3, &res->min_ms, &res->max_ms);
+        res->reps = R->opt->bench ? 7 : 3;
+        res->timed = true;
+        res->pct_peak = res->pct_measured = res->pct_library = -1;
+        snprintf(res->bound, sizeof res->bound, "CPU");
+    } else {
+        int max_reps = R->opt->bench ? 200 : 40;
+        double *times = malloc(sizeof(double) * (size_t)max_reps);
+        int n = 0;
+        if (!gr_time_device(c, ex->launch, R->stream, R->flush, R->flush_bytes, max_reps,
+                            R->opt->bench ? 1.5 : 0.3, times, &n, msg, sizeof msg)) {
+            free(times);
+            fail_with(res, GR_CRASH, shape, msg, NULL);
+            return;
+        }
+        res->median_ms = gr_median(times, n);  /* sorts: first and last are min and max */
+        res->min_ms = times[0];
+        res->max_ms = times[n - 1];
+        res->reps = n;
+        res->timed = true;
+        free(times);
+    }
+
+    /* The last timed launch's results, without poisoning again. */
+    gr_verdict v = launch_and_verify(R, c, mask, false, false, &err, msg, sizeof msg);
+    if (v != GR_PASS) {
+        char m[800];
+        snprintf(m, sizeof m, "after timing the results were wrong: %s", msg);
+        fail_with(res, v, shape, m, ex->hint);
+        return;
+    }
+    /* Fresh inputs at the same addresses. */
+    char e2[256];
+    gr_case_fill_inputs(c);
+    if (!gr_case_upload_inputs(c, e2, sizeof e2)) { fail_with(res, GR_CRASH, shape, e2, NULL); return; }
+    v = launch_and_verify(R, c, mask, true, true, &err, msg, sizeof msg);
+    note_error(res, err, ex->tolerance(&c->shape));
+    if (v != GR_PASS) {
+        char m[800];
+        snprintf(m, sizeof m, "new inputs after timing gave wrong results (cached or stale output?): %s", msg);
+        fail_with(res, v, shape, m, ex->hint);
+        return;
+    }
+
+    if (!c->on_host) {
+        if (ex->library) {
+            double *times = malloc(sizeof(double) * 100);
+            int n = 0;
+            if (gr_time_device(c, ex->library, R->stream, R->flush, R->flush_bytes, 100, 0.5, times, &n, msg, sizeof msg)) {
+                res->library_ms = gr_median(times, n);
+                snprintf(res->library_name, sizeof res->library_name, "%s", ex->library_name ? ex->library_name : "library");
+            } else {
+                printf("   (library timing failed: %s)\n", msg);
+            }
+            free(times);
+        } else if (res->bytes > 0 && gr_time_copy((size_t)res->bytes, R->stream, R->flush, R->flush_bytes,
+                                                   &res->library_ms, msg, sizeof msg)) {
+            snprintf(res->library_name, sizeof res->library_name, "cudaMemcpy D2D");
+        }
+        gr_fill_speed(res, &R->gpu);
+        /* Faster than the datasheet allows: the work was not done, or not timed. A derived roof is
+         * only an estimate, so it can't convict. */
+        if (res->pct_peak > 100.0 && !R->gpu.roof.derived) {
+            char m[256];
+            snprintf(m, sizeof m, "%.1f%% of the roof is impossible: the timing or the work is not honest "
+                     "(%.3f ms measured)", res->pct_peak, res->median_ms);
+            fail_with(res, GR_IMPOSSIBLE, shape, m, NULL);
+        }
+    }
+}
+
+static void run_exercise(runner *R, const gr_exercise *ex, int index, gr_result *res) {
+    printf("-- %s: %s\n", ex->name, ex->what);
+    int n_shapes = 0;
+    while (n_shapes < GR_MAX_SHAPES && ex->check_shapes[n_shapes].rank > 0) n_shapes++;
+    bool with_bench = !R->opt->small && ex->bench_shape.rank > 0;
+    res->verdict = GR_PASS;
+
+    for (int si = 0; si < n_shapes + (with_bench ? 1 : 0); si++) {
+        bool bench = si == n_shapes;
+        gr_shape shape = bench ? ex->bench_shape : ex->check_shapes[si];
+        char sh[64], msg[768], err[512];
+        gr_shape_format(&shape, sh, sizeof sh);
+        gr_case c;
+        gr_case_init(&c, ex, shape, gr_derive_seed(R->opt->seed, (uint64_t)index + 1, (uint64_t)si));
+        ex->declare(&c);
+        if (!gr_case_alloc(&c, err, sizeof err)) {
+            fail_with(res, GR_CRASH, sh, err, NULL);
+            gr_case_free(&c);
+            return;
+        }
+        gr_case_fill_inputs(&c);
+        if (!gr_case_upload_inputs(&c, err, sizeof err)) {
+            fail_with(res, GR_CRASH, sh, err, NULL);
+            gr_case_free(&c);
+            return;
+        }
+        bool sampled;
+        unsigned char *mask = choose_rows(&c, &sampled);
+        double e;
+        gr_verdict v = launch_and_verify(R, &c, mask, true, true, &e, msg, sizeof msg);
+        res->shapes_checked++;
+        note_error(res, e, ex->tolerance(&shape));
+        if (v != GR_PASS) {
+            fail_with(res, v, sh, msg, ex->hint);
+            free(mask);
+            gr_case_free(&c);
+            return;
+        }
+        res->shapes_passed++;
+        printf("   size %-16s PASS  error %.1e (tolerance %.1e)%s\n", sh, e, ex->tolerance(&shape),
+               sampled ? ", sampled rows" : "");
+        fflush(stdout);
+        if (bench) time_case(R, &c, mask, res, sh);
+        free(mask);
+        gr_case_free(&c);
+    }
+}
+
+/* ---- processes --------------------------------------------------------------------------- */
+
+static bool open_runner(runner *R, gr_result *res) {
+    if (!gr_gpu_open(&R->gpu, R->opt, res)) return false;
+    cudaError_t e = cudaStreamCreateWithFlags(&R->stream, cudaStreamNonBlocking);
+    /* Twice the L2, so that nothing the last launch touched is still cached. */
+    R->flush_bytes = 2 * (R->gpu.l2_bytes > (4u << 20) ? R->gpu.l2_bytes : (4u << 20));
+    if (e == cudaSuccess) e = cudaMalloc(&R->flush, R->flush_bytes);
+    if (e != cudaSuccess) {
+        res->verdict = GR_CRASH;
+        snprintf(res->message, sizeof res->message, "setting up the GPU: %s", cudaGetErrorString(e));
+        return false;
+    }
+    return true;
+}
+
+static void child_main(runner *R, const gr_exercise *ex, int index, int fd) {
+    gr_result res;
+    memset(&res, 0, sizeof res);
+    if (ex->on_host || open_runner(R, &res)) run_exercise(R, ex, index, &res);
+    fflush(stdout);
+    ssize_t w = write(fd, &res, sizeof res);
+    _exit(w == (ssize_t)sizeof res ? 0 : 3);
+}
+
+/* Run fn in a child; wait at most limit_s. Returns false if it died or hung (res says how). */
+static void run_in_child(runner *R, const gr_exercise *ex, int index, gr_result *res) {
+    int fds[2];
+    memset(res, 0, sizeof *res);
+    fflush(stdout);
+    fflush(stderr);
+    if (pipe(fds) != 0) { res->verdict = GR_CRASH; snprintf(res->message, sizeof res->message, "pipe: %s", strerror(errno)); return; }
+    pid_t pid = fork();
+    if (pid < 0) { res->verdict = GR_CRASH; snprintf(res->message, sizeof res->message, "fork: %s", strerror(errno)); return; }
+    if (pid == 0) { close(fds[0]); child_main(R, ex, index, fds[1]); }
+    close(fds[1]);
+
+    struct pollfd p = {.fd = fds[0], .events = POLLIN};
+    size_t got = 0;
+    int limit_ms = R->opt->time_limit_s * 1000;
+    bool timed_out = false;
+    while (got < sizeof *res) {
+        int r = poll(&p, 1, limit_ms);
+        if (r == 0) { timed_out = true; break; }
+        if (r < 0 && errno == EINTR) continue;
+        ssize_t n = read(fds[0], (char *)res + got, sizeof *res - got);
+        if (n <= 0) break;
+        got += (size_t)n;
+    }
+    close(fds[0]);
+    if (timed_out) kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (got == sizeof *res) return;
+    memset(res, 0, sizeof *res);
+    if (timed_out) {
+        res->verdict = GR_TIMEOUT;
+        snprintf(res->message, sizeof res->message, "still running after %d s: stopped (an endless loop, a "
+                 "barrier not every thread reaches, or a far too slow kernel)", R->opt->time_limit_s);
+    } else {
+        res->verdict = GR_CRASH;
+        if (WIFSIGNALED(status))
+            snprintf(res->message, sizeof res->message, "the process died of signal %d (%s)", WTERMSIG(status),
+                     strsignal(WTERMSIG(status)));
+        else
+            snprintf(res->message, sizeof res->message, "the process exited with status %d before reporting",
+                     WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    }
+    printf("   %s  %s\n", gr_verdict_name(res->verdict), res->message);
+}
+
+/* The GPU description for the header, from a child: the parent never touches CUDA, so that the
+ * children it forks start clean. */
+static bool probe_gpu(runner *R, gr_gpu *gpu, gr_result *why) {
+    int fds[2];
+    if (pipe(fds) != 0) return false;
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        gr_gpu g;
+        gr_result r;
+        memset(&r, 0, sizeof r);
+        bool ok = gr_gpu_open(&g, R->opt, &r);
+        ssize_t w1 = write(fds[1], &ok, sizeof ok), w2 = write(fds[1], &g, sizeof g), w3 = write(fds[1], &r, sizeof r);
+        _exit(w1 > 0 && w2 > 0 && w3 > 0 ? 0 : 3);
+    }
+    close(fds[1]);
+    bool ok = false;
+    memset(why, 0, sizeof *why);
+    FILE *f = fdopen(fds[0], "rb");
+    if (!f || fread(&ok, sizeof ok, 1, f) != 1 || fread(gpu, sizeof *gpu, 1, f) != 1 || fread(why, sizeof *why, 1, f) != 1) {
+        ok = false;
+        why->verdict = GR_NO_GPU;
+        snprintf(why->message, sizeof why->message, "grading needs a CUDA GPU: the probe for one failed");
+    }
+    if (f) fclose(f);
+    waitpid(pid, NULL, 0);
+    return ok;
+}
+
+/* ---- entry point ------------------------------------------------------------------------- */
+
+static void usage(const char *prog) {
+    fprintf(stderr, "usage: %s [--seed N] [--results FILE] [--only EXERCISE] [--roofs DIR] [--small] [--bench] "
+            "[--solution] [--time-limit S]\n", prog);
+}
+
+static bool parse_options(int argc, char **argv, gr_options *opt) {
+    memset(opt, 0, sizeof *opt);
+    opt->time_limit_s = 120;
+    const char *env_seed = getenv("SEED");
+    if (env_seed && *env_seed) { opt->seed = strtoull(env_seed, NULL, 0); opt->seed_given = true; }
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--seed") && v) { char *end; opt->seed = strtoull(v, &end, 0); opt->seed_given = true; i++;
+            if (*end) { fprintf(stderr, "check: --seed takes a number, got '%s'\n", v); return false; } }
+        else if (!strcmp(a, "--results") && v) { opt->results_path = v; i++; }
+        else if (!strcmp(a, "--only") && v) { opt->only = v; i++; }
+        else if (!strcmp(a, "--roofs") && v) { opt->roofs_dir = v; i++; }
+        else if (!strcmp(a, "--time-limit") && v) { opt->time_limit_s = atoi(v); i++;
+            if (opt->time_limit_s < 1 || opt->time_limit_s > 3600) { fprintf(stderr, "check: --time-limit must be 1..3600 seconds\n"); return false; } }
+        else if (!strcmp(a, "--small")) opt->small = true;
+        else if (!strcmp(a, "--bench")) opt->bench = true;
+        else if (!strcmp(a, "--solution")) opt->solution = true;
+        else { usage(argv[0]); return false; }
+    }
+    if (!opt->seed_given) opt->seed = gr_fresh_seed();
+    return true;
+}
+
+int gr_main(int argc, char **argv, const char *session, const gr_exercise *exercises, int n) {
+    gr_options opt;
+    if (!parse_options(argc, argv, &opt)) return 64;
+    runner R;
+    memset(&R, 0, sizeof R);
+    R.opt = &opt;
+
+    bool needs_gpu = false, found = false;
+    for (int i = 0; i < n; i++) {
+        if (opt.only && strcmp(opt.only, exercises[i].name)) continue;
+        found = true;
+        needs_gpu |= !exercises[i].on_host;
+    }
+    if (!found) { fprintf(stderr, "check: no exercise named '%s' in %s\n", opt.only, session); return 64; }
+
+    gr_gpu gpu;
+    gr_result no_gpu;
+    bool have_gpu = needs_gpu && probe_gpu(&R, &gpu, &no_gpu);
+    gr_report_header(session, have_gpu ? &gpu : NULL, &opt);
+
+    gr_result *res = calloc((size_t)n, sizeof *res);
+    gr_exercise *ran = calloc((size_t)n, sizeof *ran);
+    int n_ran = 0, n_pass = 0;
+    bool env_problem = false;
+    for (int i = 0; i < n; i++) {
+        if (opt.only && strcmp(opt.only, exercises[i].name)) continue;
+        if (!exercises[i].on_host && !have_gpu) {
+            res[n_ran] = no_gpu;
+            env_problem = true;
+        } else {
+            run_in_child(&R, &exercises[i], i, &res[n_ran]);
+        }
+        if (res[n_ran].verdict == GR_PASS) n_pass++;
+        ran[n_ran++] = exercises[i];
+    }
+    gr_report_table(session, ran, res, n_ran);
+    if (env_problem) printf("\n%s\n", no_gpu.message);
+    printf("\n   %s: %d of %d exercises pass\n", session, n_pass, n_ran);
+
+    if (opt.results_path) {
+        FILE *f = fopen(opt.results_path, "a");
+        if (!f) { fprintf(stderr, "check: cannot append to %s: %s\n", opt.results_path, strerror(errno)); return 74; }
+        for (int i = 0; i < n_ran; i++) gr_report_json(f, session, ran[i].name, &opt, &res[i]);
+        if (fclose(f) != 0) { fprintf(stderr, "check: writing %s failed\n", opt.results_path); return 74; }
+    }
+    /* 0: all pass; 1: something failed; 2: only the machine was wrong (no GPU, other architecture). */
+    bool real_failure = false;
+    for (int i = 0; i < n_ran; i++)
+        real_failure |= res[i].verdict != GR_PASS && res[i].verdict != GR_NO_GPU && res[i].verdict != GR_WRONG_ARCH;
+    free(res);
+    free(ran);
+    if (real_failure) return 1;
+    return env_problem ? 2 : 0;
+}

@@ -1,0 +1,58 @@
+/* The benchmark table in Markdown, from the records 'make bench' wrote. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "jsonl.h"
+
+static void pct(const gr_json_record *r, const char *key, char *out, size_t len) {
+    double v;
+    if (gr_json_number(r, key, &v)) snprintf(out, len, "%.1f%%", v);
+    else snprintf(out, len, "-");
+}
+
+int main(int argc, char **argv) {
+    if (argc != 2) { fprintf(stderr, "usage: bench-table BENCH.jsonl\n"); return 64; }
+    FILE *f = fopen(argv[1], "r");
+    if (!f) { fprintf(stderr, "bench-table: cannot read %s\n", argv[1]); return 1; }
+    static char line[8192];
+    static gr_json_record r;
+    bool header = false;
+    int lineno = 0, bad = 0;
+    while (fgets(line, sizeof line, f)) {
+        char err[128];
+        lineno++;
+        if (!gr_json_parse(line, &r, err, sizeof err)) { fprintf(stderr, "warning: %s line %d is malformed (%s); skipped\n", argv[1], lineno, err); bad++; continue; }
+        const char *gpu = gr_json_string(&r, "gpu"), *when = gr_json_string(&r, "when");
+        if (!header) {
+            printf("Benchmark of the solutions on %s, %.10s (make bench; median of timed launches, L2 flushed).\n\n",
+                   gpu ? gpu : "?", when ? when : "?");
+            printf("| session | exercise | verdict | size | median | rate | %% of peak | %% of measured roof | library | %% of library |\n");
+            printf("|---|---|---|---|---|---|---|---|---|---|\n");
+            header = true;
+        }
+        const char *s = gr_json_string(&r, "session"), *e = gr_json_string(&r, "exercise");
+        const char *v = gr_json_string(&r, "verdict"), *shape = gr_json_string(&r, "bench_shape");
+        const char *bound = gr_json_string(&r, "bound"), *lib = gr_json_string(&r, "library");
+        double ms = 0, flops = 0, bytes = 0;
+        char rate[32] = "-", p1[16], p2[16], p3[16], peak[32];
+        bool timed = gr_json_number(&r, "median_ms", &ms);
+        gr_json_number(&r, "flops", &flops);
+        gr_json_number(&r, "bytes", &bytes);
+        if (timed && ms > 0) {
+            if (flops > 0) snprintf(rate, sizeof rate, "%.2f TFLOP/s", flops / (ms * 1e-3) / 1e12);
+            else if (bytes > 0) snprintf(rate, sizeof rate, "%.0f GB/s", bytes / (ms * 1e-3) / 1e9);
+        }
+        pct(&r, "pct_peak", p1, sizeof p1);
+        pct(&r, "pct_measured_roof", p2, sizeof p2);
+        pct(&r, "pct_library", p3, sizeof p3);
+        snprintf(peak, sizeof peak, "%s%s%s", p1, strcmp(p1, "-") && bound ? " " : "", strcmp(p1, "-") && bound ? bound : "");
+        char tm[32] = "-";
+        if (timed) snprintf(tm, sizeof tm, "%.3f ms", ms);
+        printf("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", s ? s : "?", e ? e : "?", v ? v : "?",
+               shape ? shape : "-", tm, rate, peak, p2, lib && *lib ? lib : "-", p3);
+    }
+    fclose(f);
+    if (!header) { fprintf(stderr, "bench-table: no records in %s\n", argv[1]); return 1; }
+    return bad ? 1 : 0;
+}
