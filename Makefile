@@ -45,10 +45,10 @@ CHECKERS := $(foreach s,$(SESSIONS),$(B)/$(s)/check)
 CUDA_HOME ?= $(patsubst %/bin/nvcc,%,$(shell command -v $(NVCC) 2>/dev/null))
 CPPFLAGS := -I$(ROOT)/grader -I$(CUDA_HOME)/include -DGR_BUILD_ARCH='"$(ARCH)"'
 CFLAGS ?= -O2 -g -std=c11 -Wall -Wextra -Wno-format-truncation -D_GNU_SOURCE
-NVCCFLAGS ?= -O3 -std=c++17 -lineinfo -Xcompiler -Wall
+NVCCFLAGS ?= -O3 -std=c++17 -lineinfo -Xcompiler -Wall -diag-suppress 550
 LDLIBS := -lcublas
 
-.PHONY: all build check test gpu-test bench roofs dist demo clean help tools need-nvcc charts
+.PHONY: unit-tests all build check test gpu-test bench roofs dist demo clean help tools need-nvcc charts
 .DEFAULT_GOAL := help
 .SECONDARY:
 
@@ -97,8 +97,15 @@ $(B)/%/check.o: %/check.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -I$* $(CFLAGS) -MMD -MP -c $< -o $@
 
+$(B)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -I$(dir $*) $(CFLAGS) -MMD -MP -c $< -o $@
+
 define SESSION_RULES
 $(B)/$(1)/check: $(B)/$(1)/check.o $(foreach e,$(call exercises_of,$(1)),$(B)/$(1)/$(e).o) $(G)/libgrader.a
+	$$(NVCC) $$(GENCODE) -o $$@ $$^ $$(LDLIBS)
+# A board demo of the session: demo_NAME.c linked with the session's exercises.
+$(B)/$(1)/demo_%: $(B)/$(1)/demo_%.o $(foreach e,$(call exercises_of,$(1)),$(B)/$(1)/$(e).o) $(G)/libgrader.a
 	$$(NVCC) $$(GENCODE) -o $$@ $$^ $$(LDLIBS)
 endef
 $(foreach s,$(ALL_SESSIONS),$(eval $(call SESSION_RULES,$(s))))
@@ -139,6 +146,14 @@ charts:
 	grader/plot-bench.sh $(BENCH) $(or $(OUT),handouts/figures)
 
 # ---- tests -------------------------------------------------------------------------------------
+# Criterion unit tests of the grader and the CPU references (host code only: no GPU needed).
+UNIT_SRC := $(wildcard tests/unit/*.c)
+CUDA_LIBS := -L$(CUDA_HOME)/lib64 -lcudart_static -ldl -lrt -lpthread
+$(BUILD)/tests/unit: $(UNIT_SRC) $(G)/libgrader.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $$(pkg-config --cflags criterion) $(UNIT_SRC) -o $@ $(G)/libgrader.a $(CUDA_LIBS) -lm $$(pkg-config --libs criterion)
+
+unit-tests: $(BUILD)/tests/unit
 test:
 	@tests/run-tests.sh
 
@@ -154,7 +169,11 @@ demo:
 	@grader/demos.sh list
 
 demo-%:
-	@grader/demos.sh run $*
+	@grader/demos.sh run $* $(N)
 
 clean:
 	rm -rf $(BUILD)
+
+# make print-ARCH, print-ALL_SESSIONS ...: a variable's value, for scripts.
+print-%:
+	@echo $($*)

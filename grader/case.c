@@ -44,6 +44,13 @@ int gr_output(gr_case *c, const char *name, gr_dtype dtype, size_t count, long r
     return add_buffer(c, name, dtype, count, true, row_len, GR_FILL_SIGNED);
 }
 
+/* Scratch is treated as an output for poisoning and guards, but nothing is compared. */
+int gr_scratch(gr_case *c, const char *name, gr_dtype dtype, size_t count) {
+    int i = add_buffer(c, name, dtype, count, true, 1, GR_FILL_SIGNED);
+    c->buf[i].is_scratch = true;
+    return i;
+}
+
 double gr_random_uniform(gr_case *c, double lo, double hi) {
     return lo + (hi - lo) * (double)(gr_rng_next(&c->rng) >> 11) * (1.0 / 9007199254740992.0);
 }

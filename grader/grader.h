@@ -44,6 +44,7 @@ typedef struct {
     gr_dtype dtype;
     size_t count;          /* elements, without the guard bands */
     bool is_output;
+    bool is_scratch;       /* working memory for the launcher: poisoned and guarded, never compared */
     long row_len;          /* outputs: elements per reference row (see gr_case.rows) */
     gr_fill fill;
     void *host;            /* inputs: the values; outputs: the values read back after a run */
@@ -99,6 +100,7 @@ typedef struct gr_exercise {
 /* --- used by check drivers inside declare() --- */
 int gr_input(gr_case *c, const char *name, gr_dtype dtype, size_t count, gr_fill fill);
 int gr_output(gr_case *c, const char *name, gr_dtype dtype, size_t count, long row_len);
+int gr_scratch(gr_case *c, const char *name, gr_dtype dtype, size_t count);
 double gr_random_uniform(gr_case *c, double lo, double hi);
 
 /* --- used inside launch(), reference(), library() --- */

@@ -83,7 +83,7 @@ static gr_verdict launch_and_verify(runner *R, gr_case *c, const unsigned char *
     double tol = c->ex->tolerance(&c->shape);
     for (int i = 0; i < c->n_buffers; i++) {
         gr_buffer *b = &c->buf[i];
-        if (!b->is_output) continue;
+        if (!b->is_output || b->is_scratch) continue;
         gr_comparison cmp;
         gr_compare(b->dtype, b->host, b->ref, b->count, b->row_len, mask, tol, &cmp);
         if (cmp.rel_l2 > *err_out || isnan(cmp.rel_l2)) *err_out = cmp.rel_l2;

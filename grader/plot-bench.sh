@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Bar charts of a benchmark run, one per session: each exercise's percent of the datasheet peak, of
+# the measured roof, and of the vendor library. PNG and SVG into OUT_DIR.
+#   plot-bench.sh BENCH.jsonl OUT_DIR
+set -u
+bench=${1:?plot-bench.sh BENCH.jsonl OUT_DIR}
+out=${2:?plot-bench.sh BENCH.jsonl OUT_DIR}
+cd "$(dirname "$0")/.."
+if ! command -v gnuplot >/dev/null; then
+    echo "plot-bench: gnuplot not found, no chart drawn (install gnuplot-nox, then: make charts BENCH=$bench)"
+    exit 1
+fi
+arch=$(make --no-print-directory print-ARCH)
+tool=build/$arch/grader/tools/bench-table
+make --no-print-directory -s "$tool" >/dev/null || exit 1
+mkdir -p "$out"
+gpu=$(sed -n 's/.*"gpu":"\([^"]*\)".*/\1/p' "$bench" | head -n1)
+day=$(sed -n 's/.*"when":"\([0-9-]*\)T.*/\1/p' "$bench" | head -n1)
+for session in $(sed -n 's/.*"session":"\([^"]*\)".*/\1/p' "$bench" | sort -u); do
+    data=$(mktemp)
+    grep "\"session\":\"$session\"" "$bench" > "$data.jsonl"
+    "$tool" --tsv "$data.jsonl" > "$data" || { rm -f "$data" "$data.jsonl"; continue; }
+    name=$(basename "$session")
+    for term in png svg; do
+        if [ $term = png ]; then setterm="set terminal pngcairo size 1100,560 font 'sans,12'"
+        else setterm="set terminal svg size 1100,560 font 'sans,12'"; fi
+        gnuplot <<GP 2>/dev/null || { command -v gnuplot >/dev/null && [ $term = png ] && setterm="set terminal png size 1100,560"; }
+$setterm
+set output "$out/bench-$name.$term"
+set title "$session: solutions on $gpu ($day, make bench)"
+set ylabel "percent"
+set yrange [0:*]
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.85 border -1
+set boxwidth 0.9
+set grid ytics
+set key top left
+set xtics rotate by -20 noenhanced
+set datafile separator "\t"
+plot "$data" using 2:xtic(1) title "% of datasheet peak", "" using 3 title "% of measured roof", "" using 4 title "% of library"
+GP
+    done
+    rm -f "$data" "$data.jsonl"
+    echo "plot-bench: $out/bench-$name.png and .svg"
+done

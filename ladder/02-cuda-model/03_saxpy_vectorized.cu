@@ -1,0 +1,28 @@
+// Session 02, exercise 3: the same saxpy, 16 bytes per access.
+//
+// A float4 load moves four floats in one instruction: fewer instructions in flight for the same
+// bytes, and each warp asks for 512 contiguous bytes at once. cudaMalloc returns 256-byte aligned
+// memory, so x, y and z may be read as float4 arrays of n / 4 elements. The last n % 4 elements
+// don't fill a float4: handle them one by one.
+#include "exercises.h"
+
+__global__ void saxpy_vectorized_kernel(float a, const float *x, const float *y, float *z, long n) {
+    const long first = (long)blockIdx.x * blockDim.x + threadIdx.x;
+    const long stride = (long)gridDim.x * blockDim.x;
+    const long n4 = n / 4;
+    // TODO 1: view x, y and z as float4 arrays (reinterpret_cast<const float4 *>(x), ...).
+    // TODO 2: grid-stride loop over the n4 float4 elements: load both, compute a * x + y in each of
+    //         the four components (.x .y .z .w), store the float4.
+    // TODO 3: the tail: elements 4 * n4 .. n - 1, one per thread, also with a grid-stride loop.
+    (void)a; (void)x; (void)y; (void)z; (void)first; (void)stride; (void)n4;
+}
+
+void saxpy_vectorized(float a, const float *x, const float *y, float *z, long n, cudaStream_t stream) {
+    int device = 0, sms = 1, threads_per_sm = 1024;
+    cudaGetDevice(&device);
+    cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
+    cudaDeviceGetAttribute(&threads_per_sm, cudaDevAttrMaxThreadsPerMultiProcessor, device);
+    const int threads = 256;
+    const int blocks = sms * (threads_per_sm / threads);  // one full wave
+    saxpy_vectorized_kernel<<<blocks, threads, 0, stream>>>(a, x, y, z, n);
+}

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# make gpu-test: on a machine with a CUDA GPU, every solution passes its check, every skeleton runs
+# and fails cleanly (verdict FAIL: no crash, no hang), and the solutions run clean under
+# compute-sanitizer (memcheck and racecheck) at the small sizes. Ends with "N passed, N failed".
+set -u
+cd "$(dirname "$0")/.."
+make=(make --no-print-directory)
+arch=$("${make[@]}" print-ARCH)
+sessions=${SESSIONS:-$("${make[@]}" print-ALL_SESSIONS)}
+log_dir=${GPU_TEST_LOGS:-build/gpu-test}
+mkdir -p "$log_dir"
+
+if ! "${make[@]}" -j4 build SOLUTION=1 >"$log_dir/build-solution.log" 2>&1 ||
+   ! "${make[@]}" -j4 build >"$log_dir/build-student.log" 2>&1; then
+    echo "gpu-test: the build failed; see $log_dir/build-*.log"
+    echo "0 passed, 1 failed"
+    exit 1
+fi
+build/$arch/grader/tools/gpu-probe || { echo "0 passed, 1 failed"; exit 1; }
+
+passed=0 failed=0
+result() {  # result PASS|FAIL what [detail]
+    if [ "$1" = PASS ]; then passed=$((passed + 1)); printf 'PASS  %s\n' "$2"
+    else failed=$((failed + 1)); printf 'FAIL  %s  %s\n' "$2" "${3:-}"; fi
+}
+verdict_of() { sed -n 's/.*"verdict":"\([A-Z-]*\)".*/\1/p' "$1" | head -n1; }
+
+have_sanitizer=1
+command -v compute-sanitizer >/dev/null || have_sanitizer=0
+
+for s in $sessions; do
+    for ex in $(ls "$s" | sed -n 's/^\([0-9][0-9]_.*\)\.cu$/\1/p'); do
+        tag="$s/$ex"
+        log="$log_dir/$(echo "$tag" | tr / _)"
+        # The solution passes, at every size including the large one.
+        rm -f "$log.sol.json"
+        timeout 600 build/$arch/solution/$s/check --only "$ex" --solution --results "$log.sol.json" >"$log.sol.log" 2>&1
+        rc=$?
+        v=$(verdict_of "$log.sol.json")
+        if [ $rc -eq 0 ] && [ "$v" = PASS ]; then result PASS "solution $tag"
+        else result FAIL "solution $tag" "exit $rc, verdict ${v:-none}; see $log.sol.log"; fi
+        # The skeleton runs and fails cleanly: verdict FAIL, exit status 1.
+        rm -f "$log.stu.json"
+        timeout 600 build/$arch/student/$s/check --only "$ex" --small --results "$log.stu.json" >"$log.stu.log" 2>&1
+        rc=$?
+        v=$(verdict_of "$log.stu.json")
+        if [ $rc -eq 1 ] && [ "$v" = FAIL ]; then result PASS "skeleton $tag fails cleanly"
+        else result FAIL "skeleton $tag fails cleanly" "exit $rc, verdict ${v:-none}; see $log.stu.log"; fi
+        # The solution is clean under compute-sanitizer at the small sizes.
+        if [ $have_sanitizer = 1 ]; then
+            for tool in memcheck racecheck; do
+                timeout 600 compute-sanitizer --tool $tool --target-processes all --error-exitcode 99 \
+                    build/$arch/solution/$s/check --only "$ex" --small >"$log.$tool.log" 2>&1
+                rc=$?
+                # Each process (the grader forks one per exercise) ends with its own summary line.
+                if [ $rc -eq 0 ] && grep -qE "ERROR SUMMARY|RACECHECK SUMMARY" "$log.$tool.log" &&
+                   ! grep -qE "ERROR SUMMARY: [1-9]|\([1-9][0-9]* errors" "$log.$tool.log"; then result PASS "$tool $tag"
+                else result FAIL "$tool $tag" "exit $rc; see $log.$tool.log"; fi
+            done
+        fi
+    done
+done
+[ $have_sanitizer = 1 ] || echo "note: compute-sanitizer not found, sanitizer runs skipped"
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]

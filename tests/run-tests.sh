@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# make test: everything that needs no GPU. Installs what it needs where it is missing.
+#   1. Criterion unit tests of the grader and the CPU references
+#   2. every skeleton and solution compiled and linked for each architecture it targets
+#   3. the exercise contract: twins, skeletons differ from solutions, sessions complete
+#   4. the student bundle holds no solution (and the check would see one planted in it)
+#   5. without a GPU: make check builds, says so in one line, exits non-zero
+# Ends with "N passed, N failed".
+set -u
+cd "$(dirname "$0")/.."
+tests/ensure-deps.sh || exit 1
+make=(make --no-print-directory)
+logs=build/test-logs
+mkdir -p "$logs"
+passed=0 failed=0
+result() {  # result PASS|FAIL what [detail]
+    if [ "$1" = PASS ]; then passed=$((passed + 1)); printf 'PASS  %s\n' "$2"
+    else failed=$((failed + 1)); printf 'FAIL  %s  %s\n' "$2" "${3:-}"; fi
+}
+jobs=$(nproc 2>/dev/null || echo 2)
+
+# ---- 1. unit tests ------------------------------------------------------------------------------
+echo "== unit tests (Criterion)"
+if "${make[@]}" -j"$jobs" ARCH=sm_80 build unit-tests >"$logs/unit-build.log" 2>&1; then
+    build/tests/unit --jobs 2 >"$logs/unit.log" 2>&1
+    rc=$?
+    synthesis=$(grep -a "Synthesis" "$logs/unit.log" | tail -n1)
+    echo "   ${synthesis:-no synthesis line}"
+    tested=$(echo "$synthesis" | sed -n 's/.*Tested: \([0-9]*\).*/\1/p')
+    failing=$(echo "$synthesis" | sed -n 's/.*Failing: \([0-9]*\).*/\1/p')
+    crashing=$(echo "$synthesis" | sed -n 's/.*Crashing: \([0-9]*\).*/\1/p')
+    if [ $rc -eq 0 ] && [ "${tested:-0}" -gt 0 ] && [ "${failing:-1}" = 0 ] && [ "${crashing:-1}" = 0 ]; then
+        passed=$((passed + tested))
+    else
+        grep -aE "\[FAIL\]|\[----\].*:" "$logs/unit.log" | head -n 40
+        result FAIL "unit tests" "exit $rc; see $logs/unit.log"
+        failed=$((failed + ${failing:-0} + ${crashing:-0}))
+    fi
+else
+    result FAIL "unit tests build" "see $logs/unit-build.log"
+fi
+
+# ---- 2. compile checks ---------------------------------------------------------------------------
+# Each session builds for sm_80 (any GPU from the A100 on) and sm_90a (Hopper); sessions whose
+# folder holds a TARGETS file list their own architectures there.
+echo "== compile checks"
+for s in $("${make[@]}" print-ALL_SESSIONS); do
+    archs="sm_80 sm_90a"
+    [ -f "$s/TARGETS" ] && archs=$(cat "$s/TARGETS")
+    for arch in $archs; do
+        for variant in 0 1; do
+            what="compile $s $([ $variant = 1 ] && echo solutions || echo skeletons) for $arch"
+            log="$logs/compile-$(echo "$s" | tr / _)-$arch-$variant.log"
+            if "${make[@]}" -j"$jobs" ARCH=$arch SOLUTION=$variant SESSIONS="$s" build >"$log" 2>&1; then result PASS "$what"
+            else result FAIL "$what" "see $log"; fi
+        done
+    done
+done
+
+# ---- 3. the contract -----------------------------------------------------------------------------
+echo "== exercise contract"
+for s in $("${make[@]}" print-ALL_SESSIONS); do
+    n=$(basename "$s" | cut -c1-2)
+    for f in Makefile exercises.h check.c; do
+        [ -f "$s/$f" ] && result PASS "$s has $f" || result FAIL "$s has $f"
+    done
+    ls handouts/"$n"-*.md >/dev/null 2>&1 && result PASS "$s has a handout" || result FAIL "$s has a handout" "handouts/$n-*.md"
+    for ex in "$s"/[0-9][0-9]_*.cu; do
+        sol="solutions/$ex"
+        if [ ! -f "$sol" ]; then result FAIL "$ex has its solution twin" "$sol missing"; continue; fi
+        cmp -s "$ex" "$sol" && result FAIL "$ex differs from its solution" || result PASS "$ex differs from its solution"
+        grep -q "TODO" "$ex" && result PASS "$ex has TODOs" || result FAIL "$ex has TODOs"
+    done
+    for sol in solutions/"$s"/*.cu; do
+        [ -f "${sol#solutions/}" ] && result PASS "$sol has its skeleton" || result FAIL "$sol has its skeleton"
+    done
+done
+
+# ---- 4. the student bundle -----------------------------------------------------------------------
+echo "== student bundle"
+if "${make[@]}" dist >"$logs/dist.log" 2>&1; then
+    tmp=$(mktemp -d)
+    tar -C "$tmp" -xzf build/dist/kernel-workbook-student.tar.gz
+    bundle="$tmp/kernel-workbook-student"
+    tests/check-dist.sh "$bundle" >"$logs/dist-check.log" 2>&1 && result PASS "make dist holds no solution" ||
+        result FAIL "make dist holds no solution" "$(cat "$logs/dist-check.log")"
+    # The check must see a planted solution: copy one over its skeleton in a scratch bundle.
+    planted=$(git ls-files 'solutions/*.cu' | head -n1)
+    cp "$planted" "$bundle/${planted#solutions/}"
+    tests/check-dist.sh "$bundle" >/dev/null 2>&1 && result FAIL "the bundle check catches a planted solution" ||
+        result PASS "the bundle check catches a planted solution"
+    rm -rf "$tmp"
+else
+    result FAIL "make dist" "see $logs/dist.log"
+fi
+
+# ---- 5. without a GPU ----------------------------------------------------------------------------
+echo "== no-GPU behaviour"
+if nvidia-smi >/dev/null 2>&1; then
+    echo "   (this machine has a GPU: the no-GPU checks are skipped; make gpu-test covers it)"
+else
+    out=$(timeout 900 "${make[@]}" -s check 2>/dev/null)
+    rc=$?
+    lines=$(printf '%s\n' "$out" | grep -c .)
+    if [ $rc -ne 0 ] && [ "$lines" = 1 ] && printf '%s' "$out" | grep -q "needs a CUDA GPU"; then
+        result PASS "make check without a GPU: one line, non-zero exit"
+    else
+        result FAIL "make check without a GPU: one line, non-zero exit" "exit $rc, $lines lines: $out"
+    fi
+    # A session's own check still grades its CPU exercises and says the rest need a GPU.
+    out=$(timeout 300 "${make[@]}" -s -C ladder/01-gpu-vs-cpu check SOLUTION=1 2>/dev/null)
+    rc=$?
+    if [ $rc -ne 0 ] && printf '%s' "$out" | grep -q "01_matmul_cpu *PASS" && printf '%s' "$out" | grep -q "needs a CUDA GPU"; then
+        result PASS "a session check without a GPU grades its CPU exercise"
+    else
+        result FAIL "a session check without a GPU grades its CPU exercise" "exit $rc"
+    fi
+    out=$(timeout 300 "${make[@]}" -s -C ladder/01-gpu-vs-cpu check 2>/dev/null)
+    if printf '%s' "$out" | grep -q "01_matmul_cpu *FAIL"; then result PASS "the CPU skeleton fails its check"
+    else result FAIL "the CPU skeleton fails its check"; fi
+    out=$(timeout 120 "${make[@]}" -s demo-gpu-vs-cpu 2>/dev/null)
+    printf '%s' "$out" | grep -q "needs a CUDA GPU" && result PASS "a GPU demo says it needs a GPU" ||
+        result FAIL "a GPU demo says it needs a GPU" "$out"
+fi
+
+echo
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]
