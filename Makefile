@@ -15,7 +15,7 @@
 
 SHELL := /bin/bash
 ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
-NVCC ?= nvcc
+NVCC ?= $(or $(shell command -v nvcc 2>/dev/null),$(wildcard /usr/local/cuda/bin/nvcc),nvcc)
 CC := $(if $(filter default,$(origin CC)),gcc,$(CC))
 BUILD ?= build
 SOLUTION ?= 0
@@ -56,7 +56,7 @@ help:
 	@sed -n '3,15p' $(ROOT)/Makefile | sed 's/^# \{0,1\}//'
 
 need-nvcc:
-	@command -v $(NVCC) >/dev/null || { echo "make: nvcc (the CUDA toolkit) is not on PATH; install it from NVIDIA's CUDA downloads page and add its bin/ to PATH"; exit 1; }
+	@NVCC=$(NVCC) grader/ensure-deps.sh build
 
 # ---- the grader library ----------------------------------------------------------------------
 GRADER_C := $(wildcard grader/*.c grader/ref/*.c)
@@ -155,7 +155,7 @@ $(BUILD)/tests/unit: $(UNIT_SRC) $(G)/libgrader.a
 
 unit-tests: $(BUILD)/tests/unit
 test:
-	@tests/run-tests.sh
+	@if [ -x tests/run-tests.sh ]; then tests/run-tests.sh; else echo "make test: this is the student bundle, which carries no tests; use make check"; fi
 
 gpu-test: need-nvcc
 	@tests/gpu-test.sh

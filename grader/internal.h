@@ -69,6 +69,7 @@ typedef struct {
     bool small;                 /* check shapes only, no timing (for compute-sanitizer) */
     bool bench;                 /* more repetitions */
     bool solution;              /* built from solutions/ (recorded in the results) */
+    bool list;                  /* print the exercises and exit */
     int time_limit_s;           /* per exercise */
 } gr_options;
 

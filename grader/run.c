@@ -353,7 +353,7 @@ static bool probe_gpu(runner *R, gr_gpu *gpu, gr_result *why) {
 
 static void usage(const char *prog) {
     fprintf(stderr, "usage: %s [--seed N] [--results FILE] [--only EXERCISE] [--roofs DIR] [--small] [--bench] "
-            "[--solution] [--time-limit S]\n", prog);
+            "[--solution] [--time-limit S] [--list]\n", prog);
 }
 
 static bool parse_options(int argc, char **argv, gr_options *opt) {
@@ -374,6 +374,7 @@ static bool parse_options(int argc, char **argv, gr_options *opt) {
         else if (!strcmp(a, "--small")) opt->small = true;
         else if (!strcmp(a, "--bench")) opt->bench = true;
         else if (!strcmp(a, "--solution")) opt->solution = true;
+        else if (!strcmp(a, "--list")) opt->list = true;
         else { usage(argv[0]); return false; }
     }
     if (!opt->seed_given) opt->seed = gr_fresh_seed();
@@ -383,6 +384,10 @@ static bool parse_options(int argc, char **argv, gr_options *opt) {
 int gr_main(int argc, char **argv, const char *session, const gr_exercise *exercises, int n) {
     gr_options opt;
     if (!parse_options(argc, argv, &opt)) return 64;
+    if (opt.list) {  /* for scripts: one exercise a line, and where it runs */
+        for (int i = 0; i < n; i++) printf("%s %s\n", exercises[i].name, exercises[i].on_host ? "cpu" : "gpu");
+        return 0;
+    }
     runner R;
     memset(&R, 0, sizeof R);
     R.opt = &opt;

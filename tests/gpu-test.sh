@@ -29,28 +29,28 @@ have_sanitizer=1
 command -v compute-sanitizer >/dev/null || have_sanitizer=0
 
 for s in $sessions; do
-    for ex in $(ls "$s" | sed -n 's/^\([0-9][0-9]_.*\)\.cu$/\1/p'); do
+    while read -r ex where; do
         tag="$s/$ex"
         log="$log_dir/$(echo "$tag" | tr / _)"
         # The solution passes, at every size including the large one.
         rm -f "$log.sol.json"
-        timeout 600 build/$arch/solution/$s/check --only "$ex" --solution --results "$log.sol.json" >"$log.sol.log" 2>&1
+        timeout 600 build/$arch/solution/$s/check --only "$ex" --solution --results "$log.sol.json" </dev/null >"$log.sol.log" 2>&1
         rc=$?
         v=$(verdict_of "$log.sol.json")
         if [ $rc -eq 0 ] && [ "$v" = PASS ]; then result PASS "solution $tag"
         else result FAIL "solution $tag" "exit $rc, verdict ${v:-none}; see $log.sol.log"; fi
         # The skeleton runs and fails cleanly: verdict FAIL, exit status 1.
         rm -f "$log.stu.json"
-        timeout 600 build/$arch/student/$s/check --only "$ex" --small --results "$log.stu.json" >"$log.stu.log" 2>&1
+        timeout 600 build/$arch/student/$s/check --only "$ex" --small --results "$log.stu.json" </dev/null >"$log.stu.log" 2>&1
         rc=$?
         v=$(verdict_of "$log.stu.json")
         if [ $rc -eq 1 ] && [ "$v" = FAIL ]; then result PASS "skeleton $tag fails cleanly"
         else result FAIL "skeleton $tag fails cleanly" "exit $rc, verdict ${v:-none}; see $log.stu.log"; fi
         # The solution is clean under compute-sanitizer at the small sizes.
-        if [ $have_sanitizer = 1 ]; then
+        if [ $have_sanitizer = 1 ] && [ "$where" = gpu ]; then
             for tool in memcheck racecheck; do
                 timeout 600 compute-sanitizer --tool $tool --target-processes all --error-exitcode 99 \
-                    build/$arch/solution/$s/check --only "$ex" --small >"$log.$tool.log" 2>&1
+                    build/$arch/solution/$s/check --only "$ex" --small </dev/null >"$log.$tool.log" 2>&1
                 rc=$?
                 # Each process (the grader forks one per exercise) ends with its own summary line.
                 if [ $rc -eq 0 ] && grep -qE "ERROR SUMMARY|RACECHECK SUMMARY" "$log.$tool.log" &&
@@ -58,7 +58,7 @@ for s in $sessions; do
                 else result FAIL "$tool $tag" "exit $rc; see $log.$tool.log"; fi
             done
         fi
-    done
+    done < <(build/$arch/solution/$s/check --list)
 done
 [ $have_sanitizer = 1 ] || echo "note: compute-sanitizer not found, sanitizer runs skipped"
 echo "$passed passed, $failed failed"

@@ -8,7 +8,7 @@
 # Ends with "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
-tests/ensure-deps.sh || exit 1
+grader/ensure-deps.sh test || exit 1
 make=(make --no-print-directory)
 logs=build/test-logs
 mkdir -p "$logs"

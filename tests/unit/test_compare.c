@@ -318,8 +318,8 @@ Test(compare, describe_off_overall_names_the_worst_element) {
     char msg[512];
     gr_compare(GR_F32, out, ref, 3, 1, NULL, 0.2, &c);
     gr_describe_failure(&c, "y", 1, msg, sizeof msg);
-    cr_assert_not_null(strstr(msg, "off overall"), "message: %s", msg);
-    cr_assert_not_null(strstr(msg, "y[2]"), "message: %s", msg);
+    cr_assert_not_null(strstr(msg, "y is off overall"), "message names the output: %s", msg);
+    cr_assert_not_null(strstr(msg, "worst element [2]"), "message: %s", msg);
     cr_assert_not_null(strstr(msg, "expected 4"), "message: %s", msg);
     cr_assert_not_null(strstr(msg, "got 3"), "message: %s", msg);
 }

@@ -225,12 +225,13 @@ static int check_with(const gr_exercise *exs, int n, const char *arg, ...) {
 
 static gr_json_record recs[16];
 
-/* Run one exercise with seed 0x1234 (plus an optional flag) and return its one record. */
-static const gr_json_record *run_one(const char *name, const char *flag, int expect_rc) {
+/* Run one exercise with seed 0x1234 (plus up to two more arguments, NULL for none) and return its
+ * one record. */
+static const gr_json_record *run_one(const char *name, int expect_rc, const char *extra1, const char *extra2) {
     char results[512];
     unit_temp_file(results, sizeof results, "results.jsonl");
-    int rc = flag ? check_with(EXERCISES, N_EXERCISES, "--seed", "0x1234", "--results", results, "--only", name, flag, NULL)
-                  : check_with(EXERCISES, N_EXERCISES, "--seed", "0x1234", "--results", results, "--only", name, NULL);
+    int rc = check_with(EXERCISES, N_EXERCISES, "--seed", "0x1234", "--results", results, "--only", name,
+                        extra1, extra2, NULL);
     cr_assert_eq(rc, expect_rc, "%s: exit code %d, expected %d", name, rc, expect_rc);
     int n = unit_read_results(results, recs, 16);
     cr_assert_eq(n, 1, "%s: %d records, expected 1", name, n);
@@ -250,7 +251,7 @@ TestSuite(host_pipeline, .init = unit_quiet_stdout);
 /* ---- verdicts ----------------------------------------------------------------------------------- */
 
 Test(host_pipeline, correct_exercise_passes_every_shape) {
-    const gr_json_record *r = run_one("correct", NULL, 0);
+    const gr_json_record *r = run_one("correct", 0, NULL, NULL);
     cr_assert_str_eq(unit_str(r, "verdict"), "PASS");
     cr_assert_eq(unit_num(r, "shapes_checked"), 3.0);
     cr_assert_eq(unit_num(r, "shapes_passed"), 3.0);
@@ -259,7 +260,7 @@ Test(host_pipeline, correct_exercise_passes_every_shape) {
 }
 
 Test(host_pipeline, one_wrong_element_fails_with_expected_and_got) {
-    const gr_json_record *r = run_one("wrong_one", NULL, 1);
+    const gr_json_record *r = run_one("wrong_one", 1, NULL, NULL);
     cr_assert_str_eq(unit_str(r, "verdict"), "FAIL");
     assert_message_has(r, "size 2x3x4");
     assert_message_has(r, "first wrong element C[3] (row 1, col 0)");
@@ -270,43 +271,44 @@ Test(host_pipeline, one_wrong_element_fails_with_expected_and_got) {
 }
 
 Test(host_pipeline, unwritten_last_element_is_never_written) {
-    const gr_json_record *r = run_one("unwritten_last", NULL, 1);
+    const gr_json_record *r = run_one("unwritten_last", 1, NULL, NULL);
     cr_assert_str_eq(unit_str(r, "verdict"), "FAIL");
     assert_message_has(r, "C[5] (row 1, col 2) was never written");
     assert_message_has(r, "1 element(s) unwritten");
 }
 
 Test(host_pipeline, write_past_the_end_fails) {
-    const gr_json_record *r = run_one("past_end", NULL, 1);
+    const gr_json_record *r = run_one("past_end", 1, NULL, NULL);
     cr_assert_str_eq(unit_str(r, "verdict"), "FAIL");
     assert_message_has(r, "past the end of 'C' (6 elements)");
 }
 
 Test(host_pipeline, write_before_the_start_fails) {
-    const gr_json_record *r = run_one("before_start", NULL, 1);
+    const gr_json_record *r = run_one("before_start", 1, NULL, NULL);
     cr_assert_str_eq(unit_str(r, "verdict"), "FAIL");
     assert_message_has(r, "before the start of 'C'");
 }
 
 Test(host_pipeline, changing_an_input_fails) {
-    const gr_json_record *r = run_one("mutates_input", NULL, 1);
+    const gr_json_record *r = run_one("mutates_input", 1, NULL, NULL);
     cr_assert_str_eq(unit_str(r, "verdict"), "FAIL");
     assert_message_has(r, "changed its input 'A' (element 0)");
 }
 
 Test(host_pipeline, a_crash_is_reported_not_fatal) {
-    const gr_json_record *r = run_one("crash", NULL, 1);
+    const gr_json_record *r = run_one("crash", 1, NULL, NULL);
     cr_assert_str_eq(unit_str(r, "verdict"), "CRASH");
     assert_message_has(r, "signal 11");
 }
 
 Test(host_pipeline, a_hang_is_stopped_at_the_time_limit) {
-    const gr_json_record *r = run_one("hang", "--time-limit=1" + 0 ? NULL : NULL, -1);
-    (void)r;
+    const gr_json_record *r = run_one("hang", 1, "--time-limit", "1");
+    cr_assert_str_eq(unit_str(r, "verdict"), "TIMEOUT");
+    assert_message_has(r, "still running after 1 s");
 }
 
 Test(host_pipeline, timed_host_exercise_records_cpu_timing) {
-    const gr_json_record *r = run_one("timed", NULL, 0);
+    const gr_json_record *r = run_one("timed", 0, NULL, NULL);
     cr_assert_str_eq(unit_str(r, "verdict"), "PASS");
     cr_assert_eq(unit_num(r, "shapes_checked"), 4.0, "three check shapes and the bench shape");
     cr_assert_str_eq(unit_str(r, "bench_shape"), "6x5x4");
@@ -321,14 +323,14 @@ Test(host_pipeline, timed_host_exercise_records_cpu_timing) {
 }
 
 Test(host_pipeline, small_skips_the_bench_shape) {
-    const gr_json_record *r = run_one("timed", "--small", 0);
+    const gr_json_record *r = run_one("timed", 0, "--small", NULL);
     cr_assert_str_eq(unit_str(r, "verdict"), "PASS");
     cr_assert_eq(unit_num(r, "shapes_checked"), 3.0);
     cr_assert_not(unit_has_field(r, "median_ms"));
 }
 
 Test(host_pipeline, output_cached_across_timed_calls_is_caught) {
-    const gr_json_record *r = run_one("stale", NULL, 1);
+    const gr_json_record *r = run_one("stale", 1, NULL, NULL);
     cr_assert_str_eq(unit_str(r, "verdict"), "FAIL");
     assert_message_has(r, "size 6x5x4");
     assert_message_has(r, "new inputs after timing");
@@ -336,18 +338,145 @@ Test(host_pipeline, output_cached_across_timed_calls_is_caught) {
 }
 
 Test(host_pipeline, sampled_rows_pass_a_correct_product) {
-    const gr_json_record *r = run_one("sampled_correct", NULL, 0);
+    const gr_json_record *r = run_one("sampled_correct", 0, NULL, NULL);
     cr_assert_str_eq(unit_str(r, "verdict"), "PASS");
 }
 
 Test(host_pipeline, unwritten_element_in_an_unsampled_row_is_caught) {
-    const gr_json_record *r = run_one("sampled_unwritten", NULL, 1);
+    const gr_json_record *r = run_one("sampled_unwritten", 1, NULL, NULL);
     cr_assert_str_eq(unit_str(r, "verdict"), "FAIL");
     assert_message_has(r, "never written");
 }
 
 Test(host_pipeline, wrong_element_in_an_unsampled_row_is_caught_by_freivalds) {
-    const gr_json_record *r = run_one("sampled_wrong", NULL, 1);
+    const gr_json_record *r = run_one("sampled_wrong", 1, NULL, NULL);
     cr_assert_str_eq(unit_str(r, "verdict"), "FAIL");
     assert_message_has(r, "the sampled rows agree, but a check over the whole output does not");
+}
+
+/* ---- several exercises in one run ------------------------------------------------------------- */
+
+Test(host_pipeline, whole_session_reports_every_exercise_in_order) {
+    const gr_exercise session[] = {EXERCISES[0], EXERCISES[1], EXERCISES[2]};   /* correct, wrong, unwritten */
+    char results[512];
+    unit_temp_file(results, sizeof results, "results.jsonl");
+    int rc = check_with(session, 3, "--seed", "0x1234", "--results", results, NULL);
+    cr_assert_eq(rc, 1, "one failure makes the exit code 1");
+    cr_assert_eq(unit_read_results(results, recs, 16), 3);
+    cr_assert_str_eq(unit_str(&recs[0], "exercise"), "correct");
+    cr_assert_str_eq(unit_str(&recs[0], "verdict"), "PASS");
+    cr_assert_str_eq(unit_str(&recs[1], "exercise"), "wrong_one");
+    cr_assert_str_eq(unit_str(&recs[1], "verdict"), "FAIL");
+    cr_assert_str_eq(unit_str(&recs[2], "exercise"), "unwritten_last");
+    cr_assert_str_eq(unit_str(&recs[2], "verdict"), "FAIL");
+}
+
+Test(host_pipeline, all_passing_session_exits_zero_and_appends) {
+    const gr_exercise session[] = {EXERCISES[0], EXERCISES[9]};   /* correct, timed */
+    char results[512];
+    unit_temp_file(results, sizeof results, "results.jsonl");
+    cr_assert_eq(check_with(session, 2, "--seed", "0x1234", "--results", results, "--small", NULL), 0);
+    cr_assert_eq(check_with(session, 2, "--seed", "0x1234", "--results", results, "--small", "--solution", NULL), 0);
+    cr_assert_eq(unit_read_results(results, recs, 16), 4, "results are appended, not overwritten");
+    for (int i = 0; i < 4; i++) cr_assert_str_eq(unit_str(&recs[i], "verdict"), "PASS");
+    cr_assert_not_null(strstr(recs[0].f[3].key, "solution"));
+    cr_assert_str_eq(recs[0].f[3].text, "false");
+    cr_assert_str_eq(recs[2].f[3].text, "true", "--solution is recorded");
+}
+
+/* ---- the command line --------------------------------------------------------------------------- */
+
+Test(host_pipeline, unknown_only_name_is_a_usage_error) {
+    unit_quiet_stderr();
+    char results[512];
+    unit_temp_file(results, sizeof results, "results.jsonl");
+    int rc = check_with(EXERCISES, N_EXERCISES, "--seed", "0x1234", "--results", results, "--only", "no_such", NULL);
+    cr_assert_eq(rc, 64);
+    cr_assert_eq(access(results, F_OK), -1, "nothing is written for a usage error");
+}
+
+Test(host_pipeline, bad_options_are_usage_errors) {
+    unit_quiet_stderr();
+    cr_assert_eq(check_with(EXERCISES, N_EXERCISES, "--seed", "12abc", "--only", "correct", NULL), 64);
+    cr_assert_eq(check_with(EXERCISES, N_EXERCISES, "--bogus", NULL), 64);
+    cr_assert_eq(check_with(EXERCISES, N_EXERCISES, "--only", "correct", "--seed", NULL), 64, "--seed without a value");
+    cr_assert_eq(check_with(EXERCISES, N_EXERCISES, "--only", "correct", "--time-limit", "0", NULL), 64);
+}
+
+Test(host_pipeline, unwritable_results_file_is_reported) {
+    unit_quiet_stderr();
+    char dir[256], results[512];
+    unit_temp_dir(dir, sizeof dir);
+    snprintf(results, sizeof results, "%s/missing/dir/results.jsonl", dir);
+    int rc = check_with(EXERCISES, N_EXERCISES, "--seed", "0x1234", "--results", results, "--only", "correct", NULL);
+    cr_assert_eq(rc, 74);
+}
+
+/* ---- replay: the seed decides the inputs -------------------------------------------------------- */
+
+/* Runs "record" from `exs` with the given arguments and returns what its launches saw. */
+static char *record_run(const gr_exercise *exs, int n, const char *seed, const char *only) {
+    char results[512];
+    unit_temp_file(record_path, sizeof record_path, "record.txt");
+    unit_temp_file(results, sizeof results, "results.jsonl");
+    int rc = seed ? check_with(exs, n, "--seed", seed, "--results", results, only ? "--only" : NULL, only, NULL)
+                  : check_with(exs, n, "--results", results, only ? "--only" : NULL, only, NULL);
+    cr_assert_eq(rc, 0);
+    char *rec = unit_slurp(record_path);
+    cr_assert_not_null(rec, "the record exercise never ran");
+    return rec;
+}
+
+Test(host_pipeline, same_seed_gives_the_same_inputs) {
+    char *a = record_run(EXERCISES, N_EXERCISES, "0x1234", "record");
+    char *b = record_run(EXERCISES, N_EXERCISES, "0x1234", "record");
+    cr_assert_eq(strlen(a) > 0 && strchr(a, '\n') != strrchr(a, '\n'), 1, "one line per check shape: %s", a);
+    cr_assert_str_eq(a, b, "the same seed must replay the same inputs");
+    free(a);
+    free(b);
+}
+
+Test(host_pipeline, another_seed_gives_other_inputs) {
+    char *a = record_run(EXERCISES, N_EXERCISES, "0x1234", "record");
+    char *b = record_run(EXERCISES, N_EXERCISES, "0x1235", "record");
+    cr_assert_str_neq(a, b);
+    free(a);
+    free(b);
+}
+
+Test(host_pipeline, only_replays_the_inputs_of_the_full_run) {
+    /* The inputs of an exercise depend on the seed and its place in the session, not on --only. */
+    const gr_exercise session[] = {EXERCISES[0], EXERCISES[8]};   /* correct, record */
+    char *all = record_run(session, 2, "0x1234", NULL);
+    char *one = record_run(session, 2, "0x1234", "record");
+    cr_assert_str_eq(all, one);
+    free(all);
+    free(one);
+}
+
+Test(host_pipeline, seed_from_the_environment) {
+    char *flag = record_run(EXERCISES, N_EXERCISES, "0x1234", "record");
+    cr_assert_eq(setenv("SEED", "0x1234", 1), 0);
+    char *env = record_run(EXERCISES, N_EXERCISES, NULL, "record");
+    cr_assert_str_eq(flag, env, "SEED=0x1234 and --seed 0x1234 are the same run");
+    free(flag);
+    free(env);
+}
+
+Test(host_pipeline, each_exercise_gets_its_own_inputs) {
+    /* Two copies of the recorder in one session: same seed, same shapes, different places. */
+    gr_exercise session[] = {EXERCISES[8], EXERCISES[8]};
+    session[0].name = "record_a";
+    session[1].name = "record_b";
+    char *rec = record_run(session, 2, "0x1234", NULL);
+    /* Three lines (one per check shape) from each; the second three must differ from the first. */
+    char *lines[6];
+    int n = 0;
+    for (char *p = strtok(rec, "\n"); p && n < 6; p = strtok(NULL, "\n")) lines[n++] = p;
+    cr_assert_eq(n, 6, "expected 6 launches, got %d", n);
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(strncmp(lines[i], lines[i + 3], strchr(lines[i], ' ') - lines[i]), 0, "same shape order");
+        cr_assert_str_neq(lines[i], lines[i + 3], "both exercises saw the same inputs: %s", lines[i]);
+    }
+    free(rec);
 }

@@ -1,5 +1,6 @@
 /* jsonl.c: one flat JSON object per line; anything else is malformed and says why. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "jsonl.h"

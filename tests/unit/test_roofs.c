@@ -53,7 +53,7 @@ Test(roofs, a100_variants_have_their_own_bandwidth) {
     cr_assert_eq(gr_roof_lookup("NVIDIA A100-SXM4-80GB")->tflops[GR_ROOF_BF16], 312.0);
 }
 
-/* BUG (grader/roofs.c:46-47, ROOF_TABLE): some DGX A100 80GB systems report the device as
+/* BUG (grader/roofs.c:41 and :45, ROOF_TABLE): some DGX A100 80GB systems report the device as
  * "NVIDIA A100-SXM-80GB" (no "4"); that name falls through to the "A100" row (40GB, 1555 GB/s)
  * instead of 2039 GB/s, so an honest memory-bound kernel above 1555 GB/s is judged IMPOSSIBLE. */
 Test(roofs, a100_sxm_80gb_dgx_name_gets_the_80gb_row, .disabled = true) {
@@ -66,7 +66,7 @@ Test(roofs, l4_and_l40s_are_told_apart) {
     cr_assert_eq(s->tflops[GR_ROOF_BF16], 362.05);
 }
 
-/* BUG (grader/roofs.c:52-55, ROOF_TABLE): the pattern "L4" is a substring of "NVIDIA L40", so the
+/* BUG (grader/roofs.c:47-50, ROOF_TABLE): the pattern "L4" is a substring of "NVIDIA L40", so the
  * L40 (864 GB/s, 90.5 TFLOP/s FP32) gets the L4 row (300 GB/s, 30.3 TFLOP/s): percent of peak is
  * overstated ~2.9x and any kernel above 300 GB/s is judged IMPOSSIBLE. Needs its own "L40" row
  * before "L4" (or a word-boundary match). */
@@ -134,11 +134,12 @@ Test(roofs, compute_names) {
 /* ---- gr_roof_derived --------------------------------------------------------------------------- */
 
 Test(roofs, derived_hopper_by_hand) {
-    /* 2 FLOP x 128 lanes x 132 SMs x 1.98 GHz = 66.908 TFLOP/s;
+    /* 2 FLOP x 128 lanes x 132 SMs x 1.98 GHz = 66.90816 TFLOP/s (the datasheet's 66.9);
      * 2 transfers x 2.619 GHz x 5120 bits / 8 = 3352.32 GB/s. */
     gr_roof r = gr_roof_derived(9, 0, 132, 1980000, 2619000, 5120);
     unit_assert_rel(r.tflops[GR_ROOF_FP32], 2.0 * 128 * 132 * 1.98e9 / 1e12, 1e-12);
-    unit_assert_rel(r.tflops[GR_ROOF_FP32], 66.908, 1e-9);
+    unit_assert_rel(r.tflops[GR_ROOF_FP32], 66.90816, 1e-9);
+    cr_assert(fabs(r.tflops[GR_ROOF_FP32] - gr_roof_lookup("NVIDIA H100 80GB HBM3")->tflops[GR_ROOF_FP32]) < 0.01);
     unit_assert_rel(r.hbm_gbs, 3352.32, 1e-12);
     cr_assert(r.derived);
     cr_assert_not_null(r.source);
@@ -273,7 +274,7 @@ Test(roofs, measured_load_rejects_a_key_without_value_and_a_file_without_bandwid
     cr_assert_not(load_text("", &m));
 }
 
-/* BUG (grader/roofs.c:130-131, gr_measured_load): strtod accepts "nan" and "inf", and the check
+/* BUG (grader/roofs.c:138-139, gr_measured_load): strtod accepts "nan" and "inf", and the check
  * `*end || v < 0` lets both through (NaN < 0 is false), so a corrupt cache yields NaN/infinite rates
  * instead of being rejected as malformed. Should also require isfinite(v). */
 Test(roofs, measured_load_rejects_non_finite_numbers, .disabled = true) {

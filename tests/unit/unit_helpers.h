@@ -34,6 +34,13 @@ static inline void unit_quiet_stdout(void) {
     cr_assert_not_null(freopen("/dev/null", "w", stdout));
 }
 
+/* For tests of usage errors: gr_main's complaints on stderr are expected there. */
+static inline void unit_quiet_stderr(void) {
+    if (getenv("GR_UNIT_VERBOSE")) return;
+    fflush(stderr);
+    cr_assert_not_null(freopen("/dev/null", "w", stderr));
+}
+
 /* Whole file as a string (caller frees); NULL when it can't be read. */
 static inline char *unit_slurp(const char *path) {
     FILE *f = fopen(path, "rb");

@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
-# Installs what the tests need where it is missing (Debian packages), or says the one command that
-# would, when this user can't install.
+# Installs what a make target needs where it is missing (Debian packages), or says the one command
+# that would, when this user can't install. nvcc can't come from Debian: it says where to get it.
+#   ensure-deps.sh build     gcc, make (and nvcc)
+#   ensure-deps.sh test      the same, pkg-config and Criterion
+#   ensure-deps.sh gnuplot   gnuplot
 set -u
 need=()
 command -v gcc >/dev/null || need+=(gcc)
 command -v make >/dev/null || need+=(make)
-command -v pkg-config >/dev/null || need+=(pkg-config)
-pkg-config --exists criterion 2>/dev/null || need+=(libcriterion-dev)
-for extra in "$@"; do
-    case "$extra" in
+for what in "$@"; do
+    case "$what" in
+        build) ;;
+        test)
+            command -v pkg-config >/dev/null || need+=(pkg-config)
+            pkg-config --exists criterion 2>/dev/null || need+=(libcriterion-dev) ;;
         gnuplot) command -v gnuplot >/dev/null || need+=(gnuplot-nox) ;;
-        *) command -v "$extra" >/dev/null || need+=("$extra") ;;
+        *) echo "ensure-deps.sh: unknown need '$what'"; exit 64 ;;
     esac
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -29,7 +34,11 @@ if [ ${#need[@]} -gt 0 ]; then
     fi
 fi
 if ! command -v "${NVCC:-nvcc}" >/dev/null; then
-    echo "missing: nvcc (the CUDA toolkit). Install CUDA 12.8 or newer from NVIDIA and put its bin/ on PATH."
+    if [ -x /usr/local/cuda/bin/nvcc ]; then
+        echo "nvcc is in /usr/local/cuda/bin but not on PATH: export PATH=/usr/local/cuda/bin:\$PATH"
+    else
+        echo "missing: nvcc (the CUDA toolkit, 12.8 or newer). Install it from NVIDIA's CUDA downloads and put its bin/ on PATH."
+    fi
     exit 1
 fi
 exit 0
