@@ -14,7 +14,7 @@ arch=$(make --no-print-directory print-ARCH)
 tool=build/$arch/grader/tools/bench-table
 make --no-print-directory -s "$tool" >/dev/null || exit 1
 mkdir -p "$out"
-gpu=$(sed -n 's/.*"gpu":"\([^"]*\)".*/\1/p' "$bench" | head -n1)
+gpu=$(grep -o '"gpu":"[^"][^"]*"' "$bench" | head -n1 | sed 's/"gpu":"//; s/"$//')
 day=$(sed -n 's/.*"when":"\([0-9-]*\)T.*/\1/p' "$bench" | head -n1)
 for session in $(sed -n 's/.*"session":"\([^"]*\)".*/\1/p' "$bench" | sort -u); do
     data=$(mktemp)
@@ -24,12 +24,14 @@ for session in $(sed -n 's/.*"session":"\([^"]*\)".*/\1/p' "$bench" | sort -u); 
     for term in png svg; do
         if [ $term = png ]; then setterm="set terminal pngcairo size 1100,560 font 'sans,12'"
         else setterm="set terminal svg size 1100,560 font 'sans,12'"; fi
-        gnuplot <<GP 2>/dev/null || { command -v gnuplot >/dev/null && [ $term = png ] && setterm="set terminal png size 1100,560"; }
+        gnuplot <<GP || echo "plot-bench: gnuplot failed on $out/bench-$name.$term"
 $setterm
 set output "$out/bench-$name.$term"
 set title "$session: solutions on $gpu ($day, make bench)"
 set ylabel "percent"
 set yrange [0:*]
+set rmargin 8
+set bmargin 6
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.85 border -1

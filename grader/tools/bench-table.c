@@ -29,7 +29,7 @@ static const char *first_gpu(const char *path) {
     return name[0] ? name : "?";
 }
 
-/* --tsv: one line per exercise, "session/exercise  pct_peak  pct_measured_roof  pct_library", for gnuplot
+/* --tsv: one line per GPU exercise, "session/exercise  pct_peak  pct_measured_roof  pct_library", for gnuplot
  * (a missing figure is written as 0). */
 static int print_tsv(FILE *f, const char *path) {
     static char line[8192];
@@ -40,7 +40,7 @@ static int print_tsv(FILE *f, const char *path) {
         if (!gr_json_parse(line, &r, err, sizeof err)) { fprintf(stderr, "warning: %s: malformed line skipped (%s)\n", path, err); continue; }
         const char *e = gr_json_string(&r, "exercise");
         double a = 0, b = 0, c = 0;
-        gr_json_number(&r, "pct_peak", &a);
+        if (!gr_json_number(&r, "pct_peak", &a)) continue;  /* CPU exercises have no GPU roof */
         gr_json_number(&r, "pct_measured_roof", &b);
         gr_json_number(&r, "pct_library", &c);
         printf("%s\t%.2f\t%.2f\t%.2f\n", e ? e : "?", a, b, c);

@@ -5,6 +5,7 @@
 #define UNIT_HELPERS_H
 
 #include <criterion/criterion.h>
+#include <ftw.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,11 +14,36 @@
 
 #include "jsonl.h"
 
+/* Temporary directories made by this test, removed when its process exits. Only by the process that
+ * made them: gr_main's forked children leave with _exit, but be safe if one ever calls exit(). */
+#define UNIT_MAX_TEMP_DIRS 16
+static char unit_temp_dirs[UNIT_MAX_TEMP_DIRS][256];
+static int unit_n_temp_dirs;
+static pid_t unit_temp_owner;
+
+static inline int unit_rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+    (void)st; (void)flag; (void)ftw;
+    return remove(path);
+}
+
+static inline void unit_remove_temp_dirs(void) {
+    if (getpid() != unit_temp_owner || getenv("GR_UNIT_KEEP_TMP")) return;
+    for (int i = 0; i < unit_n_temp_dirs; i++) nftw(unit_temp_dirs[i], unit_rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    unit_n_temp_dirs = 0;
+}
+
 /* A fresh directory under $TMPDIR (or /tmp), unique per call: Criterion runs tests in parallel. */
 static inline void unit_temp_dir(char *out, size_t len) {
     const char *base = getenv("TMPDIR");
     snprintf(out, len, "%s/gr-unit-XXXXXX", base && *base ? base : "/tmp");
     cr_assert_not_null(mkdtemp(out), "mkdtemp(%s) failed", out);
+    if (unit_temp_owner != getpid()) {
+        unit_temp_owner = getpid();
+        unit_n_temp_dirs = 0;
+        atexit(unit_remove_temp_dirs);
+    }
+    if (unit_n_temp_dirs < UNIT_MAX_TEMP_DIRS)
+        snprintf(unit_temp_dirs[unit_n_temp_dirs++], sizeof unit_temp_dirs[0], "%s", out);
 }
 
 /* A path to a file that does not exist yet, inside a fresh temporary directory. */
