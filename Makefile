@@ -155,10 +155,10 @@ $(BUILD)/tests/unit: $(UNIT_SRC) $(G)/libgrader.a
 
 unit-tests: $(BUILD)/tests/unit
 test:
-	@if [ -x tests/run-tests.sh ]; then tests/run-tests.sh; else echo "make test: this is the student bundle, which carries no tests; use make check"; fi
+	@if [ -f tests/run-tests.sh ]; then bash tests/run-tests.sh; else echo "make test: this is the student bundle, which carries no tests; use make check"; fi
 
 gpu-test: need-nvcc
-	@tests/gpu-test.sh
+	@bash tests/gpu-test.sh
 
 # ---- the student bundle ------------------------------------------------------------------------
 dist:

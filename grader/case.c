@@ -223,15 +223,18 @@ bool gr_case_check_guards(gr_case *c, char *msg, size_t msg_len) {
         size_t before = gr_guard_diff(got, expected, GR_GUARD_BYTES, &first);
         bool ok = true;
         if (before) {
+            size_t nearest = GR_GUARD_BYTES;
+            while (nearest > 0 && got[nearest - 1] == expected[nearest - 1]) nearest--;
             snprintf(msg, msg_len, "wrote before the start of '%s': %zu guard byte(s) changed, the nearest "
-                     "%zu bytes before element 0", b->name, before, (size_t)GR_GUARD_BYTES - first);
+                     "%zu byte(s) before element 0", b->name, before, (size_t)GR_GUARD_BYTES - (nearest - 1));
             ok = false;
         }
         size_t after_len = total - GR_GUARD_BYTES - data;
         size_t after = ok ? gr_guard_diff(got + GR_GUARD_BYTES + data, expected + GR_GUARD_BYTES + data, after_len, &first) : 0;
         if (ok && after) {
             snprintf(msg, msg_len, "wrote past the end of '%s' (%zu elements): %zu guard byte(s) changed, the "
-                     "first %zu bytes after the last element", b->name, b->count, after, first);
+                     "first at byte %zu after the end (element [%zu] and on)", b->name, b->count, after, first,
+                     b->count + first / gr_dtype_size(b->dtype));
             ok = false;
         }
         if (ok && !b->is_output) {

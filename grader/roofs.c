@@ -2,6 +2,7 @@
 #include "roofs.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,12 +41,16 @@ static const roof_row ROOF_TABLE[] = {
                   "NVIDIA H800 SXM5 datasheet (compute as H100 SXM5; NVLink and FP64 cut)")},
     {"A100-SXM4-80GB", ROOF("A100 SXM4 80GB", 19.5, 156.0, 312.0, 0, 0, 2039,
                             "NVIDIA A100 Tensor Core GPU datasheet, 80GB SXM column")},
+    {"A100-SXM-80GB", ROOF("A100 SXM4 80GB", 19.5, 156.0, 312.0, 0, 0, 2039,
+                           "NVIDIA A100 Tensor Core GPU datasheet, 80GB SXM column (DGX naming)")},
     {"A100 80GB PCIe", ROOF("A100 PCIe 80GB", 19.5, 156.0, 312.0, 0, 0, 1935,
                             "NVIDIA A100 Tensor Core GPU datasheet, 80GB PCIe column")},
     {"A100", ROOF("A100 40GB", 19.5, 156.0, 312.0, 0, 0, 1555,
                   "NVIDIA A100 Tensor Core GPU datasheet, 40GB columns")},
     {"L40S", ROOF("L40S", 91.6, 183.0, 362.05, 733.0, 0, 864,
                   "NVIDIA L40S datasheet")},
+    {"L40", ROOF("L40", 90.5, 90.5, 181.0, 362.0, 0, 864,
+                 "NVIDIA L40 datasheet")},
     {"L4", ROOF("L4", 30.3, 60.0, 121.0, 242.5, 0, 300,
                 "NVIDIA L4 Tensor Core GPU datasheet")},
     {"RTX 3090", ROOF("GeForce RTX 3090", 35.6, 35.6, 71.0, 0, 0, 936,
@@ -136,7 +141,7 @@ bool gr_measured_load(const char *path, gr_measured *m) {
             continue;
         }
         v = strtod(val, &end);
-        if (*end || v < 0) { ok = false; break; }
+        if (*end || !isfinite(v) || v < 0) { ok = false; break; }
         if (strcmp(key, "copy_gbs") == 0) m->copy_gbs = v;
         else if (strcmp(key, "sgemm_tflops") == 0) m->sgemm_tflops = v;
         else if (strcmp(key, "bf16_tflops") == 0) m->bf16_tflops = v;

@@ -57,6 +57,16 @@ for s in $("${make[@]}" print-ALL_SESSIONS); do
     done
 done
 
+# Editing one exercise recompiles that exercise alone (and relinks its session's checker).
+first=$(ls "$("${make[@]}" print-ALL_SESSIONS | tr " " "\n" | head -n1)"/[0-9][0-9]_*.cu | head -n1)
+if [ -n "$first" ] && "${make[@]}" -j"$jobs" ARCH=sm_80 build >/dev/null 2>&1; then
+    touch "$first"
+    compiles=$("${make[@]}" -n ARCH=sm_80 build | grep -E -- ' -c [^ ]+\.(cu|c) ' | grep -oE '[^ ]+\.(cu|c) ' | tr -d ' ')
+    if [ "$compiles" = "$first" ]; then result PASS "editing $first recompiles only it"
+    else result FAIL "editing $first recompiles only it" "would compile: $(echo $compiles)"; fi
+    "${make[@]}" ARCH=sm_80 build >/dev/null 2>&1
+fi
+
 # ---- 3. the contract -----------------------------------------------------------------------------
 echo "== exercise contract"
 for s in $("${make[@]}" print-ALL_SESSIONS); do

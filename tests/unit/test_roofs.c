@@ -53,10 +53,8 @@ Test(roofs, a100_variants_have_their_own_bandwidth) {
     cr_assert_eq(gr_roof_lookup("NVIDIA A100-SXM4-80GB")->tflops[GR_ROOF_BF16], 312.0);
 }
 
-/* BUG (grader/roofs.c:41 and :45, ROOF_TABLE): some DGX A100 80GB systems report the device as
- * "NVIDIA A100-SXM-80GB" (no "4"); that name falls through to the "A100" row (40GB, 1555 GB/s)
- * instead of 2039 GB/s, so an honest memory-bound kernel above 1555 GB/s is judged IMPOSSIBLE. */
-Test(roofs, a100_sxm_80gb_dgx_name_gets_the_80gb_row, .disabled = true) {
+/* Some DGX A100 80GB systems name the device without the "4". */
+Test(roofs, a100_sxm_80gb_dgx_name_gets_the_80gb_row) {
     expect_roof("NVIDIA A100-SXM-80GB", "A100 SXM4 80GB", 2039, 19.5);
 }
 
@@ -66,13 +64,10 @@ Test(roofs, l4_and_l40s_are_told_apart) {
     cr_assert_eq(s->tflops[GR_ROOF_BF16], 362.05);
 }
 
-/* BUG (grader/roofs.c:47-50, ROOF_TABLE): the pattern "L4" is a substring of "NVIDIA L40", so the
- * L40 (864 GB/s, 90.5 TFLOP/s FP32) gets the L4 row (300 GB/s, 30.3 TFLOP/s): percent of peak is
- * overstated ~2.9x and any kernel above 300 GB/s is judged IMPOSSIBLE. Needs its own "L40" row
- * before "L4" (or a word-boundary match). */
-Test(roofs, l40_is_not_taken_for_l4, .disabled = true) {
-    const gr_roof *r = gr_roof_lookup("NVIDIA L40");
-    cr_assert(r == NULL || strcmp(r->gpu, "L4") != 0, "'NVIDIA L40' was taken for the L4 (300 GB/s)");
+/* "L4" is a substring of "NVIDIA L40": the L40 needs a row of its own, found first. */
+Test(roofs, l40_is_not_taken_for_l4) {
+    const gr_roof *r = expect_roof("NVIDIA L40", "L40", 864, 90.5);
+    cr_assert(strcmp(r->gpu, "L4") != 0, "'NVIDIA L40' was taken for the L4 (300 GB/s)");
 }
 
 Test(roofs, geforce_rtx_3090_and_4090) {
@@ -274,10 +269,8 @@ Test(roofs, measured_load_rejects_a_key_without_value_and_a_file_without_bandwid
     cr_assert_not(load_text("", &m));
 }
 
-/* BUG (grader/roofs.c:138-139, gr_measured_load): strtod accepts "nan" and "inf", and the check
- * `*end || v < 0` lets both through (NaN < 0 is false), so a corrupt cache yields NaN/infinite rates
- * instead of being rejected as malformed. Should also require isfinite(v). */
-Test(roofs, measured_load_rejects_non_finite_numbers, .disabled = true) {
+/* strtod reads "nan" and "inf": a cache holding them is corrupt. */
+Test(roofs, measured_load_rejects_non_finite_numbers) {
     gr_measured m;
     cr_assert_not(load_text("copy_gbs 3000\nsgemm_tflops nan\n", &m));
     cr_assert_not(load_text("copy_gbs inf\n", &m));
