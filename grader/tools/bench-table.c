@@ -57,7 +57,9 @@ int main(int argc, char **argv) {
         fclose(t);
         return rc;
     }
-    if (argc != 2) { fprintf(stderr, "usage: bench-table [--tsv] BENCH.jsonl\n"); return 64; }
+    const char *only = NULL;  /* --session S: that session's rows alone */
+    if (argc == 4 && !strcmp(argv[1], "--session")) { only = argv[2]; argv += 2; argc -= 2; }
+    if (argc != 2) { fprintf(stderr, "usage: bench-table [--tsv | --session S] BENCH.jsonl\n"); return 64; }
     FILE *f = fopen(argv[1], "r");
     if (!f) { fprintf(stderr, "bench-table: cannot read %s\n", argv[1]); return 1; }
     static char line[8192];
@@ -69,6 +71,8 @@ int main(int argc, char **argv) {
         lineno++;
         if (!gr_json_parse(line, &r, err, sizeof err)) { fprintf(stderr, "warning: %s line %d is malformed (%s); skipped\n", argv[1], lineno, err); bad++; continue; }
         const char *gpu = gr_json_string(&r, "gpu"), *when = gr_json_string(&r, "when");
+        const char *session = gr_json_string(&r, "session");
+        if (only && (!session || strcmp(session, only))) continue;
         if (!header && (!gpu || !*gpu)) gpu = first_gpu(argv[1]);
         if (!header) {
             printf("Benchmark of the solutions on %s, %.10s (make bench; median of timed launches, L2 flushed).\n\n",
