@@ -6,6 +6,7 @@
 // index and steps by the total number of threads in the grid until it passes n. The same kernel then works for any n, and the blocks
 // stay resident instead of being created and retired by the million.
 #include "exercises.h"
+#include "launch.h"
 
 __global__ void saxpy_grid_stride_kernel(float a, const float *x, const float *y, float *z, long n) {
     // TODO 1: the first index: blockIdx.x * blockDim.x + threadIdx.x, as a long.
@@ -15,11 +16,7 @@ __global__ void saxpy_grid_stride_kernel(float a, const float *x, const float *y
 }
 
 void saxpy_grid_stride(float a, const float *x, const float *y, float *z, long n, cudaStream_t stream) {
-    int device = 0, sms = 1, threads_per_sm = 1024;
-    cudaGetDevice(&device);
-    cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
-    cudaDeviceGetAttribute(&threads_per_sm, cudaDevAttrMaxThreadsPerMultiProcessor, device);
     const int threads = 256;
-    const int blocks = sms * (threads_per_sm / threads);  // one full wave: the loop, not the grid, covers n
+    const int blocks = blocks_for_one_wave(threads);  // the loop, not the grid, covers n
     saxpy_grid_stride_kernel<<<blocks, threads, 0, stream>>>(a, x, y, z, n);
 }

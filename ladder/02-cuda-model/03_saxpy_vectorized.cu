@@ -5,6 +5,7 @@
 // memory, so x, y and z may be read as float4 arrays of n / 4 elements. The last n % 4 elements
 // don't fill a float4: handle them one by one.
 #include "exercises.h"
+#include "launch.h"
 
 __global__ void saxpy_vectorized_kernel(float a, const float *x, const float *y, float *z, long n) {
     const long first = (long)blockIdx.x * blockDim.x + threadIdx.x;
@@ -18,11 +19,7 @@ __global__ void saxpy_vectorized_kernel(float a, const float *x, const float *y,
 }
 
 void saxpy_vectorized(float a, const float *x, const float *y, float *z, long n, cudaStream_t stream) {
-    int device = 0, sms = 1, threads_per_sm = 1024;
-    cudaGetDevice(&device);
-    cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
-    cudaDeviceGetAttribute(&threads_per_sm, cudaDevAttrMaxThreadsPerMultiProcessor, device);
     const int threads = 256;
-    const int blocks = sms * (threads_per_sm / threads);  // one full wave
+    const int blocks = blocks_for_one_wave(threads);
     saxpy_vectorized_kernel<<<blocks, threads, 0, stream>>>(a, x, y, z, n);
 }

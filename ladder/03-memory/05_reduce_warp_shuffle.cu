@@ -8,6 +8,7 @@
 // to shared memory, the first warp adds those, and one partial per block goes to the workspace.
 // A second launch of one block sums the partials into *out.
 #include "exercises.h"
+#include "launch.h"
 
 #define THREADS 256
 #define WARPS (THREADS / 32)
@@ -34,11 +35,7 @@ __global__ void reduce_sum_kernel(const float *x, float *partials, long n) {
 }
 
 void reduce_warp_shuffle(const float *x, float *out, long n, float *workspace, cudaStream_t stream) {
-    int device = 0, sms = 1, threads_per_sm = 1024;
-    cudaGetDevice(&device);
-    cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
-    cudaDeviceGetAttribute(&threads_per_sm, cudaDevAttrMaxThreadsPerMultiProcessor, device);
-    int blocks = sms * (threads_per_sm / THREADS);  // one full wave
+    int blocks = blocks_for_one_wave(THREADS);
     if ((long)blocks * THREADS * 4 > n) blocks = (int)((n + THREADS * 4 - 1) / (THREADS * 4));
     reduce_sum_kernel<<<blocks, THREADS, 0, stream>>>(x, workspace, n);
     reduce_sum_kernel<<<1, THREADS, 0, stream>>>(workspace, out, blocks);

@@ -1,5 +1,6 @@
 // Session 03, exercise 5 (solution): grid-stride float4 sums, warp shuffles, two launches.
 #include "exercises.h"
+#include "launch.h"
 
 #define THREADS 256
 #define WARPS (THREADS / 32)
@@ -42,11 +43,7 @@ __global__ void reduce_sum_kernel(const float *x, float *partials, long n) {
 }
 
 void reduce_warp_shuffle(const float *x, float *out, long n, float *workspace, cudaStream_t stream) {
-    int device = 0, sms = 1, threads_per_sm = 1024;
-    cudaGetDevice(&device);
-    cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
-    cudaDeviceGetAttribute(&threads_per_sm, cudaDevAttrMaxThreadsPerMultiProcessor, device);
-    int blocks = sms * (threads_per_sm / THREADS);  // one full wave
+    int blocks = blocks_for_one_wave(THREADS);
     if ((long)blocks * THREADS * 4 > n) blocks = (int)((n + THREADS * 4 - 1) / (THREADS * 4));
     reduce_sum_kernel<<<blocks, THREADS, 0, stream>>>(x, workspace, n);
     reduce_sum_kernel<<<1, THREADS, 0, stream>>>(workspace, out, blocks);
