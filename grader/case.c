@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compare.h"
 #include "internal.h"
 #include "rng.h"
 
@@ -51,6 +52,12 @@ int gr_scratch(gr_case *c, const char *name, gr_dtype dtype, size_t count) {
     return i;
 }
 
+int gr_inout(gr_case *c, const char *name, gr_dtype dtype, size_t count, long row_len, gr_fill fill) {
+    int i = add_buffer(c, name, dtype, count, true, row_len, fill);
+    c->buf[i].is_inout = true;
+    return i;
+}
+
 double gr_random_uniform(gr_case *c, double lo, double hi) {
     return lo + (hi - lo) * (double)(gr_rng_next(&c->rng) >> 11) * (1.0 / 9007199254740992.0);
 }
@@ -63,8 +70,25 @@ const gr_buffer *gr_find(const gr_case *c, const char *name) {
 }
 
 void *gr_ptr(gr_case *c, const char *name) { return ((gr_buffer *)gr_find(c, name))->dev; }
-const void *gr_in(const gr_case *c, const char *name) { return gr_find(c, name)->host; }
+const void *gr_in(const gr_case *c, const char *name) {
+    const gr_buffer *b = gr_find(c, name);
+    return b->is_inout ? b->init : b->host;
+}
 void *gr_ref(gr_case *c, const char *name) { return ((gr_buffer *)gr_find(c, name))->ref; }
+
+const float *gr_in_f32(gr_case *c, const char *name) {
+    const gr_buffer *b = gr_find(c, name);
+    const void *values = gr_in(c, name);
+    if (b->dtype == GR_F32) return values;
+    int i = (int)(b - c->buf);
+    if (!c->as_f32[i]) c->as_f32[i] = malloc(sizeof(float) * (b->count ? b->count : 1));
+    if (!c->as_f32[i]) { fprintf(stderr, "grader: out of host memory widening '%s'\n", name); exit(70); }
+    if (c->as_f32_generation[i] != c->generation + 1) {
+        for (size_t k = 0; k < b->count; k++) c->as_f32[i][k] = (float)gr_value(b->dtype, values, k);
+        c->as_f32_generation[i] = c->generation + 1;
+    }
+    return c->as_f32[i];
+}
 
 static size_t data_bytes(const gr_buffer *b) { return b->count * gr_dtype_size(b->dtype); }
 /* Allocation: guard, data rounded up to 256 bytes, guard. */
@@ -92,7 +116,8 @@ bool gr_case_alloc(gr_case *c, char *err, size_t err_len) {
         size_t bytes = data_bytes(b) ? data_bytes(b) : 1;
         b->host = malloc(bytes);
         b->ref = b->is_output ? calloc(1, bytes) : NULL;
-        if (!b->host || (b->is_output && !b->ref)) {
+        b->init = b->is_inout ? malloc(bytes) : NULL;
+        if (!b->host || (b->is_output && !b->ref) || (b->is_inout && !b->init)) {
             snprintf(err, err_len, "out of host memory for '%s' (%zu bytes)", b->name, bytes);
             return false;
         }
@@ -117,25 +142,27 @@ bool gr_case_alloc(gr_case *c, char *err, size_t err_len) {
 }
 
 void gr_case_fill_inputs(gr_case *c) {
+    c->generation++;
     for (int i = 0; i < c->n_buffers; i++) {
         gr_buffer *b = &c->buf[i];
-        if (b->is_output) continue;
+        if (b->is_output && !b->is_inout) continue;
         uint64_t *s = &c->rng;
+        void *values = b->is_inout ? b->init : b->host;
         switch (b->dtype) {
         case GR_F32: {
-            float *x = b->host;
+            float *x = values;
             for (size_t k = 0; k < b->count; k++)
                 x[k] = b->fill == GR_FILL_UNIT ? gr_rng_unit_f32(s) : 2.0f * gr_rng_unit_f32(s) - 1.0f;
             break;
         }
         case GR_F64: {
-            double *x = b->host;
+            double *x = values;
             for (size_t k = 0; k < b->count; k++)
                 x[k] = b->fill == GR_FILL_UNIT ? gr_random_uniform(c, 0, 1) : gr_random_uniform(c, -1, 1);
             break;
         }
         case GR_BF16: {
-            uint16_t *x = b->host;
+            uint16_t *x = values;
             for (size_t k = 0; k < b->count; k++) {
                 float f = b->fill == GR_FILL_UNIT ? gr_rng_unit_f32(s) : 2.0f * gr_rng_unit_f32(s) - 1.0f;
                 uint32_t bits;
@@ -145,12 +172,12 @@ void gr_case_fill_inputs(gr_case *c) {
             break;
         }
         case GR_U8: {
-            unsigned char *x = b->host;
+            unsigned char *x = values;
             for (size_t k = 0; k < b->count; k++) x[k] = (unsigned char)(gr_rng_next(s) >> 56);
             break;
         }
         case GR_I32: {
-            int32_t *x = b->host;
+            int32_t *x = values;
             for (size_t k = 0; k < b->count; k++) x[k] = (int32_t)(gr_rng_next(s) >> 40) - (1 << 23);
             break;
         }
@@ -176,6 +203,15 @@ bool gr_case_poison_outputs(gr_case *c, char *err, size_t err_len) {
     for (int i = 0; i < c->n_buffers; i++) {
         gr_buffer *b = &c->buf[i];
         if (!b->is_output) continue;
+        if (b->is_inout) {  /* back to its values before the launch */
+            if (c->on_host) { memcpy(b->dev, b->init, data_bytes(b)); continue; }
+            cudaError_t e = cudaMemcpy(b->dev, b->init, data_bytes(b), cudaMemcpyHostToDevice);
+            if (e != cudaSuccess) {
+                snprintf(err, err_len, "resetting '%s': %s", b->name, cudaGetErrorString(e));
+                return false;
+            }
+            continue;
+        }
         if (c->on_host) { memset(b->dev, POISON_BYTE, data_bytes(b)); continue; }
         cudaError_t e = cudaMemset(b->dev, POISON_BYTE, data_bytes(b));
         if (e != cudaSuccess) {
@@ -257,6 +293,10 @@ void gr_case_free(gr_case *c) {
         gr_buffer *b = &c->buf[i];
         free(b->host);
         free(b->ref);
+        free(b->init);
+        free(c->as_f32[i]);
+        b->init = NULL;
+        c->as_f32[i] = NULL;
         if (c->on_host) free(b->host_base);
         else if (b->dev_base) cudaFree(b->dev_base);
         b->host = b->ref = NULL;

@@ -3,11 +3,24 @@
  * in C x unless x happens to cancel it, which random signs make unlikely; two vectors are used. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "grader.h"
 #include "rng.h"
 
 double gr_freivalds_f32(const float *A, const float *B, const float *C, long M, long N, long K, uint64_t seed) {
+    return gr_freivalds_gemm_f32(A, B, NULL, 1.0f, 0.0f, C, M, N, K, seed);
+}
+
+void gr_bf16_to_f32(const uint16_t *in, float *out, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        uint32_t bits = (uint32_t)in[i] << 16;
+        memcpy(&out[i], &bits, sizeof bits);
+    }
+}
+
+double gr_freivalds_gemm_f32(const float *A, const float *B, const float *C0, float alpha, float beta,
+                             const float *C, long M, long N, long K, uint64_t seed) {
     double *x = malloc(sizeof(double) * (size_t)N), *bx = malloc(sizeof(double) * (size_t)K);
     double worst = 0;
     if (!x || !bx) { free(x); free(bx); return NAN; }
@@ -23,6 +36,9 @@ double gr_freivalds_f32(const float *A, const float *B, const float *C, long M, 
         for (long i = 0; i < M; i++) {
             double abx = 0, cx = 0;
             for (long k = 0; k < K; k++) abx += (double)A[i * K + k] * bx[k];
+            abx *= alpha;
+            if (C0 && beta != 0.0f)
+                for (long j = 0; j < N; j++) abx += (double)beta * C0[i * N + j] * x[j];
             for (long j = 0; j < N; j++) cx += (double)C[i * N + j] * x[j];
             diff_sq += (cx - abx) * (cx - abx);
             ref_sq += abx * abx;

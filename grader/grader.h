@@ -45,6 +45,8 @@ typedef struct {
     size_t count;          /* elements, without the guard bands */
     bool is_output;
     bool is_scratch;       /* working memory for the launcher: poisoned and guarded, never compared */
+    bool is_inout;         /* read and written (C in C = alpha*A*B + beta*C): reset to `init`, not poisoned */
+    void *init;            /* in-out buffers: the values it holds before every launch */
     long row_len;          /* outputs: elements per reference row (see gr_case.rows) */
     gr_fill fill;
     void *host;            /* inputs: the values; outputs: the values read back after a run */
@@ -65,6 +67,9 @@ typedef struct gr_case {
     long rows;             /* reference rows: the unit in which the CPU reference can be computed */
     double param[GR_MAX_PARAMS]; /* scalars drawn for this case (alpha, ...) */
     bool on_host;          /* the exercise runs on the CPU: pointers are host pointers */
+    int generation;        /* bumped each time the inputs are refilled */
+    float *as_f32[GR_MAX_BUFFERS];   /* float32 copies of low-precision inputs, made on demand */
+    int as_f32_generation[GR_MAX_BUFFERS];
 } gr_case;
 
 /* What the grader needs to know of one exercise. */
@@ -101,17 +106,28 @@ typedef struct gr_exercise {
 int gr_input(gr_case *c, const char *name, gr_dtype dtype, size_t count, gr_fill fill);
 int gr_output(gr_case *c, const char *name, gr_dtype dtype, size_t count, long row_len);
 int gr_scratch(gr_case *c, const char *name, gr_dtype dtype, size_t count);
+/* An output the launcher also reads: filled with random values (not poison) before every launch;
+ * gr_in() gives those values to the reference. An unwritten element keeps its old value and fails. */
+int gr_inout(gr_case *c, const char *name, gr_dtype dtype, size_t count, long row_len, gr_fill fill);
 double gr_random_uniform(gr_case *c, double lo, double hi);
 
 /* --- used inside launch(), reference(), library() --- */
 void *gr_ptr(gr_case *c, const char *name);        /* device pointer (host pointer for host exercises) */
-const void *gr_in(const gr_case *c, const char *name);  /* host copy of an input */
+const void *gr_in(const gr_case *c, const char *name);  /* host copy of an input (in-out: its values before) */
 void *gr_ref(gr_case *c, const char *name);        /* host reference of an output */
+/* An input (or in-out's initial values) as float32, whatever its type: BF16 is widened once per
+ * fill and cached. For references that work in float. */
+const float *gr_in_f32(gr_case *c, const char *name);
 const gr_buffer *gr_find(const gr_case *c, const char *name);
 
 /* Freivalds' check of C = A*B (row-major, float32): ||C x - A (B x)|| / ||A (B x)|| for random x. */
 double gr_freivalds_f32(const float *A, const float *B, const float *C, long M, long N, long K,
                         uint64_t seed);
+/* The same for C = alpha * A*B + beta * C0 (C0 may be NULL when beta is 0). */
+double gr_freivalds_gemm_f32(const float *A, const float *B, const float *C0, float alpha, float beta,
+                             const float *C, long M, long N, long K, uint64_t seed);
+/* bfloat16 (as stored: the top 16 bits of a float32) to float32, n elements. */
+void gr_bf16_to_f32(const uint16_t *in, float *out, size_t n);
 
 /* The session's entry point: parses the command line, runs every exercise, prints the report. */
 int gr_main(int argc, char **argv, const char *session, const gr_exercise *exercises, int n_exercises);

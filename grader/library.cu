@@ -36,6 +36,13 @@ extern "C" void gr_lib_sgemm(int M, int N, int K, float alpha, const float *A, c
                "cublasSgemm");
 }
 
+extern "C" void gr_lib_gemm_bf16(int M, int N, int K, const void *A, const void *B, float *C, cudaStream_t stream) {
+    const float one = 1.0f, zero = 0.0f;
+    check_blas(cublasGemmEx(handle_on(stream), CUBLAS_OP_N, CUBLAS_OP_N, N, M, K, &one, B, CUDA_R_16BF, N, A,
+                            CUDA_R_16BF, K, &zero, C, CUDA_R_32F, N, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+               "cublasGemmEx (BF16)");
+}
+
 // SGEAM on a single n x 1 column runs an order of magnitude slower than on a wide matrix, so the
 // vector is viewed as columns of WIDTH elements (column-major, contiguous), plus one short column.
 extern "C" void gr_lib_axpby(long n, float alpha, const float *x, float beta, const float *y, float *z,

@@ -3,6 +3,11 @@
 #include "references.h"
 
 void ref_matmul(const float *A, const float *B, float *C, long M, long N, long K, long row_begin, long row_end) {
+    ref_gemm(A, B, NULL, 1.0f, 0.0f, C, M, N, K, row_begin, row_end);
+}
+
+void ref_gemm(const float *A, const float *B, const float *C0, float alpha, float beta, float *C, long M, long N,
+              long K, long row_begin, long row_end) {
     (void)M;
     /* i-k-j order with a float64 row accumulator: the inner loop walks a row of B contiguously. */
     double *acc = malloc(sizeof(double) * (size_t)(N > 0 ? N : 1));
@@ -14,7 +19,11 @@ void ref_matmul(const float *A, const float *B, float *C, long M, long N, long K
             const float *b = B + k * N;
             for (long j = 0; j < N; j++) acc[j] += a * b[j];
         }
-        for (long j = 0; j < N; j++) C[i * N + j] = (float)acc[j];
+        for (long j = 0; j < N; j++) {
+            double v = (double)alpha * acc[j];
+            if (C0 && beta != 0.0f) v += (double)beta * C0[i * N + j];
+            C[i * N + j] = (float)v;
+        }
     }
     free(acc);
 }

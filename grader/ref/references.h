@@ -11,6 +11,11 @@ void ref_axpby(const float *x, const float *y, float alpha, float beta, float *z
 /* Row-major C[M][N] = A[M][K] * B[K][N], rows [row_begin, row_end) of C. */
 void ref_matmul(const float *A, const float *B, float *C, long M, long N, long K, long row_begin, long row_end);
 
+/* Row-major C[M][N] = alpha * A[M][K] * B[K][N] + beta * C0[M][N], rows [row_begin, row_end).
+ * C0 may be NULL when beta is 0. */
+void ref_gemm(const float *A, const float *B, const float *C0, float alpha, float beta, float *C, long M, long N,
+              long K, long row_begin, long row_end);
+
 /* out[cols][rows] = in[rows][cols]^T, output rows [row_begin, row_end) (input columns). */
 void ref_transpose(const float *in, float *out, long rows, long cols, long row_begin, long row_end);
 

@@ -3,61 +3,18 @@
  *   make check              grade your files
  *   make check SOLUTION=1   grade the hidden solutions
  */
-#include <math.h>
-
 #include "exercises.h"
+#include "gemm.h"
 #include "grader.h"
 #include "library.h"
 #include "ref/references.h"
-
-/* ---- shared by both matrix products ---- */
-
-#define M_OF(s) ((s)->d[0])
-#define N_OF(s) ((s)->d[1])
-#define K_OF(s) ((s)->d[2])
-
-static void matmul_declare(gr_case *c) {
-    const gr_shape *s = &c->shape;
-    gr_input(c, "A", GR_F32, (size_t)(M_OF(s) * K_OF(s)), GR_FILL_SIGNED);
-    gr_input(c, "B", GR_F32, (size_t)(K_OF(s) * N_OF(s)), GR_FILL_SIGNED);
-    gr_output(c, "C", GR_F32, (size_t)(M_OF(s) * N_OF(s)), N_OF(s));
-    c->rows = M_OF(s);
-}
-
-static void matmul_reference(gr_case *c, long r0, long r1) {
-    const gr_shape *s = &c->shape;
-    ref_matmul(gr_in(c, "A"), gr_in(c, "B"), gr_ref(c, "C"), M_OF(s), N_OF(s), K_OF(s), r0, r1);
-}
-
-/* Each element is a K-term dot product summed in float32. With random signs the rounding errors
- * add up like a random walk: about eps * sqrt(K) relative to the result, with room to spare. */
-static double matmul_tolerance(const gr_shape *s) { return GR_EPS_F32 * (4.0 * sqrt((double)K_OF(s)) + 4.0); }
-
-/* 2 FLOP (a multiply and an add) per term, M*N*K terms. */
-static double matmul_flops(const gr_shape *s) { return 2.0 * M_OF(s) * N_OF(s) * K_OF(s); }
-
-/* At least: read A and B once, write C once. */
-static double matmul_bytes(const gr_shape *s) {
-    return 4.0 * ((double)M_OF(s) * K_OF(s) + (double)K_OF(s) * N_OF(s) + (double)M_OF(s) * N_OF(s));
-}
-
-static double matmul_freivalds(gr_case *c) {
-    const gr_shape *s = &c->shape;
-    return gr_freivalds_f32(gr_in(c, "A"), gr_in(c, "B"), gr_find(c, "C")->host, M_OF(s), N_OF(s), K_OF(s), c->seed);
-}
-
-static void matmul_library(gr_case *c, cudaStream_t stream) {
-    const gr_shape *s = &c->shape;
-    gr_lib_sgemm((int)M_OF(s), (int)N_OF(s), (int)K_OF(s), 1.0f, gr_ptr(c, "A"), gr_ptr(c, "B"), 0.0f,
-                 gr_ptr(c, "C"), stream);
-}
 
 /* ---- 01 matmul on the CPU ---- */
 
 static void matmul_cpu_launch(gr_case *c, cudaStream_t stream) {
     (void)stream;
     const gr_shape *s = &c->shape;
-    matmul_cpu(gr_ptr(c, "A"), gr_ptr(c, "B"), gr_ptr(c, "C"), (int)M_OF(s), (int)N_OF(s), (int)K_OF(s));
+    matmul_cpu(gr_ptr(c, "A"), gr_ptr(c, "B"), gr_ptr(c, "C"), (int)GR_GEMM_M(s), (int)GR_GEMM_N(s), (int)GR_GEMM_K(s));
 }
 
 /* ---- 02 vector add ---- */
@@ -92,7 +49,8 @@ static void vector_add_library(gr_case *c, cudaStream_t stream) {
 
 static void matmul_naive_launch(gr_case *c, cudaStream_t stream) {
     const gr_shape *s = &c->shape;
-    matmul_naive(gr_ptr(c, "A"), gr_ptr(c, "B"), gr_ptr(c, "C"), (int)M_OF(s), (int)N_OF(s), (int)K_OF(s), stream);
+    matmul_naive(gr_ptr(c, "A"), gr_ptr(c, "B"), gr_ptr(c, "C"), (int)GR_GEMM_M(s), (int)GR_GEMM_N(s), (int)GR_GEMM_K(s),
+                 stream);
 }
 
 static const gr_exercise EXERCISES[] = {
@@ -105,12 +63,12 @@ static const gr_exercise EXERCISES[] = {
         .check_shapes = {GR_SHAPE(1, 1, 1), GR_SHAPE(2, 2, 2), GR_SHAPE(17, 17, 17), GR_SHAPE(64, 33, 100),
                          GR_SHAPE(127, 1, 65)},
         .bench_shape = GR_SHAPE(512, 512, 512),
-        .declare = matmul_declare,
+        .declare = gr_matmul_declare,
         .launch = matmul_cpu_launch,
-        .reference = matmul_reference,
-        .tolerance = matmul_tolerance,
-        .flops = matmul_flops,
-        .bytes = matmul_bytes,
+        .reference = gr_matmul_reference,
+        .tolerance = gr_gemm_tolerance,
+        .flops = gr_gemm_flops,
+        .bytes = gr_matmul_bytes,
     },
     {
         .name = "02_vector_add",
@@ -136,15 +94,15 @@ static const gr_exercise EXERCISES[] = {
         .check_shapes = {GR_SHAPE(1, 1, 1), GR_SHAPE(17, 17, 17), GR_SHAPE(127, 65, 33), GR_SHAPE(33, 127, 1),
                          GR_SHAPE(1000, 256, 300)},
         .bench_shape = GR_SHAPE(2048, 2048, 2048),
-        .declare = matmul_declare,
+        .declare = gr_matmul_declare,
         .launch = matmul_naive_launch,
-        .reference = matmul_reference,
-        .tolerance = matmul_tolerance,
-        .flops = matmul_flops,
-        .bytes = matmul_bytes,
-        .library = matmul_library,
+        .reference = gr_matmul_reference,
+        .tolerance = gr_gemm_tolerance,
+        .flops = gr_gemm_flops,
+        .bytes = gr_matmul_bytes,
+        .library = gr_matmul_library,
         .library_name = "cuBLAS SGEMM",
-        .extra_check = matmul_freivalds,
+        .extra_check = gr_gemm_freivalds,
     },
 };
 
