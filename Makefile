@@ -39,6 +39,8 @@ ROOFS_DIR := $(BUILD)/roofs
 ALL_SESSIONS := $(shell cd $(ROOT) && ls -d */[0-9][0-9]-*/check.c 2>/dev/null | sed 's,/check.c$$,,' | sort -t/ -k2)
 SESSIONS ?= $(ALL_SESSIONS)
 exercises_of = $(sort $(basename $(notdir $(wildcard $(1)/[0-9][0-9]_*.cu))))
+# Code a session gives (the same for students and solutions): $(session)/given/*.cu
+given_of = $(patsubst %.cu,$(B)/%.o,$(wildcard $(1)/given/*.cu))
 CHECKERS := $(foreach s,$(SESSIONS),$(B)/$(s)/check)
 
 # ---- flags -----------------------------------------------------------------------------------
@@ -91,7 +93,12 @@ tools: need-nvcc $(TOOLS)
 # One object per exercise file, so that editing one recompiles only it.
 $(B)/%.o: $(SRC)/%.cu
 	@mkdir -p $(@D)
-	$(NVCC) $(NVCCFLAGS) $(GENCODE) -I$(ROOT)/$(patsubst $(B)/%,%,$(@D)) -Igrader -MMD -MP -c $< -o $@
+	$(NVCC) $(NVCCFLAGS) $(GENCODE) -I$(ROOT)/$(patsubst %/given,%,$(patsubst $(B)/%,%,$(@D))) -Igrader -MMD -MP -c $< -o $@
+
+# Given code comes from the session folder in both variants.
+$(B)/%.o: %.cu
+	@mkdir -p $(@D)
+	$(NVCC) $(NVCCFLAGS) $(GENCODE) -I$(ROOT)/$(patsubst $(B)/%/given,%,$(@D)) -Igrader -MMD -MP -c $< -o $@
 
 $(B)/%/check.o: %/check.c
 	@mkdir -p $(@D)
@@ -102,10 +109,10 @@ $(B)/%.o: %.c
 	$(CC) $(CPPFLAGS) -I$(dir $*) $(CFLAGS) -MMD -MP -c $< -o $@
 
 define SESSION_RULES
-$(B)/$(1)/check: $(B)/$(1)/check.o $(foreach e,$(call exercises_of,$(1)),$(B)/$(1)/$(e).o) $(G)/libgrader.a
+$(B)/$(1)/check: $(B)/$(1)/check.o $(foreach e,$(call exercises_of,$(1)),$(B)/$(1)/$(e).o) $(call given_of,$(1)) $(G)/libgrader.a
 	$$(NVCC) $$(GENCODE) -o $$@ $$^ $$(LDLIBS)
 # A board demo of the session: demo_NAME.c linked with the session's exercises.
-$(B)/$(1)/demo_%: $(B)/$(1)/demo_%.o $(foreach e,$(call exercises_of,$(1)),$(B)/$(1)/$(e).o) $(G)/libgrader.a
+$(B)/$(1)/demo_%: $(B)/$(1)/demo_%.o $(foreach e,$(call exercises_of,$(1)),$(B)/$(1)/$(e).o) $(call given_of,$(1)) $(G)/libgrader.a
 	$$(NVCC) $$(GENCODE) -o $$@ $$^ $$(LDLIBS)
 endef
 $(foreach s,$(ALL_SESSIONS),$(eval $(call SESSION_RULES,$(s))))

@@ -78,6 +78,8 @@ typedef struct gr_exercise {
     const char *what;            /* one line: what it computes */
     const char *hint;            /* one line printed on failure */
     bool on_host;                /* a CPU exercise (timed with the host clock, no GPU roof) */
+    bool given;                  /* not the student's: code the session gives (a baseline to beat,
+                                  * a slow kernel to profile); graded and timed the same way */
     gr_compute compute;          /* which arithmetic roof applies besides memory bandwidth */
     gr_shape check_shapes[GR_MAX_SHAPES]; /* checked against the reference, small and odd sizes */
     gr_shape bench_shape;        /* the large size: checked (sampled if large) and timed */

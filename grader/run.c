@@ -388,7 +388,8 @@ int gr_main(int argc, char **argv, const char *session, const gr_exercise *exerc
     gr_options opt;
     if (!parse_options(argc, argv, &opt)) return 64;
     if (opt.list) {  /* for scripts: one exercise a line, and where it runs */
-        for (int i = 0; i < n; i++) printf("%s %s\n", exercises[i].name, exercises[i].on_host ? "cpu" : "gpu");
+        for (int i = 0; i < n; i++)
+            printf("%s %s%s\n", exercises[i].name, exercises[i].on_host ? "cpu" : "gpu", exercises[i].given ? " given" : "");
         return 0;
     }
     runner R;
