@@ -1,0 +1,138 @@
+// Session 05, rung 7 (solution): warp tiles and double-buffered shared memory.
+//
+// Block tile 128 x 128, K in steps of 16, 256 threads = 8 warps in a 2 x 4 grid, each warp owning a
+// 64 x 32 piece of the block tile. A warp's 32 lanes form an 8 x 4 grid; each lane computes 8 x 8
+// results as four 4 x 4 quarters, 32 rows and 16 columns apart, so that the lanes of a warp read
+// neighbouring 16-byte pieces of shared memory (no bank conflicts) and every LDS.128 feeds 16 FMAs.
+//
+// While the block computes on one shared-memory buffer, the next K-tile is already on its way
+// from global memory into registers; it goes to the other buffer afterwards: one barrier per tile.
+//
+// Edges: tiles that reach past M, N or K (or rows that are not 16-byte aligned, K or N not a
+// multiple of 4) are loaded element by element with zero fill; the rest with float4 loads.
+#include "exercises.h"
+
+#define BM 128
+#define BN 128
+#define BK 16
+#define THREADS 256
+#define A_STRIDE (BM + 4)  // padded rows of the transposed A tile: the transposing stores spread over banks
+
+struct Prefetch {
+    float4 a[2], b[2];
+};
+
+// Global -> registers. A: this thread's two float4s are rows a_row and a_row + 64, columns a_col..+3
+// of the K-tile; B: rows b_row and b_row + 8, columns b_col..+3 of the N-range.
+__device__ __forceinline__ void load_tile(Prefetch &p, const float *A, const float *B, int M, int N, int K, int bm,
+                                          int bn, int k0, bool vector_ok) {
+    const int t = threadIdx.x;
+    const int a_row = t / 4, a_col = (t % 4) * 4;
+    const int b_row = t / 32, b_col = (t % 32) * 4;
+    const bool inside = vector_ok && bm + BM <= M && bn + BN <= N && k0 + BK <= K;
+#pragma unroll
+    for (int h = 0; h < 2; h++) {
+        const int r = bm + a_row + 64 * h, k = k0 + a_col;
+        const int kb = k0 + b_row + 8 * h, c = bn + b_col;
+        if (inside) {
+            p.a[h] = *reinterpret_cast<const float4 *>(A + (long)r * K + k);
+            p.b[h] = *reinterpret_cast<const float4 *>(B + (long)kb * N + c);
+        } else {
+            float va[4], vb[4];
+#pragma unroll
+            for (int i = 0; i < 4; i++) {
+                va[i] = (r < M && k + i < K) ? A[(long)r * K + k + i] : 0.0f;
+                vb[i] = (kb < K && c + i < N) ? B[(long)kb * N + c + i] : 0.0f;
+            }
+            p.a[h] = make_float4(va[0], va[1], va[2], va[3]);
+            p.b[h] = make_float4(vb[0], vb[1], vb[2], vb[3]);
+        }
+    }
+}
+
+// Registers -> shared memory: A transposed (As[k][m]), B as it is (Bs[k][n]).
+__device__ __forceinline__ void store_tile(const Prefetch &p, float *As, float *Bs) {
+    const int t = threadIdx.x;
+    const int a_row = t / 4, a_col = (t % 4) * 4;
+    const int b_row = t / 32, b_col = (t % 32) * 4;
+#pragma unroll
+    for (int h = 0; h < 2; h++) {
+        const int m = a_row + 64 * h;
+        As[(a_col + 0) * A_STRIDE + m] = p.a[h].x;
+        As[(a_col + 1) * A_STRIDE + m] = p.a[h].y;
+        As[(a_col + 2) * A_STRIDE + m] = p.a[h].z;
+        As[(a_col + 3) * A_STRIDE + m] = p.a[h].w;
+        *reinterpret_cast<float4 *>(Bs + (b_row + 8 * h) * BN + b_col) = p.b[h];
+    }
+}
+
+__global__ void __launch_bounds__(THREADS, 2)
+sgemm_warptiling_kernel(int M, int N, int K, float alpha, const float *A, const float *B, float beta, float *C) {
+    __shared__ __align__(16) float As[2][BK * A_STRIDE];
+    __shared__ __align__(16) float Bs[2][BK * BN];
+    const int bm = blockIdx.y * BM, bn = blockIdx.x * BN;
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+    const int wm = (warp / 4) * 64, wn = (warp % 4) * 32;  // this warp's corner in the block tile
+    const int tr = (lane / 4) * 4, tc = (lane % 4) * 4;    // this lane's corner in each quarter
+    const bool vector_ok = K % 4 == 0 && N % 4 == 0;
+
+    float acc[8][8] = {};
+    Prefetch p;
+    const int tiles = (K + BK - 1) / BK;
+    load_tile(p, A, B, M, N, K, bm, bn, 0, vector_ok);
+    store_tile(p, As[0], Bs[0]);
+    __syncthreads();
+
+    for (int t = 0; t < tiles; t++) {
+        const int cur = t % 2;
+        if (t + 1 < tiles) load_tile(p, A, B, M, N, K, bm, bn, (t + 1) * BK, vector_ok);
+        const float *as = As[cur], *bs = Bs[cur];
+#pragma unroll
+        for (int k = 0; k < BK; k++) {
+            float a[8], b[8];
+            const float4 a0 = *reinterpret_cast<const float4 *>(as + k * A_STRIDE + wm + tr);
+            const float4 a1 = *reinterpret_cast<const float4 *>(as + k * A_STRIDE + wm + 32 + tr);
+            const float4 b0 = *reinterpret_cast<const float4 *>(bs + k * BN + wn + tc);
+            const float4 b1 = *reinterpret_cast<const float4 *>(bs + k * BN + wn + 16 + tc);
+            a[0] = a0.x; a[1] = a0.y; a[2] = a0.z; a[3] = a0.w; a[4] = a1.x; a[5] = a1.y; a[6] = a1.z; a[7] = a1.w;
+            b[0] = b0.x; b[1] = b0.y; b[2] = b0.z; b[3] = b0.w; b[4] = b1.x; b[5] = b1.y; b[6] = b1.z; b[7] = b1.w;
+#pragma unroll
+            for (int i = 0; i < 8; i++)
+#pragma unroll
+                for (int j = 0; j < 8; j++) acc[i][j] += a[i] * b[j];
+        }
+        if (t + 1 < tiles) store_tile(p, As[cur ^ 1], Bs[cur ^ 1]);
+        __syncthreads();
+    }
+
+    // Epilogue: row i of acc is row wm + tr + i (i < 4) or wm + 32 + tr + i - 4; column j likewise.
+#pragma unroll
+    for (int i = 0; i < 8; i++) {
+        const int row = bm + wm + (i < 4 ? tr + i : 32 + tr + i - 4);
+        if (row >= M) continue;
+#pragma unroll
+        for (int half = 0; half < 2; half++) {
+            const int col = bn + wn + half * 16 + tc;
+            float *c = C + (long)row * N + col;
+            const float *v = &acc[i][half * 4];
+            if (vector_ok && col + 3 < N) {
+                float4 old = *reinterpret_cast<float4 *>(c);
+                old.x = alpha * v[0] + beta * old.x;
+                old.y = alpha * v[1] + beta * old.y;
+                old.z = alpha * v[2] + beta * old.z;
+                old.w = alpha * v[3] + beta * old.w;
+                *reinterpret_cast<float4 *>(c) = old;
+            } else {
+#pragma unroll
+                for (int j = 0; j < 4; j++)
+                    if (col + j < N) c[j] = alpha * v[j] + beta * c[j];
+            }
+        }
+    }
+}
+
+void sgemm_warptiling(int M, int N, int K, float alpha, const float *A, const float *B, float beta, float *C,
+                      cudaStream_t stream) {
+    dim3 grid((N + BN - 1) / BN, (M + BM - 1) / BM);
+    sgemm_warptiling_kernel<<<grid, THREADS, 0, stream>>>(M, N, K, alpha, A, B, beta, C);
+}
