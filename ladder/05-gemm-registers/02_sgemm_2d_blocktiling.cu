@@ -13,18 +13,20 @@
 #define TN 8
 #define THREADS (BM * BN / (TM * TN))
 
-__global__ void __launch_bounds__(THREADS)
+__global__ void __launch_bounds__(THREADS, 2)
 sgemm_2d_blocktiling_kernel(int M, int N, int K, float alpha, const float *A, const float *B, float beta, float *C) {
     __shared__ float As[BM][BK];
     __shared__ float Bs[BK][BN];
     const int bm = blockIdx.y * BM, bn = blockIdx.x * BN;
     const int t = threadIdx.x;
-    const int row0 = (t / (BN / TN)) * TM, col0 = (t % (BN / TN)) * TN;  // this thread's 8 x 8 corner
+    // Rows row0..row0+7; columns col0, col0+16, ..., col0+112: neighbouring lanes read neighbouring
+    // words of Bs, so their loads fall in different banks.
+    const int row0 = (t / (BN / TN)) * TM, col0 = t % (BN / TN);
     float acc[TM][TN] = {};
     for (int k0 = 0; k0 < K; k0 += BK) {
         // TODO 1: fill As (128 x 8) and Bs (8 x 128), 1024 elements each: 4 per thread, e.g. a loop
         //         e = t, t + THREADS, ... with r = e / BK, c = e % BK for A; zero outside. Barrier.
-        // TODO 2: for each k: load a[i] = As[row0 + i][k] and b[j] = Bs[k][col0 + j] into registers,
+        // TODO 2: for each k: load a[i] = As[row0 + i][k] and b[j] = Bs[k][col0 + 16 * j] into registers,
         //         then acc[i][j] += a[i] * b[j] for all 64 pairs (unrolled loops keep acc in
         //         registers). Barrier.
     }

@@ -7,35 +7,53 @@
 // shared memory, so no load waits on a bank, and every 16-byte load feeds 16 multiply-adds.
 //
 // Double buffering: two shared-memory buffers. While the block computes on one, the next K-tile
-// travels from global memory into registers (load_tile, given below); after the computation it is
-// stored into the other buffer (store_tile). One barrier per tile is then enough.
+// is on its way (load_tile, given below): B's straight into the other buffer with cp.async, A's
+// into registers. After the computation, store_tile puts A, transposed, into the other buffer.
+// One barrier per tile is then enough.
 #include "exercises.h"
 
 #define BM 128
 #define BN 128
-#define BK 16
+#ifndef BK
+#define BK 16          // tuning knob: K per tile
+#endif
+#ifndef MIN_BLOCKS
+#define MIN_BLOCKS 2   // tuning knob: blocks per SM the register budget must allow
+#endif
 #define THREADS 256
+#define LOADS (BK / 8)                // float4s of A, and of B, each thread moves per tile
+#define A_ROW_STEP (THREADS / (BK / 4))
+#define B_ROW_STEP (THREADS / (BN / 4))
 #define A_STRIDE (BM + 4)  // padded rows of the transposed A tile: the transposing stores spread over banks
 
 struct Prefetch {
-    float4 a[2], b[2];
+    float4 a[LOADS], b[LOADS];
+    bool b_async;  // B went straight to shared memory with cp.async
 };
 
-// Global -> registers. A: this thread's two float4s are rows a_row and a_row + 64, columns a_col..+3
-// of the K-tile; B: rows b_row and b_row + 8, columns b_col..+3 of the N-range.
+// 16 bytes global -> shared without passing through registers (sm_80 and later).
+__device__ __forceinline__ void cp_async16(float *smem, const float *gmem) {
+    unsigned s = (unsigned)__cvta_generic_to_shared(smem);
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(s), "l"(gmem));
+}
+
+// Global -> registers (A) and -> Bs_next (B). A: this thread's float4s are rows a_row + h * A_ROW_STEP,
+// columns a_col..+3 of the K-tile; B: rows b_row + h * B_ROW_STEP, columns b_col..+3. Tiles at an
+// edge go through registers element by element, with zero fill.
 __device__ __forceinline__ void load_tile(Prefetch &p, const float *A, const float *B, int M, int N, int K, int bm,
-                                          int bn, int k0, bool vector_ok) {
+                                          int bn, int k0, bool vector_ok, float *Bs_next) {
     const int t = threadIdx.x;
-    const int a_row = t / 4, a_col = (t % 4) * 4;
-    const int b_row = t / 32, b_col = (t % 32) * 4;
+    const int a_row = t / (BK / 4), a_col = (t % (BK / 4)) * 4;
+    const int b_row = t / (BN / 4), b_col = (t % (BN / 4)) * 4;
     const bool inside = vector_ok && bm + BM <= M && bn + BN <= N && k0 + BK <= K;
+    p.b_async = inside;
 #pragma unroll
-    for (int h = 0; h < 2; h++) {
-        const int r = bm + a_row + 64 * h, k = k0 + a_col;
-        const int kb = k0 + b_row + 8 * h, c = bn + b_col;
+    for (int h = 0; h < LOADS; h++) {
+        const int r = bm + a_row + A_ROW_STEP * h, k = k0 + a_col;
+        const int kb = k0 + b_row + B_ROW_STEP * h, c = bn + b_col;
         if (inside) {
             p.a[h] = *reinterpret_cast<const float4 *>(A + (long)r * K + k);
-            p.b[h] = *reinterpret_cast<const float4 *>(B + (long)kb * N + c);
+            cp_async16(Bs_next + (b_row + B_ROW_STEP * h) * BN + b_col, B + (long)kb * N + c);
         } else {
             float va[4], vb[4];
 #pragma unroll
@@ -49,17 +67,19 @@ __device__ __forceinline__ void load_tile(Prefetch &p, const float *A, const flo
     }
 }
 
-// Registers -> shared memory: A transposed (As[k][m]), B as it is (Bs[k][n]).
+// Registers -> shared memory: A transposed (As[k][m]), B (when it came through registers) as it is;
+// then wait for this thread's cp.async copies, before the barrier that publishes the tile.
 __device__ __forceinline__ void store_tile(const Prefetch &p, float *As, float *Bs) {
     const int t = threadIdx.x;
-    const int a_row = t / 4, a_col = (t % 4) * 4;
-    const int b_row = t / 32, b_col = (t % 32) * 4;
-    // TODO 1: for h = 0, 1: the four values of p.a[h] go to As[(a_col + i) * A_STRIDE + a_row + 64 * h]
-    //         (i = 0..3); p.b[h] goes as one float4 to Bs[(b_row + 8 * h) * BN + b_col].
+    const int a_row = t / (BK / 4), a_col = (t % (BK / 4)) * 4;
+    const int b_row = t / (BN / 4), b_col = (t % (BN / 4)) * 4;
+    // TODO 1: for h < LOADS: the four values of p.a[h] go to As[(a_col + i) * A_STRIDE + a_row + A_ROW_STEP * h]
+    //         (i = 0..3); if !p.b_async, p.b[h] goes as one float4 to Bs[(b_row + B_ROW_STEP * h) * BN + b_col].
+    //         Then: asm volatile("cp.async.wait_all;\n" ::);
     (void)p; (void)As; (void)Bs; (void)a_row; (void)a_col; (void)b_row; (void)b_col;
 }
 
-__global__ void __launch_bounds__(THREADS, 2)
+__global__ void __launch_bounds__(THREADS, MIN_BLOCKS)
 sgemm_warptiling_kernel(int M, int N, int K, float alpha, const float *A, const float *B, float beta, float *C) {
     __shared__ __align__(16) float As[2][BK * A_STRIDE];
     __shared__ __align__(16) float Bs[2][BK * BN];
@@ -72,9 +92,9 @@ sgemm_warptiling_kernel(int M, int N, int K, float alpha, const float *A, const 
     float acc[8][8] = {};
     Prefetch p;
     const int tiles = (K + BK - 1) / BK;
-    // TODO 2: load tile 0 (load_tile with k0 = 0), store it into buffer 0, barrier.
+    // TODO 2: load tile 0 (load_tile with k0 = 0 and Bs[0]), store it into buffer 0, barrier.
     for (int t = 0; t < tiles; t++) {
-        // TODO 3: if there is a next tile, start loading it into p (it arrives while we compute).
+        // TODO 3: if there is a next tile, start loading it (into p and the other B buffer).
         // TODO 4: for k = 0..BK-1 on buffer t % 2: a[0..3] from As[k * A_STRIDE + wm + tr ..], a[4..7]
         //         from 32 rows further; b[0..3] from Bs[k * BN + wn + tc ..], b[4..7] from 16 columns
         //         further (float4 loads); acc[i][j] += a[i] * b[j].

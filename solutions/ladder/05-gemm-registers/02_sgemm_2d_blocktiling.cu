@@ -12,13 +12,15 @@
 #define TN 8
 #define THREADS (BM * BN / (TM * TN))
 
-__global__ void __launch_bounds__(THREADS)
+__global__ void __launch_bounds__(THREADS, 2)
 sgemm_2d_blocktiling_kernel(int M, int N, int K, float alpha, const float *A, const float *B, float beta, float *C) {
     __shared__ float As[BM][BK];
     __shared__ float Bs[BK][BN];
     const int bm = blockIdx.y * BM, bn = blockIdx.x * BN;
     const int t = threadIdx.x;
-    const int row0 = (t / (BN / TN)) * TM, col0 = (t % (BN / TN)) * TN;
+    // Rows row0..row0+7; columns col0, col0+16, ..., col0+112: neighbouring lanes read neighbouring
+    // words of Bs, so their loads fall in different banks.
+    const int row0 = (t / (BN / TN)) * TM, col0 = t % (BN / TN);
     float acc[TM][TN] = {};
     for (int k0 = 0; k0 < K; k0 += BK) {
         // 1024 elements of each tile, 4 per thread.
@@ -37,7 +39,7 @@ sgemm_2d_blocktiling_kernel(int M, int N, int K, float alpha, const float *A, co
 #pragma unroll
             for (int i = 0; i < TM; i++) a[i] = As[row0 + i][k];
 #pragma unroll
-            for (int j = 0; j < TN; j++) b[j] = Bs[k][col0 + j];
+            for (int j = 0; j < TN; j++) b[j] = Bs[k][col0 + (BN / TN) * j];
 #pragma unroll
             for (int i = 0; i < TM; i++)
 #pragma unroll
@@ -51,7 +53,7 @@ sgemm_2d_blocktiling_kernel(int M, int N, int K, float alpha, const float *A, co
         if (r >= M) continue;
 #pragma unroll
         for (int j = 0; j < TN; j++) {
-            const int c = bn + col0 + j;
+            const int c = bn + col0 + (BN / TN) * j;
             if (c < N) {
                 const long at = (long)r * N + c;
                 C[at] = alpha * acc[i][j] + beta * C[at];
