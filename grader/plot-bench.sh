@@ -46,3 +46,37 @@ GP
     rm -f "$data" "$data.jsonl"
     echo "plot-bench: $out/bench-$name.png and .svg"
 done
+
+# The SGEMM ladder across sessions 04 and 05: every rung's percent of cuBLAS and of FP32 peak.
+data=$(mktemp)
+: > "$data"
+for n in 04 05; do  # labels "04/01_sgemm_naive": the rung numbers restart in each session
+    grep -E "\"session\":\"ladder/$n-" "$bench" > "$data.jsonl" || continue
+    "$tool" --tsv "$data.jsonl" | awk -v n=$n 'BEGIN { FS = OFS = "\t" } { $1 = n "/" $1; print }' >> "$data"
+done
+if [ -s "$data" ]; then
+    for term in png svg; do
+        if [ $term = png ]; then setterm="set terminal pngcairo size 1100,560 font 'sans,12'"
+        else setterm="set terminal svg size 1100,560 font 'sans,12'"; fi
+        gnuplot <<GP || echo "plot-bench: gnuplot failed on $out/ladder-sgemm.$term"
+$setterm
+set output "$out/ladder-sgemm.$term"
+set title "The SGEMM ladder at 4096^3 on $gpu ($day, make bench)"
+set ylabel "percent"
+set yrange [0:115]
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.85 border -1
+set boxwidth 0.9
+set grid ytics
+set key top center horizontal
+set rmargin 8
+set bmargin 7
+set xtics rotate by -25 noenhanced
+set datafile separator "\t"
+plot "$data" using 4:xtic(1) title "% of cuBLAS SGEMM", "" using 2 title "% of FP32 peak (datasheet)"
+GP
+    done
+    echo "plot-bench: $out/ladder-sgemm.png and .svg"
+fi
+rm -f "$data" "$data.jsonl"
