@@ -9,6 +9,7 @@
 #   make bench              the solutions' percent-of-peak table (JSON, Markdown, chart)
 #   make dist               the student bundle, without solutions
 #   make demo               the board demos;  make demo-NAME runs one
+#   make profile EX=NAME    Nsight Compute's key numbers for one exercise's kernels (SIZE=small, KERNEL=regex)
 #
 # Variables: ARCH=sm_90a (default: detected with nvidia-smi; sm_80 without a GPU), SEED=0x...,
 # SESSIONS="ladder/01-gpu-vs-cpu ..." (default: all), NVCC, CC.
@@ -50,12 +51,12 @@ CFLAGS ?= -O2 -g -std=c11 -Wall -Wextra -Wno-format-truncation -D_GNU_SOURCE
 NVCCFLAGS ?= -O3 -std=c++17 -lineinfo -Xcompiler -Wall -diag-suppress 550
 LDLIBS := -lcublas
 
-.PHONY: unit-tests all build check test gpu-test bench roofs dist demo clean help tools need-nvcc charts
+.PHONY: profile unit-tests all build check test gpu-test bench roofs dist demo clean help tools need-nvcc charts
 .DEFAULT_GOAL := help
 .SECONDARY:
 
 help:
-	@sed -n '3,15p' $(ROOT)/Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,16p' $(ROOT)/Makefile | sed 's/^# \{0,1\}//'
 
 need-nvcc:
 	@NVCC=$(NVCC) grader/ensure-deps.sh build
@@ -166,6 +167,14 @@ test:
 
 gpu-test: need-nvcc
 	@bash tests/gpu-test.sh
+
+# ---- profiling ---------------------------------------------------------------------------------
+# make profile EX=00_softmax_slow [SESSIONS=...] [SOLUTION=1] [SIZE=small] [KERNEL=regex] [METRICS=file] [NCU=path]
+profile:
+	@bash grader/profile.sh --preflight "$(EX)"
+	@$(MAKE) --no-print-directory build
+	@$(G)/tools/gpu-probe || exit 1
+	@bash grader/profile.sh --build $(B) --source $(SRC) --sessions "$(SESSIONS)" $(if $(SIZE),--size $(SIZE)) $(if $(KERNEL),--kernel '$(KERNEL)') $(if $(METRICS),--metrics $(METRICS)) "$(EX)"
 
 # ---- the student bundle ------------------------------------------------------------------------
 dist:

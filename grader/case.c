@@ -183,6 +183,7 @@ void gr_case_fill_inputs(gr_case *c) {
         }
         }
     }
+    if (c->ex->adjust_inputs) c->ex->adjust_inputs(c);
 }
 
 bool gr_case_upload_inputs(gr_case *c, char *err, size_t err_len) {

@@ -100,6 +100,9 @@ typedef struct gr_exercise {
     /* An extra check for sizes where only sampled rows get a reference (e.g. Freivalds). Returns
      * the relative error it measured; NULL when none applies. */
     double (*extra_check)(gr_case *c);
+    /* Optional: reshape the random inputs after every fill (e.g. an offset per row), for inputs
+     * that need a structure uniform noise lacks. Draw any randomness from the case. */
+    void (*adjust_inputs)(gr_case *c);
     /* Largest reference work (FLOP or elements) done in full; above it rows are sampled. */
     double full_reference_limit;
 } gr_exercise;
