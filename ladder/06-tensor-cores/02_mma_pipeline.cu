@@ -1,0 +1,241 @@
+// Session 06, exercise 2: BF16 GEMM with mma.sync, ldmatrix and a cp.async pipeline.
+//
+// Exercise 1 let wmma hide the fragments. Here you drive the tensor cores through PTX, the way
+// the fast libraries do on A100 and (without wgmma) on H100:
+//   mma.sync.aligned.m16n8k16   one warp: a 16 x 16 piece of A times a 16 x 8 piece of B, added
+//                               to a 16 x 8 accumulator; you know which lane holds which element;
+//   ldmatrix                    one warp loads four 8 x 8 matrices of 16-bit values from shared
+//                               memory straight into those fragment registers (.trans transposes);
+//   cp.async                    copies 16 bytes global -> shared without passing through
+//                               registers, so the copies of later tiles run while you compute.
+//
+// The plan. Block tile 128 x 256 x 32; 8 warps as 2 (M) x 4 (N), each warp owns a 64 x 64 tile of
+// C: 4 x 8 accumulators of m16n8, 128 floats a thread. Shared memory is a ring of STAGES = 4
+// stages, each holding a 128 x 32 tile of A and a 32 x 256 tile of B (24 KB; 96 KB in all). While
+// the warps compute on one stage, the copies of the next three are in flight.
+//
+// Given: the PTX wrappers, the fallback kernel for shapes the 16-byte copies can't handle
+// (K % 8 != 0 or N % 8 != 0), the launcher, the prologue of the pipeline. Yours: the TODOs.
+#include <cuda_bf16.h>
+#include <stdint.h>
+
+#include "exercises.h"
+
+#define BM 128                       // block tile: rows of C
+#define BN 256                       // block tile: columns of C
+#define BK 32                        // block tile: the slice of K per pipeline stage
+#define STAGES 4                     // shared-memory ring depth
+#define WARPS_M 2
+#define WARPS_N 4
+#define THREADS (32 * WARPS_M * WARPS_N)
+#define WM (BM / WARPS_M)            // warp tile: 64 x 64
+#define WN (BN / WARPS_N)
+#define MI (WM / 16)                 // m16 tiles per warp
+#define NI (WN / 8)                  // n8 tiles per warp
+#define KSTEPS (BK / 16)             // k16 steps per stage
+#define A_CHUNKS (BK / 8)            // 16-byte chunks in a row of the A tile
+#define B_CHUNKS (BN / 8)            // 16-byte chunks in a row of the B tile
+#define A_STAGE (BM * BK)            // elements per stage
+#define B_STAGE (BK * BN)
+#define SMEM_BYTES (STAGES * (A_STAGE + B_STAGE) * 2)
+
+// ---- PTX wrappers (given) -----------------------------------------------------------------------
+
+// The 32-bit shared-memory address that ldmatrix and cp.async take.
+__device__ __forceinline__ uint32_t smem_u32(const void *p) { return (uint32_t)__cvta_generic_to_shared(p); }
+
+// 16 bytes global -> shared, bypassing L1. valid == false reads nothing and writes 16 zero bytes
+// (the src-size operand is 0): that is how tiles are zero-filled past the edges of A and B.
+__device__ __forceinline__ void cp_async_16(uint32_t dst, const void *src, bool valid) {
+    int src_bytes = valid ? 16 : 0;
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src), "r"(src_bytes) : "memory");
+}
+// Close the group of copies this thread issued since the last commit.
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
+// Wait until at most N of this thread's committed groups are still in flight. It says nothing about
+// other threads' copies: a __syncthreads() after it does.
+template <int N> __device__ __forceinline__ void cp_async_wait() {
+    asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory");
+}
+
+// Four 8 x 8 matrices of 16-bit elements; lanes 8j..8j+7 give the addresses of the 8 rows (16 bytes
+// each) of matrix j, and register j of every lane receives its part of matrix j: row lane/4,
+// elements 2*(lane%4) and 2*(lane%4)+1 (the lower one in the low half).
+__device__ __forceinline__ void ldmatrix_x4(uint32_t r[4], uint32_t addr) {
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(addr));
+}
+// The same, transposed: register j receives elements (row 2*(lane%4), column lane/4) and
+// (row 2*(lane%4)+1, column lane/4) of matrix j.
+__device__ __forceinline__ void ldmatrix_x4_trans(uint32_t r[4], uint32_t addr) {
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(addr));
+}
+
+// d += a * b: a 16 x 16 piece of A (row-major) times a 16 x 8 piece of B ("col": the fragment holds
+// pairs along k), BF16 in, FP32 accumulators. With g = lane / 4, t = lane % 4:
+//   a[0] = A[g][2t, 2t+1]     a[1] = A[g+8][2t, 2t+1]     a[2] = A[g][2t+8, 2t+9]   a[3] = A[g+8][2t+8, 2t+9]
+//   b[0] = B[2t, 2t+1][g]     b[1] = B[2t+8, 2t+9][g]
+//   d[0], d[1] = C[g][2t, 2t+1]                             d[2], d[3] = C[g+8][2t, 2t+1]
+__device__ __forceinline__ void mma_bf16_16816(float d[4], const uint32_t a[4], const uint32_t b[2]) {
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
+                 "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\n"
+                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+}
+
+// ---- the shared layout ----------------------------------------------------------------------------
+
+// Element offset of 16-byte chunk `ch` of row `row` in a tile of CHUNKS chunks per row. Every write
+// (cp.async) and every read (ldmatrix) of a tile goes through here, so changing the layout is a
+// change to this function alone.
+template <int CHUNKS> __device__ __forceinline__ int swizzle(int row, int ch) {
+    // TODO 6 (last, once everything passes; measure before and after): shared memory serves 128
+    //         bytes, 8 chunks, per turn, and each 8 x 8 matrix of an ldmatrix is one chunk from each
+    //         of 8 consecutive rows. In the plain layout below those 8 chunks collide: B's rows are
+    //         512 bytes apart (all 8 in the same chunk slot), A's 64 bytes (only 2 slots used).
+    //         XOR the chunk index with bits of the row so that the 8 rows land in 8 different slots:
+    //         ch ^ (row % 8) when CHUNKS >= 8; ch ^ ((row / 2) % 4) for A's 4-chunk rows (two rows
+    //         share a 128-byte line, and the row's parity already picks the half). `if constexpr`
+    //         chooses at compile time.
+    return row * CHUNKS * 8 + ch * 8;
+}
+
+// ---- the pieces of the main loop -------------------------------------------------------------------
+
+// Issue the copies of K-slice [k0, k0 + BK) of this block's A rows and B columns into one stage
+// (As_stage and Bs_stage are shared addresses in bytes).
+__device__ __forceinline__ void load_tile_async(uint32_t As_stage, uint32_t Bs_stage, const __nv_bfloat16 *A,
+                                                const __nv_bfloat16 *B, int M, int N, int K, int m0, int n0,
+                                                int k0) {
+    // TODO 1: the A tile is BM rows of A_CHUNKS chunks (8 elements each): BM * A_CHUNKS / THREADS
+    //         copies per thread. Copy i of this thread is chunk id = threadIdx.x + i * THREADS: row
+    //         id / A_CHUNKS, chunk ch = id % A_CHUNKS, source A + (m0 + row) * K + k0 + ch * 8 (size_t
+    //         arithmetic), valid when m0 + row < M and k0 + ch * 8 < K (K % 8 == 0 here, so a chunk
+    //         is wholly inside or outside), destination As_stage + 2 * swizzle<A_CHUNKS>(row, ch).
+    //         For an invalid chunk pass a harmless source (A itself) with valid = false.
+    //         Then the same for B: BK rows (k) of B_CHUNKS chunks, source B + (k0 + row) * N + n0 + ch * 8,
+    //         valid when k0 + row < K and n0 + ch * 8 < N, destination Bs_stage + 2 * swizzle<B_CHUNKS>(row, ch).
+    (void)As_stage; (void)Bs_stage; (void)A; (void)B; (void)M; (void)N; (void)K; (void)m0; (void)n0; (void)k0;
+}
+
+// A fragments of k-step kk (k = 16 kk .. 16 kk + 15 of the stage) for the warp's MI m16 tiles.
+__device__ __forceinline__ void load_a_frags(uint32_t a[MI][4], uint32_t As_stage, int warp_m, int lane, int kk) {
+    // TODO 2: one ldmatrix_x4 per m16 tile mi. Its four matrices must come out in the order of the
+    //         mma's a[0..3]: (rows 0-7, k 0-7), (rows 8-15, k 0-7), (rows 0-7, k 8-15), (rows 8-15,
+    //         k 8-15). Lane l gives the address of row l % 16 and chunk 2 * kk + l / 16 of the
+    //         tile, row = warp_m * WM + mi * 16 + l % 16: As_stage + 2 * swizzle<A_CHUNKS>(row, ch).
+    (void)a; (void)As_stage; (void)warp_m; (void)lane; (void)kk;
+}
+
+// B fragments of k-step kk for the warp's NI n8 tiles, two tiles per ldmatrix.
+__device__ __forceinline__ void load_b_frags(uint32_t b[NI][2], uint32_t Bs_stage, int warp_n, int lane, int kk) {
+    // TODO 3: B sits in shared memory as k-rows with n contiguous, but b[0] wants two consecutive k
+    //         of one column n: that is what ldmatrix_x4_trans delivers from 8 k-rows. For each pair
+    //         of n8 tiles (2j, 2j+1): lane l points at k-row 16 * kk + l % 16 and chunk
+    //         (warp_n * WN + 16 * j) / 8 + l / 16; the four registers r[0..3] are then b[2j][0],
+    //         b[2j][1], b[2j+1][0], b[2j+1][1].
+    (void)b; (void)Bs_stage; (void)warp_n; (void)lane; (void)kk;
+}
+
+// ---- the kernel ----------------------------------------------------------------------------------
+
+__global__ void __launch_bounds__(THREADS, 1)
+gemm_bf16_mma_kernel(const __nv_bfloat16 *__restrict__ A, const __nv_bfloat16 *__restrict__ B,
+                     float *__restrict__ C, int M, int N, int K) {
+    extern __shared__ __align__(128) unsigned char smem[];
+    const uint32_t As = smem_u32(smem);              // STAGES tiles of BM x BK: stage s at As + s * A_STAGE * 2
+    const uint32_t Bs = As + STAGES * A_STAGE * 2;   // STAGES tiles of BK x BN: stage s at Bs + s * B_STAGE * 2
+
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+    const int warp_m = warp / WARPS_N, warp_n = warp % WARPS_N;
+    const int m0 = blockIdx.y * BM, n0 = blockIdx.x * BN;
+    const int k_tiles = (K + BK - 1) / BK;
+
+    float acc[MI][NI][4];
+#pragma unroll
+    for (int mi = 0; mi < MI; mi++)
+#pragma unroll
+        for (int ni = 0; ni < NI; ni++)
+#pragma unroll
+            for (int e = 0; e < 4; e++) acc[mi][ni][e] = 0.0f;
+
+    // Prologue (given): tiles 0 .. STAGES-2 in flight, one commit group each. Past the end of K the
+    // group is empty, so that the count of groups stays the same for every K.
+#pragma unroll
+    for (int s = 0; s < STAGES - 1; s++) {
+        if (s < k_tiles) load_tile_async(As + s * A_STAGE * 2, Bs + s * B_STAGE * 2, A, B, M, N, K, m0, n0, s * BK);
+        cp_async_commit();
+    }
+    cp_async_wait<STAGES - 2>();  // this thread's part of tile 0 has landed
+    __syncthreads();              // ... and everyone else's
+
+    // Fragments, double-buffered: while the mma of k-step kk reads buffer kk % 2, the ldmatrix of
+    // the next k-step fills the other one.
+    uint32_t a_frag[2][MI][4], b_frag[2][NI][2];
+    load_a_frags(a_frag[0], As, warp_m, lane, 0);
+    load_b_frags(b_frag[0], Bs, warp_n, lane, 0);
+
+    int read_stage = 0, write_stage = STAGES - 1;
+    // TODO 4: the main loop, for kt = 0 .. k_tiles-1, and inside it for kk = 0 .. KSTEPS-1 (#pragma
+    //         unroll: fragment indices must be compile-time constants, or the arrays go to local memory):
+    //   a. Load the fragments of k-step (kk + 1) % KSTEPS from stage read_stage into buffer (kk + 1) % 2.
+    //      (On the last k-step read_stage has already moved on, so this fetches the next tile's
+    //      first k-step.)
+    //   b. If kk == 0: refill. Tile next = kt + STAGES - 1 goes into stage write_stage (the one all
+    //      warps finished reading before the last barrier) if next < k_tiles; commit a group either
+    //      way; write_stage moves one along the ring.
+    //   c. MI x NI mma_bf16_16816 on buffer kk % 2.
+    //   d. If kk == KSTEPS - 2: cp_async_wait<STAGES - 2>() (so tile kt + 1 has landed: count the
+    //      groups committed so far), __syncthreads(), read_stage moves one along the ring.
+    // After the loop, cp_async_wait<0>() so that nothing is left in flight.
+    (void)acc; (void)read_stage; (void)write_stage; (void)warp_n;
+
+    // TODO 5: the epilogue. Accumulator acc[mi][ni][e] belongs to row m0 + warp_m * WM + mi * 16 +
+    //         lane / 4 (+ 8 for e >= 2) and column n0 + warp_n * WN + ni * 8 + 2 * (lane % 4) + e % 2.
+    //         Store (e = 0, 1) and (e = 2, 3) as float2 pairs, each only when its row < M and its
+    //         column < N (N % 8 == 0 on this path, so the second column of a pair is then inside too).
+    (void)C;
+}
+
+// ---- the fallback (given): any shape, any alignment ---------------------------------------------
+
+#define FB_TILE 16
+
+__device__ __forceinline__ float bf16_bits_to_float(uint16_t bits) { return __uint_as_float((uint32_t)bits << 16); }
+
+// 16 x 16 tiles through shared memory, widened to float, FFMA: slow and simple.
+__global__ void gemm_bf16_fallback_kernel(const uint16_t *A, const uint16_t *B, float *C, int M, int N, int K) {
+    __shared__ float As[FB_TILE][FB_TILE], Bs[FB_TILE][FB_TILE + 1];
+    int row = blockIdx.y * FB_TILE + threadIdx.y, col = blockIdx.x * FB_TILE + threadIdx.x;
+    float acc = 0.0f;
+    for (int k0 = 0; k0 < K; k0 += FB_TILE) {
+        int ka = k0 + threadIdx.x, kb = k0 + threadIdx.y;
+        As[threadIdx.y][threadIdx.x] = row < M && ka < K ? bf16_bits_to_float(A[(size_t)row * K + ka]) : 0.0f;
+        Bs[threadIdx.y][threadIdx.x] = kb < K && col < N ? bf16_bits_to_float(B[(size_t)kb * N + col]) : 0.0f;
+        __syncthreads();
+#pragma unroll
+        for (int k = 0; k < FB_TILE; k++) acc += As[threadIdx.y][k] * Bs[k][threadIdx.x];
+        __syncthreads();
+    }
+    if (row < M && col < N) C[(size_t)row * N + col] = acc;
+}
+
+// ---- the launcher (given) -------------------------------------------------------------------------
+
+void gemm_bf16_mma(const uint16_t *A, const uint16_t *B, float *C, int M, int N, int K, cudaStream_t stream) {
+    // The 16-byte copies need every row of A and B to start on a 16-byte boundary.
+    bool fast = K % 8 == 0 && N % 8 == 0 && (uintptr_t)A % 16 == 0 && (uintptr_t)B % 16 == 0 && (uintptr_t)C % 8 == 0;
+    if (!fast) {
+        dim3 grid((N + FB_TILE - 1) / FB_TILE, (M + FB_TILE - 1) / FB_TILE);
+        gemm_bf16_fallback_kernel<<<grid, dim3(FB_TILE, FB_TILE), 0, stream>>>(A, B, C, M, N, K);
+        return;
+    }
+    // More than 48 KB of dynamic shared memory needs an opt-in (every GPU from sm_80 allows 96 KB).
+    cudaFuncSetAttribute(gemm_bf16_mma_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, SMEM_BYTES);
+    dim3 grid((N + BN - 1) / BN, (M + BM - 1) / BM);
+    gemm_bf16_mma_kernel<<<grid, THREADS, SMEM_BYTES, stream>>>(reinterpret_cast<const __nv_bfloat16 *>(A),
+                                                               reinterpret_cast<const __nv_bfloat16 *>(B), C, M, N, K);
+}

@@ -1,0 +1,308 @@
+// Session 06, exercise 2 (solution): BF16 GEMM with mma.sync, ldmatrix and a cp.async pipeline.
+//
+// Block tile 128 x 256 x BK, 8 warps as 2 (M) x 4 (N), each warp a 64 x 64 tile of C held in
+// registers as 4 x 8 accumulators of m16n8 (128 floats a thread). Global -> shared by 16-byte
+// cp.async into a ring of STAGES stages, STAGES-1 tiles in flight while the tensor cores work on
+// one. Two configurations, picked at launch by the shared memory the GPU lets a block have:
+//   BK = 64, 3 stages: 48 KB a stage, 144 KB in all (A100, H100: up to 227 KB a block);
+//   BK = 32, 4 stages: 24 KB a stage,  96 KB in all (every GPU from sm_80, RTX 30xx/40xx included).
+// Shared tiles are XOR-swizzled in 16-byte chunks, so that the 8 rows each ldmatrix reads sit in
+// 8 different bank groups. Fragments are double-buffered in registers: the ldmatrix of the next
+// k-step is issued before the mma of this one, and the barrier falls between the two.
+//
+// The 16-byte copies need every row of A and B to start 16 bytes aligned (K % 8 == 0, N % 8 == 0);
+// other shapes take a plain FP32 kernel at the end of the file.
+#include <cuda_bf16.h>
+#include <stdint.h>
+
+#include "exercises.h"
+
+#define BM 128                       // block tile: rows of C
+#define BN 256                       // block tile: columns of C
+#define WARPS_M 2
+#define WARPS_N 4
+#define THREADS (32 * WARPS_M * WARPS_N)
+#define WM (BM / WARPS_M)            // warp tile: 64 x 64
+#define WN (BN / WARPS_N)
+#define MI (WM / 16)                 // m16 tiles per warp
+#define NI (WN / 8)                  // n8 tiles per warp
+#define B_CHUNKS (BN / 8)            // 16-byte chunks in a row of the B tile
+
+static_assert(NI % 2 == 0, "one ldmatrix.x4.trans loads two n8 tiles");
+
+// What depends on the depth of a stage (BK, the slice of K it holds) and on the ring's length.
+template <int BK, int STAGES> struct stage_config {
+    static constexpr int KSTEPS = BK / 16;            // k16 steps per stage
+    static constexpr int A_CHUNKS = BK / 8;           // 16-byte chunks in a row of the A tile
+    static constexpr int A_STAGE = BM * BK;           // elements per stage
+    static constexpr int B_STAGE = BK * BN;
+    static constexpr int SMEM_BYTES = STAGES * (A_STAGE + B_STAGE) * 2;
+    static_assert(KSTEPS >= 2 && KSTEPS % 2 == 0, "the fragment double buffer needs an even count of k-steps");
+    static_assert((BM * A_CHUNKS) % THREADS == 0 && (BK * B_CHUNKS) % THREADS == 0, "copies split evenly");
+    static_assert(STAGES >= 2, "a ring needs two stages");
+};
+
+// ---- PTX wrappers -----------------------------------------------------------------------------
+
+// The 32-bit shared-memory address that ldmatrix and cp.async take.
+__device__ __forceinline__ uint32_t smem_u32(const void *p) { return (uint32_t)__cvta_generic_to_shared(p); }
+
+// 16 bytes global -> shared, bypassing L1. valid == false reads nothing and writes 16 zero bytes
+// (the src-size operand is 0): that is how tiles are zero-filled past the edges of A and B.
+__device__ __forceinline__ void cp_async_16(uint32_t dst, const void *src, bool valid) {
+    int src_bytes = valid ? 16 : 0;
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src), "r"(src_bytes) : "memory");
+}
+// Close the group of copies this thread issued since the last commit.
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
+// Wait until at most N of this thread's committed groups are still in flight. It says nothing about
+// other threads' copies: a __syncthreads() after it does.
+template <int N> __device__ __forceinline__ void cp_async_wait() {
+    asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory");
+}
+
+// Four 8 x 8 matrices of 16-bit elements; lanes 8j..8j+7 give the addresses of the 8 rows (16 bytes
+// each) of matrix j, and register j of every lane receives its part of matrix j: row lane/4,
+// elements 2*(lane%4) and 2*(lane%4)+1 (the lower one in the low half).
+__device__ __forceinline__ void ldmatrix_x4(uint32_t r[4], uint32_t addr) {
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(addr));
+}
+// The same, transposed: register j receives elements (row 2*(lane%4), column lane/4) and
+// (row 2*(lane%4)+1, column lane/4) of matrix j.
+__device__ __forceinline__ void ldmatrix_x4_trans(uint32_t r[4], uint32_t addr) {
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(addr));
+}
+
+// d += a * b: a 16 x 16 piece of A (row-major) times a 16 x 8 piece of B ("col": the fragment holds
+// pairs along k), BF16 in, FP32 accumulators. With g = lane / 4, t = lane % 4:
+//   a[0] = A[g][2t, 2t+1]     a[1] = A[g+8][2t, 2t+1]     a[2] = A[g][2t+8, 2t+9]   a[3] = A[g+8][2t+8, 2t+9]
+//   b[0] = B[2t, 2t+1][g]     b[1] = B[2t+8, 2t+9][g]
+//   d[0], d[1] = C[g][2t, 2t+1]                             d[2], d[3] = C[g+8][2t, 2t+1]
+__device__ __forceinline__ void mma_bf16_16816(float d[4], const uint32_t a[4], const uint32_t b[2]) {
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
+                 "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\n"
+                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+}
+
+// ---- the swizzled shared layout ------------------------------------------------------------------
+
+// Element offset of 16-byte chunk `ch` of row `row` in a tile of CHUNKS chunks per row. Shared memory
+// serves 128 bytes (8 chunks) per turn; ldmatrix reads one chunk from each of 8 consecutive rows,
+// and XOR-ing the chunk index with bits of the row sends those 8 reads to 8 different chunk slots.
+// Rows of 8 chunks or more (B; A when BK = 64) XOR with row % 8. Rows of 4 chunks (A when BK = 32:
+// 64 bytes, two rows per 128-byte line) XOR with (row / 2) % 4: the row's parity already picks the
+// half of the line. cp.async writes and ldmatrix reads both go through this function.
+template <int CHUNKS> __device__ __forceinline__ int swizzle(int row, int ch) {
+    if constexpr (CHUNKS >= 8)
+        return row * CHUNKS * 8 + (ch ^ (row & 7)) * 8;
+    else
+        return row * CHUNKS * 8 + (ch ^ ((row / (8 / CHUNKS)) & (CHUNKS - 1))) * 8;
+}
+
+// ---- the pieces of the main loop -------------------------------------------------------------------
+
+// Issue the copies of K-slice [k0, k0 + BK) of this block's A rows and B columns into one stage.
+// Chunks outside the matrices are zero-filled: a whole chunk is in or out, since K % 8 == N % 8 == 0.
+template <int BK>
+__device__ __forceinline__ void load_tile_async(uint32_t As_stage, uint32_t Bs_stage, const __nv_bfloat16 *A,
+                                                const __nv_bfloat16 *B, int M, int N, int K, int m0, int n0,
+                                                int k0) {
+    constexpr int A_CHUNKS = BK / 8;
+#pragma unroll
+    for (int i = 0; i < BM * A_CHUNKS / THREADS; i++) {
+        int id = threadIdx.x + i * THREADS, row = id / A_CHUNKS, ch = id % A_CHUNKS;
+        int gm = m0 + row, gk = k0 + ch * 8;
+        bool valid = gm < M && gk < K;
+        const __nv_bfloat16 *src = valid ? A + (size_t)gm * K + gk : A;
+        cp_async_16(As_stage + 2 * swizzle<A_CHUNKS>(row, ch), src, valid);
+    }
+#pragma unroll
+    for (int i = 0; i < BK * B_CHUNKS / THREADS; i++) {
+        int id = threadIdx.x + i * THREADS, row = id / B_CHUNKS, ch = id % B_CHUNKS;
+        int gk = k0 + row, gn = n0 + ch * 8;
+        bool valid = gk < K && gn < N;
+        const __nv_bfloat16 *src = valid ? B + (size_t)gk * N + gn : B;
+        cp_async_16(Bs_stage + 2 * swizzle<B_CHUNKS>(row, ch), src, valid);
+    }
+}
+
+// A fragments of k-step kk for the warp's MI m16 tiles. Lane l points at row l % 16 and chunk
+// 2*kk + l / 16: matrices 0..3 are (rows 0-7, k 0-7), (rows 8-15, k 0-7), (rows 0-7, k 8-15),
+// (rows 8-15, k 8-15), which is the order of the mma's a0..a3 registers.
+template <int BK>
+__device__ __forceinline__ void load_a_frags(uint32_t a[MI][4], uint32_t As_stage, int warp_m, int lane, int kk) {
+#pragma unroll
+    for (int mi = 0; mi < MI; mi++) {
+        int row = warp_m * WM + mi * 16 + lane % 16, ch = kk * 2 + lane / 16;
+        ldmatrix_x4(a[mi], As_stage + 2 * swizzle<BK / 8>(row, ch));
+    }
+}
+
+// B fragments of k-step kk for the warp's NI n8 tiles, two tiles per ldmatrix. B is stored K x N
+// (N contiguous), the mma wants it "col": .trans hands lane l the pair (k = 2*(l%4), +1; n = l/4).
+// Lane l points at k-row 16*kk + l % 16 and n-chunk (tile pair) + l / 16: matrices 0..3 are
+// b0-b1 of tile 2j, b2-b3 of tile 2j, b0-b1 of tile 2j+1, b2-b3 of tile 2j+1.
+__device__ __forceinline__ void load_b_frags(uint32_t b[NI][2], uint32_t Bs_stage, int warp_n, int lane, int kk) {
+#pragma unroll
+    for (int nj = 0; nj < NI / 2; nj++) {
+        int row = kk * 16 + lane % 16, ch = (warp_n * WN + nj * 16) / 8 + lane / 16;
+        uint32_t r[4];
+        ldmatrix_x4_trans(r, Bs_stage + 2 * swizzle<B_CHUNKS>(row, ch));
+        b[2 * nj][0] = r[0];
+        b[2 * nj][1] = r[1];
+        b[2 * nj + 1][0] = r[2];
+        b[2 * nj + 1][1] = r[3];
+    }
+}
+
+// C[row][col], C[row][col + 1] = x, y in one 8-byte store (col is even and N % 8 == 0: aligned).
+__device__ __forceinline__ void store_pair(float *C, int row, int col, int N, float x, float y) {
+    *reinterpret_cast<float2 *>(&C[(size_t)row * N + col]) = make_float2(x, y);
+}
+
+// ---- the kernel ----------------------------------------------------------------------------------
+
+template <int BK, int STAGES>
+__global__ void __launch_bounds__(THREADS, 1)
+gemm_bf16_mma_kernel(const __nv_bfloat16 *__restrict__ A, const __nv_bfloat16 *__restrict__ B,
+                     float *__restrict__ C, int M, int N, int K) {
+    using P = stage_config<BK, STAGES>;
+    extern __shared__ __align__(128) unsigned char smem[];
+    const uint32_t As = smem_u32(smem);                // STAGES tiles of BM x BK
+    const uint32_t Bs = As + STAGES * P::A_STAGE * 2;  // STAGES tiles of BK x BN
+
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+    const int warp_m = warp / WARPS_N, warp_n = warp % WARPS_N;
+    const int m0 = blockIdx.y * BM, n0 = blockIdx.x * BN;
+    const int k_tiles = (K + BK - 1) / BK;
+
+    float acc[MI][NI][4];
+#pragma unroll
+    for (int mi = 0; mi < MI; mi++)
+#pragma unroll
+        for (int ni = 0; ni < NI; ni++)
+#pragma unroll
+            for (int e = 0; e < 4; e++) acc[mi][ni][e] = 0.0f;
+
+    // Prologue: tiles 0 .. STAGES-2 in flight, one commit group each (empty past the end of K, so
+    // that the group count below stays the same for every K).
+#pragma unroll
+    for (int s = 0; s < STAGES - 1; s++) {
+        if (s < k_tiles)
+            load_tile_async<BK>(As + s * P::A_STAGE * 2, Bs + s * P::B_STAGE * 2, A, B, M, N, K, m0, n0, s * BK);
+        cp_async_commit();
+    }
+    cp_async_wait<STAGES - 2>();  // this thread's part of tile 0 has landed
+    __syncthreads();              // ... and everyone else's
+
+    uint32_t a_frag[2][MI][4], b_frag[2][NI][2];
+    load_a_frags<BK>(a_frag[0], As, warp_m, lane, 0);
+    load_b_frags(b_frag[0], Bs, warp_n, lane, 0);
+
+    int read_stage = 0, write_stage = STAGES - 1;
+    for (int kt = 0; kt < k_tiles; kt++) {
+#pragma unroll
+        for (int kk = 0; kk < P::KSTEPS; kk++) {
+            // Next k-step's fragments: from this stage, or on the last step from the next stage,
+            // which the barrier at the end of step KSTEPS-2 made ready.
+            const uint32_t As_read = As + read_stage * P::A_STAGE * 2, Bs_read = Bs + read_stage * P::B_STAGE * 2;
+            load_a_frags<BK>(a_frag[(kk + 1) % 2], As_read, warp_m, lane, (kk + 1) % P::KSTEPS);
+            load_b_frags(b_frag[(kk + 1) % 2], Bs_read, warp_n, lane, (kk + 1) % P::KSTEPS);
+            if (kk == 0) {
+                // Refill the stage everyone finished reading before the previous barrier.
+                int next = kt + STAGES - 1;
+                if (next < k_tiles)
+                    load_tile_async<BK>(As + write_stage * P::A_STAGE * 2, Bs + write_stage * P::B_STAGE * 2, A, B,
+                                        M, N, K, m0, n0, next * BK);
+                cp_async_commit();
+                write_stage = write_stage == STAGES - 1 ? 0 : write_stage + 1;
+            }
+#pragma unroll
+            for (int mi = 0; mi < MI; mi++)
+#pragma unroll
+                for (int ni = 0; ni < NI; ni++) mma_bf16_16816(acc[mi][ni], a_frag[kk % 2][mi], b_frag[kk % 2][ni]);
+            if (kk == P::KSTEPS - 2) {
+                // Tile kt+1 complete (groups committed so far: STAGES-1 + kt+1; at most STAGES-2
+                // pending) and visible to all; every warp has done its last ldmatrix from tile kt's
+                // stage, which iteration kt+1 refills.
+                cp_async_wait<STAGES - 2>();
+                __syncthreads();
+                read_stage = read_stage == STAGES - 1 ? 0 : read_stage + 1;
+            }
+        }
+    }
+    cp_async_wait<0>();  // only empty groups can be left; leave nothing in flight
+
+    // Epilogue: accumulator e of tile (mi, ni) sits at row lane/4 (+8 for e >= 2), column
+    // 2*(lane%4) + e%2. N % 8 == 0 here, so col < N means col + 1 < N too: one float2 store.
+#pragma unroll
+    for (int mi = 0; mi < MI; mi++) {
+        int row = m0 + warp_m * WM + mi * 16 + lane / 4;
+#pragma unroll
+        for (int ni = 0; ni < NI; ni++) {
+            int col = n0 + warp_n * WN + ni * 8 + (lane % 4) * 2;
+            if (col < N) {
+                if (row < M) store_pair(C, row, col, N, acc[mi][ni][0], acc[mi][ni][1]);
+                if (row + 8 < M) store_pair(C, row + 8, col, N, acc[mi][ni][2], acc[mi][ni][3]);
+            }
+        }
+    }
+}
+
+// ---- the fallback: any shape, any alignment -----------------------------------------------------
+
+#define FB_TILE 16
+
+__device__ __forceinline__ float bf16_bits_to_float(uint16_t bits) { return __uint_as_float((uint32_t)bits << 16); }
+
+// 16 x 16 tiles through shared memory, widened to float, FFMA: slow and simple.
+__global__ void gemm_bf16_fallback_kernel(const uint16_t *A, const uint16_t *B, float *C, int M, int N, int K) {
+    __shared__ float As[FB_TILE][FB_TILE], Bs[FB_TILE][FB_TILE + 1];
+    int row = blockIdx.y * FB_TILE + threadIdx.y, col = blockIdx.x * FB_TILE + threadIdx.x;
+    float acc = 0.0f;
+    for (int k0 = 0; k0 < K; k0 += FB_TILE) {
+        int ka = k0 + threadIdx.x, kb = k0 + threadIdx.y;
+        As[threadIdx.y][threadIdx.x] = row < M && ka < K ? bf16_bits_to_float(A[(size_t)row * K + ka]) : 0.0f;
+        Bs[threadIdx.y][threadIdx.x] = kb < K && col < N ? bf16_bits_to_float(B[(size_t)kb * N + col]) : 0.0f;
+        __syncthreads();
+#pragma unroll
+        for (int k = 0; k < FB_TILE; k++) acc += As[threadIdx.y][k] * Bs[k][threadIdx.x];
+        __syncthreads();
+    }
+    if (row < M && col < N) C[(size_t)row * N + col] = acc;
+}
+
+// ---- the launcher ---------------------------------------------------------------------------------
+
+template <int BK, int STAGES>
+static void launch_mma(const uint16_t *A, const uint16_t *B, float *C, int M, int N, int K, cudaStream_t stream) {
+    constexpr int smem = stage_config<BK, STAGES>::SMEM_BYTES;
+    // More than 48 KB of dynamic shared memory needs an opt-in, kernel by kernel.
+    cudaFuncSetAttribute(gemm_bf16_mma_kernel<BK, STAGES>, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
+    dim3 grid((N + BN - 1) / BN, (M + BM - 1) / BM);
+    gemm_bf16_mma_kernel<BK, STAGES><<<grid, THREADS, smem, stream>>>(
+        reinterpret_cast<const __nv_bfloat16 *>(A), reinterpret_cast<const __nv_bfloat16 *>(B), C, M, N, K);
+}
+
+void gemm_bf16_mma(const uint16_t *A, const uint16_t *B, float *C, int M, int N, int K, cudaStream_t stream) {
+    bool fast = K % 8 == 0 && N % 8 == 0 && (uintptr_t)A % 16 == 0 && (uintptr_t)B % 16 == 0 && (uintptr_t)C % 8 == 0;
+    if (!fast) {
+        dim3 grid((N + FB_TILE - 1) / FB_TILE, (M + FB_TILE - 1) / FB_TILE);
+        gemm_bf16_fallback_kernel<<<grid, dim3(FB_TILE, FB_TILE), 0, stream>>>(A, B, C, M, N, K);
+        return;
+    }
+    // Deeper stages where the GPU lets a block have 144 KB of shared memory (A100, H100): half as
+    // many barriers and copy rounds per FLOP. 96 KB fits every GPU from sm_80 on.
+    int device = 0, smem_optin = 0;
+    cudaGetDevice(&device);
+    cudaDeviceGetAttribute(&smem_optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device);
+    if (smem_optin >= stage_config<64, 3>::SMEM_BYTES)
+        launch_mma<64, 3>(A, B, C, M, N, K, stream);
+    else
+        launch_mma<32, 4>(A, B, C, M, N, K, stream);
+}
