@@ -76,6 +76,13 @@ const void *gr_in(const gr_case *c, const char *name) {
 }
 void *gr_ref(gr_case *c, const char *name) { return ((gr_buffer *)gr_find(c, name))->ref; }
 
+float *gr_scale(gr_case *c, const char *name) {
+    gr_buffer *b = (gr_buffer *)gr_find(c, name);
+    if (!b->scale) b->scale = calloc(b->count ? b->count : 1, sizeof(float));
+    if (!b->scale) { fprintf(stderr, "grader: out of host memory for the scale of '%s'\n", name); exit(70); }
+    return b->scale;
+}
+
 const float *gr_in_f32(gr_case *c, const char *name) {
     const gr_buffer *b = gr_find(c, name);
     const void *values = gr_in(c, name);
@@ -295,8 +302,10 @@ void gr_case_free(gr_case *c) {
         free(b->host);
         free(b->ref);
         free(b->init);
+        free(b->scale);
         free(c->as_f32[i]);
         b->init = NULL;
+        b->scale = NULL;
         c->as_f32[i] = NULL;
         if (c->on_host) free(b->host_base);
         else if (b->dev_base) cudaFree(b->dev_base);

@@ -34,6 +34,11 @@ double gr_value(gr_dtype dtype, const void *data, size_t i) {
 
 void gr_compare(gr_dtype dtype, const void *out, const void *ref, size_t count, long row_len,
                 const unsigned char *row_mask, double tol, gr_comparison *cmp) {
+    gr_compare_scaled(dtype, out, ref, NULL, count, row_len, row_mask, tol, cmp);
+}
+
+void gr_compare_scaled(gr_dtype dtype, const void *out, const void *ref, const float *scale, size_t count,
+                       long row_len, const unsigned char *row_mask, double tol, gr_comparison *cmp) {
     memset(cmp, 0, sizeof *cmp);
     cmp->tol = tol;
     cmp->first_bad = -1;
@@ -45,7 +50,7 @@ void gr_compare(gr_dtype dtype, const void *out, const void *ref, size_t count, 
     long n_ref = 0;
     for (size_t i = 0; i < count; i++) {
         if (row_mask && !row_mask[i / (size_t)row_len]) continue;
-        double r = gr_value(dtype, ref, i);
+        double r = scale ? scale[i] : gr_value(dtype, ref, i);
         if (isfinite(r)) { ref_sq += r * r; n_ref++; }
     }
     double ref_rms = n_ref ? sqrt(ref_sq / (double)n_ref) : 0;
@@ -73,10 +78,10 @@ void gr_compare(gr_dtype dtype, const void *out, const void *ref, size_t count, 
             d = bad ? INFINITY : 0;
         } else {
             d = fabs(o - r);
-            bad = d > GR_ELEMENT_FACTOR * tol * (fabs(r) + ref_rms);
+            bad = d > GR_ELEMENT_FACTOR * tol * ((scale ? scale[i] : fabs(r)) + ref_rms);
         }
         diff_sq += d * d;
-        double scaled = d / (fabs(r) + ref_rms + 1e-300);
+        double scaled = d / ((scale ? scale[i] : fabs(r)) + ref_rms + 1e-300);
         if (scaled > worst_scaled) { worst_scaled = scaled; cmp->worst = (long)i; cmp->worst_expected = r; cmp->worst_got = o; }
         if (bad) {
             cmp->n_bad++;

@@ -31,6 +31,12 @@ typedef struct {
 void gr_compare(gr_dtype dtype, const void *out, const void *ref, size_t count, long row_len,
                 const unsigned char *row_mask, double tol, gr_comparison *cmp);
 
+/* The same, measuring errors against `scale` (float32 magnitudes, same layout) instead of the
+ * reference values: an element is bad when |out - ref| > GR_ELEMENT_FACTOR * tol * (scale + rms(scale)),
+ * and rel_l2 is ||out - ref|| / ||scale||. scale NULL: gr_compare. */
+void gr_compare_scaled(gr_dtype dtype, const void *out, const void *ref, const float *scale, size_t count,
+                       long row_len, const unsigned char *row_mask, double tol, gr_comparison *cmp);
+
 /* Value of element i of an array of the given type, as a double. */
 double gr_value(gr_dtype dtype, const void *data, size_t i);
 size_t gr_dtype_size(gr_dtype dtype);

@@ -36,7 +36,8 @@ void gr_matmul_declare(gr_case *c) {
 
 void gr_matmul_reference(gr_case *c, long r0, long r1) {
     const gr_shape *s = &c->shape;
-    ref_gemm(gr_in_f32(c, "A"), gr_in_f32(c, "B"), NULL, 1.0f, 0.0f, gr_ref(c, "C"), M_OF(s), N_OF(s), K_OF(s), r0, r1);
+    ref_gemm_scaled(gr_in_f32(c, "A"), gr_in_f32(c, "B"), NULL, 1.0f, 0.0f, gr_ref(c, "C"), gr_scale(c, "C"), M_OF(s),
+                    N_OF(s), K_OF(s), r0, r1);
 }
 
 /* At least: read A and B once, write C once. */
@@ -66,8 +67,8 @@ void gr_sgemm_declare(gr_case *c) {
 
 void gr_sgemm_reference(gr_case *c, long r0, long r1) {
     const gr_shape *s = &c->shape;
-    ref_gemm(gr_in_f32(c, "A"), gr_in_f32(c, "B"), gr_in(c, "C"), GR_SGEMM_ALPHA(c), GR_SGEMM_BETA(c), gr_ref(c, "C"),
-             M_OF(s), N_OF(s), K_OF(s), r0, r1);
+    ref_gemm_scaled(gr_in_f32(c, "A"), gr_in_f32(c, "B"), gr_in(c, "C"), GR_SGEMM_ALPHA(c), GR_SGEMM_BETA(c),
+                    gr_ref(c, "C"), gr_scale(c, "C"), M_OF(s), N_OF(s), K_OF(s), r0, r1);
 }
 
 /* Read A and B once; read and write C once. */

@@ -35,6 +35,8 @@ void gr_sgemm_reference(gr_case *c, long row_begin, long row_end);
 double gr_sgemm_bytes(const gr_shape *s);
 void gr_sgemm_library(gr_case *c, cudaStream_t stream);
 
+/* The reference is gr_matmul_reference: BF16 inputs widened to float32 are exact, so it sees the
+ * numbers the tensor cores do. */
 void gr_bf16_gemm_declare(gr_case *c);
 double gr_bf16_gemm_bytes(const gr_shape *s);
 /* Tensor cores add their FP32 partial sums with less care for rounding than FFMA does; allow 4x. */

@@ -47,6 +47,7 @@ typedef struct {
     bool is_scratch;       /* working memory for the launcher: poisoned and guarded, never compared */
     bool is_inout;         /* read and written (C in C = alpha*A*B + beta*C): reset to `init`, not poisoned */
     void *init;            /* in-out buffers: the values it holds before every launch */
+    float *scale;          /* outputs: magnitudes behind each reference element, when the reference gives them */
     long row_len;          /* outputs: elements per reference row (see gr_case.rows) */
     gr_fill fill;
     void *host;            /* inputs: the values; outputs: the values read back after a run */
@@ -120,6 +121,11 @@ double gr_random_uniform(gr_case *c, double lo, double hi);
 void *gr_ptr(gr_case *c, const char *name);        /* device pointer (host pointer for host exercises) */
 const void *gr_in(const gr_case *c, const char *name);  /* host copy of an input (in-out: its values before) */
 void *gr_ref(gr_case *c, const char *name);        /* host reference of an output */
+/* Where a reference can, it fills this with the magnitude of the terms behind each element it
+ * computes (for C = alpha*A*B + beta*C: |alpha| |A||B| + |beta| |C|). Errors are then measured
+ * against those magnitudes rather than against the result, which cancellation can make
+ * arbitrarily small: the textbook error bound of a sum. */
+float *gr_scale(gr_case *c, const char *name);
 /* An input (or in-out's initial values) as float32, whatever its type: BF16 is widened once per
  * fill and cached. For references that work in float. */
 const float *gr_in_f32(gr_case *c, const char *name);

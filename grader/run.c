@@ -85,7 +85,7 @@ static gr_verdict launch_and_verify(runner *R, gr_case *c, const unsigned char *
         gr_buffer *b = &c->buf[i];
         if (!b->is_output || b->is_scratch) continue;
         gr_comparison cmp;
-        gr_compare(b->dtype, b->host, b->ref, b->count, b->row_len, mask, tol, &cmp);
+        gr_compare_scaled(b->dtype, b->host, b->ref, b->scale, b->count, b->row_len, mask, tol, &cmp);
         if (cmp.rel_l2 > *err_out || isnan(cmp.rel_l2)) *err_out = cmp.rel_l2;
         if (!cmp.ok) {
             gr_describe_failure(&cmp, b->name, b->row_len, msg, msg_len);

@@ -1,3 +1,4 @@
+#include <math.h>
 #include <stdlib.h>
 
 #include "references.h"
@@ -8,22 +9,36 @@ void ref_matmul(const float *A, const float *B, float *C, long M, long N, long K
 
 void ref_gemm(const float *A, const float *B, const float *C0, float alpha, float beta, float *C, long M, long N,
               long K, long row_begin, long row_end) {
+    ref_gemm_scaled(A, B, C0, alpha, beta, C, NULL, M, N, K, row_begin, row_end);
+}
+
+void ref_gemm_scaled(const float *A, const float *B, const float *C0, float alpha, float beta, float *C, float *scale,
+                     long M, long N, long K, long row_begin, long row_end) {
     (void)M;
-    /* i-k-j order with a float64 row accumulator: the inner loop walks a row of B contiguously. */
-    double *acc = malloc(sizeof(double) * (size_t)(N > 0 ? N : 1));
-    if (!acc) abort();
+    /* i-k-j order with float64 row accumulators: the inner loop walks a row of B contiguously. */
+    size_t n = (size_t)(N > 0 ? N : 1);
+    double *acc = malloc(sizeof(double) * n), *mag = scale ? malloc(sizeof(double) * n) : NULL;
+    if (!acc || (scale && !mag)) abort();
     for (long i = row_begin; i < row_end; i++) {
         for (long j = 0; j < N; j++) acc[j] = 0;
+        if (mag) for (long j = 0; j < N; j++) mag[j] = 0;
         for (long k = 0; k < K; k++) {
             double a = A[i * K + k];
             const float *b = B + k * N;
             for (long j = 0; j < N; j++) acc[j] += a * b[j];
+            if (mag) for (long j = 0; j < N; j++) mag[j] += fabs(a * b[j]);
         }
         for (long j = 0; j < N; j++) {
             double v = (double)alpha * acc[j];
             if (C0 && beta != 0.0f) v += (double)beta * C0[i * N + j];
             C[i * N + j] = (float)v;
+            if (scale) {
+                double m = fabs((double)alpha) * mag[j];
+                if (C0 && beta != 0.0f) m += fabs((double)beta * C0[i * N + j]);
+                scale[i * N + j] = (float)m;
+            }
         }
     }
     free(acc);
+    free(mag);
 }

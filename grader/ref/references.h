@@ -16,6 +16,11 @@ void ref_matmul(const float *A, const float *B, float *C, long M, long N, long K
 void ref_gemm(const float *A, const float *B, const float *C0, float alpha, float beta, float *C, long M, long N,
               long K, long row_begin, long row_end);
 
+/* ref_gemm, also writing scale[i][j] = |alpha| sum_k |A[i][k] B[k][j]| + |beta| |C0[i][j]| (the
+ * magnitudes whose rounding bounds the error) for the same rows. */
+void ref_gemm_scaled(const float *A, const float *B, const float *C0, float alpha, float beta, float *C, float *scale,
+                     long M, long N, long K, long row_begin, long row_end);
+
 /* out[cols][rows] = in[rows][cols]^T, output rows [row_begin, row_end) (input columns). */
 void ref_transpose(const float *in, float *out, long rows, long cols, long row_begin, long row_end);
 

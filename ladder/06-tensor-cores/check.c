@@ -6,7 +6,6 @@
 #include "exercises.h"
 #include "gemm.h"
 #include "grader.h"
-#include "ref/references.h"
 
 typedef void (*bf16_gemm_fn)(const uint16_t *, const uint16_t *, float *, int, int, int, cudaStream_t);
 
@@ -16,14 +15,6 @@ static void run(bf16_gemm_fn fn, gr_case *c, cudaStream_t stream) {
 }
 static void wmma_launch(gr_case *c, cudaStream_t s) { run(gemm_bf16_wmma, c, s); }
 static void mma_launch(gr_case *c, cudaStream_t s) { run(gemm_bf16_mma, c, s); }
-
-/* The BF16 inputs widened to float32 are exact, so the float64 reference sees the same numbers the
- * tensor cores do: only the FP32 accumulation can differ. */
-static void bf16_gemm_reference(gr_case *c, long r0, long r1) {
-    const gr_shape *s = &c->shape;
-    ref_gemm(gr_in_f32(c, "A"), gr_in_f32(c, "B"), NULL, 1.0f, 0.0f, gr_ref(c, "C"), GR_GEMM_M(s), GR_GEMM_N(s),
-             GR_GEMM_K(s), r0, r1);
-}
 
 /* Single elements, sizes no 16 x 16 fragment or 128 x 256 tile divides, K = 1 and K % 8 != 0 (the
  * fallback of exercise 2), exact tiles, edges in M, N and K at once on the 16-byte path, a long K
@@ -36,7 +27,7 @@ static void bf16_gemm_reference(gr_case *c, long r0, long r1) {
                          GR_SHAPE(257, 129, 72), GR_SHAPE(100, 96, 17), GR_SHAPE(257, 136, 72),                  \
                          GR_SHAPE(65, 264, 2056), GR_SHAPE(1, 8, 8)},                                            \
         .bench_shape = GR_SHAPE(4096, 4096, 4096), .declare = gr_bf16_gemm_declare, .launch = fn,      \
-        .reference = bf16_gemm_reference, .tolerance = gr_bf16_gemm_tolerance, .flops = gr_gemm_flops, \
+        .reference = gr_matmul_reference, .tolerance = gr_bf16_gemm_tolerance, .flops = gr_gemm_flops, \
         .bytes = gr_bf16_gemm_bytes, .library = gr_bf16_gemm_library, .library_name = "cuBLAS BF16",   \
         .extra_check = gr_gemm_freivalds                                                               \
     }
