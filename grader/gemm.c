@@ -71,6 +71,12 @@ void gr_sgemm_reference(gr_case *c, long r0, long r1) {
                     gr_ref(c, "C"), gr_scale(c, "C"), M_OF(s), N_OF(s), K_OF(s), r0, r1);
 }
 
+void gr_sgemm_run(gr_sgemm_launcher fn, gr_case *c, cudaStream_t stream) {
+    const gr_shape *s = &c->shape;
+    fn((int)M_OF(s), (int)N_OF(s), (int)K_OF(s), GR_SGEMM_ALPHA(c), gr_ptr(c, "A"), gr_ptr(c, "B"), GR_SGEMM_BETA(c),
+       gr_ptr(c, "C"), stream);
+}
+
 /* Read A and B once; read and write C once. */
 double gr_sgemm_bytes(const gr_shape *s) {
     return 4.0 * ((double)M_OF(s) * K_OF(s) + (double)K_OF(s) * N_OF(s) + 2.0 * M_OF(s) * N_OF(s));

@@ -37,6 +37,26 @@ void gr_sgemm_library(gr_case *c, cudaStream_t stream);
 
 /* The reference is gr_matmul_reference: BF16 inputs widened to float32 are exact, so it sees the
  * numbers the tensor cores do. */
+/* The SGEMM launchers of the ladder all share one C signature. */
+typedef void (*gr_sgemm_launcher)(int M, int N, int K, float alpha, const float *A, const float *B, float beta,
+                                  float *C, cudaStream_t stream);
+/* Call an SGEMM launcher on the case's buffers, alpha and beta. */
+void gr_sgemm_run(gr_sgemm_launcher fn, gr_case *c, cudaStream_t stream);
+
+/* One rung of the SGEMM ladder: small and odd shapes, K = 1, an exact multiple of the tiles, and
+ * the ladder's 4096^3 for speed, against cuBLAS. `launch` calls gr_sgemm_run with the rung. */
+#define GR_SGEMM_RUNG(file, summary, tip, launch_fn, is_given)                                          \
+    {                                                                                                  \
+        .name = file, .what = summary, .hint = tip, .given = is_given, .compute = GR_ROOF_FP32,       \
+        .check_shapes = {GR_SHAPE(1, 1, 1), GR_SHAPE(17, 17, 17), GR_SHAPE(127, 65, 33), GR_SHAPE(33, 127, 1), \
+                         GR_SHAPE(128, 128, 128), GR_SHAPE(129, 257, 65), GR_SHAPE(1000, 520, 264),     \
+                         GR_SHAPE(64, 1, 300)},                                                        \
+        .bench_shape = GR_SHAPE(4096, 4096, 4096), .declare = gr_sgemm_declare, .launch = launch_fn,    \
+        .reference = gr_sgemm_reference, .tolerance = gr_gemm_tolerance, .flops = gr_gemm_flops,       \
+        .bytes = gr_sgemm_bytes, .library = gr_sgemm_library, .library_name = "cuBLAS SGEMM",          \
+        .extra_check = gr_gemm_freivalds                                                               \
+    }
+
 void gr_bf16_gemm_declare(gr_case *c);
 double gr_bf16_gemm_bytes(const gr_shape *s);
 /* Tensor cores add their FP32 partial sums with less care for rounding than FFMA does; allow 4x. */
