@@ -10,6 +10,7 @@
 #   make dist               the student bundle, without solutions
 #   make demo               the board demos;  make demo-NAME runs one
 #   make profile EX=NAME    Nsight Compute's key numbers for one exercise's kernels (SIZE=small, KERNEL=regex)
+#   make leaderboard CLASS=DIR   rank a class from one results file per student (Markdown, HTML, charts)
 #
 # Variables: ARCH=sm_90a (default: detected with nvidia-smi; sm_80 without a GPU), SEED=0x...,
 # SESSIONS="ladder/01-gpu-vs-cpu ..." (default: all), NVCC, CC.
@@ -51,12 +52,12 @@ CFLAGS ?= -O2 -g -std=c11 -Wall -Wextra -Wno-format-truncation -D_GNU_SOURCE
 NVCCFLAGS ?= -O3 -std=c++17 -lineinfo -Xcompiler -Wall -diag-suppress 550
 LDLIBS := -lcublas
 
-.PHONY: profile unit-tests all build check test gpu-test bench roofs dist demo clean help tools need-nvcc charts
+.PHONY: leaderboard profile unit-tests all build check test gpu-test bench roofs dist demo clean help tools need-nvcc charts
 .DEFAULT_GOAL := help
 .SECONDARY:
 
 help:
-	@sed -n '3,16p' $(ROOT)/Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,17p' $(ROOT)/Makefile | sed 's/^# \{0,1\}//'
 
 need-nvcc:
 	@NVCC=$(NVCC) grader/ensure-deps.sh build
@@ -175,6 +176,12 @@ profile:
 	@$(MAKE) --no-print-directory build
 	@$(G)/tools/gpu-probe || exit 1
 	@bash grader/profile.sh --build $(B) --source $(SRC) --sessions "$(SESSIONS)" $(if $(SIZE),--size $(SIZE)) $(if $(KERNEL),--kernel '$(KERNEL)') $(if $(METRICS),--metrics $(METRICS)) "$(EX)"
+
+# ---- the class leaderboard --------------------------------------------------------------------
+# make leaderboard CLASS=DIR [OUT=DIR]: rank a class from one results file per student (NAME.jsonl)
+leaderboard: $(G)/tools/leaderboard
+	@[ -n "$(CLASS)" ] || { echo "usage: make leaderboard CLASS=DIR-OF-STUDENT-RESULTS [OUT=DIR]"; exit 64; }
+	$(G)/tools/leaderboard $(or $(OUT),$(BUILD)/leaderboard) $(CLASS)
 
 # ---- the student bundle ------------------------------------------------------------------------
 dist:

@@ -38,6 +38,7 @@ typedef struct {
 /* Everything one exercise's run reports back to the parent process (fixed size: sent through a pipe). */
 typedef struct {
     gr_verdict verdict;
+    bool given;                     /* the session's own code, not the student's */
     char message[768];
     int shapes_checked, shapes_passed;
     double worst_rel_err, tol_at_worst;

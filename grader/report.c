@@ -124,7 +124,8 @@ bool gr_report_json(FILE *f, const char *session, const char *exercise, const gr
     json_string(f, session);
     fputs(",\"exercise\":", f);
     json_string(f, exercise);
-    fprintf(f, ",\"solution\":%s,\"verdict\":", opt->solution ? "true" : "false");
+    fprintf(f, ",\"solution\":%s,\"given\":%s,\"verdict\":", opt->solution ? "true" : "false",
+            r->given ? "true" : "false");
     json_string(f, gr_verdict_name(r->verdict));
     fputs(",\"message\":", f);
     json_string(f, r->message);

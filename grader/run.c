@@ -421,6 +421,7 @@ int gr_main(int argc, char **argv, const char *session, const gr_exercise *exerc
         } else {
             run_in_child(&R, &exercises[i], i, &res[n_ran]);
         }
+        res[n_ran].given = exercises[i].given;
         if (res[n_ran].verdict == GR_PASS) n_pass++;
         ran[n_ran++] = exercises[i];
     }

@@ -5,6 +5,7 @@
 #   3. the exercise contract: twins, skeletons differ from solutions, sessions complete
 #   4. the student bundle holds no solution (and the check would see one planted in it)
 #   5. without a GPU: make check builds, says so in one line, exits non-zero
+#   6. the class leaderboard on a sample class with a broken results file
 # Ends with "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
@@ -132,6 +133,18 @@ else
     printf '%s' "$out" | grep -q "needs a CUDA GPU" && result PASS "a GPU demo says it needs a GPU" ||
         result FAIL "a GPU demo says it needs a GPU" "$out"
 fi
+
+# ---- 6. the leaderboard ------------------------------------------------------------------------
+echo "== leaderboard"
+lb_log=$logs/leaderboard.log
+bash tests/leaderboard-test.sh >"$lb_log" 2>&1
+grep -a '^FAIL' "$lb_log"
+lb_last=$(tail -n 1 "$lb_log")
+lb_pass=$(echo "$lb_last" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
+lb_fail=$(echo "$lb_last" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
+echo "   leaderboard: ${lb_last:-no summary line}"
+if [ -n "$lb_pass" ]; then passed=$((passed + lb_pass)); failed=$((failed + lb_fail))
+else result FAIL "leaderboard tests" "no summary line; see $lb_log"; fi
 
 echo
 echo "$passed passed, $failed failed"

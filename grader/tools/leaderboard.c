@@ -1,0 +1,584 @@
+/* The class leaderboard: ranks students per session from the records the class grader wrote.
+ *
+ *   leaderboard OUT_DIR RESULTS...
+ *
+ * RESULTS are files, or directories scanned (not recursively) for *.json and *.jsonl. One file per
+ * student; the student's name is the file's base name without the extension (alice.jsonl: alice).
+ * Writes OUT_DIR/leaderboard.md, OUT_DIR/leaderboard.html (static, self-contained but for the PNG
+ * charts beside it), and per session the gnuplot data rank-SLUG.dat and spread-SLUG.dat, drawn by
+ * grader/leaderboard.gp into rank-SLUG.png and spread-SLUG.png when gnuplot is installed.
+ *
+ * Ranking, per session: disqualified students last; then by exercises passed (more is better); then
+ * by the geometric mean of percent of peak over the passed exercises that have one (higher is
+ * better); then by name. An exercise without a PASS (FAIL, CRASH, TIMEOUT, IMPOSSIBLE, missing, ...)
+ * counts as not passed; it never enters the mean as a zero, which would make every mean zero.
+ * Given exercises (a record with "given":true, or a name starting "00_", the workbook's rung 0 that
+ * the session gives) are not ranked. A PASS without a percent of peak (a CPU exercise) counts as
+ * passed and stays out of the mean. Of several records for one exercise the latest ("when") counts.
+ * Any DISQUALIFIED record disqualifies the student from that session, whatever came later.
+ *
+ * Bad input: a file with any line that does not parse, a foreign schema, a missing required field,
+ * a PASS whose pct_peak is negative, not finite or above 100, records of the hidden solutions
+ * ("solution":true), or no records at all, is named in one warning line on stderr and skipped as a
+ * whole: a results file is written in one go, so one bad line makes all of it untrustworthy.
+ *
+ * Exit: 0 when at least one valid file was read, 1 otherwise, 64 on usage errors. */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "jsonl.h"
+
+#define SCHEMA "kernel-workbook-result/1"
+#define MAX_LINE 65536      /* a grader record is about 1 KB; anything far longer is not one */
+#define NAME_LEN 128
+
+typedef struct {
+    char session[NAME_LEN], exercise[NAME_LEN], verdict[32], when[40], gpu[NAME_LEN];
+    bool has_pct, given;
+    double pct;
+    long order;             /* position read, to break ties between equal "when" */
+} record;
+
+typedef struct {
+    char name[NAME_LEN], path[PATH_MAX];
+    record *rec;
+    int n;
+} student;
+
+static student *students;
+static int n_students, cap_students;
+static long read_order;
+
+static void *xrealloc(void *p, size_t n) {
+    void *q = realloc(p, n ? n : 1);
+    if (!q) { fprintf(stderr, "leaderboard: out of memory\n"); exit(1); }
+    return q;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static bool copy_field(char *dst, size_t len, const char *src) {
+    if (!src || !*src || strlen(src) >= len) return false;
+    memcpy(dst, src, strlen(src) + 1);
+    return true;
+}
+
+static bool has_suffix(const char *s, const char *suf) {
+    size_t a = strlen(s), b = strlen(suf);
+    return a >= b && !strcmp(s + a - b, suf);
+}
+
+/* One warning line per skipped file. */
+static void skip_file(const char *path, const char *fmt, ...) {
+    char why[300];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "leaderboard: warning: %s skipped: %s\n", path, why);
+}
+
+/* Reads one student's file; on any defect the file is skipped whole (one warning). */
+static void read_student(const char *path) {
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    char name[NAME_LEN];
+    size_t stem = strlen(base) - (has_suffix(base, ".jsonl") ? 6 : has_suffix(base, ".json") ? 5 : 0);
+    if (stem == 0 || stem >= sizeof name) { skip_file(path, "no usable student name in the file name"); return; }
+    memcpy(name, base, stem);
+    name[stem] = 0;
+    for (int i = 0; i < n_students; i++)
+        if (!strcmp(students[i].name, name)) { skip_file(path, "student '%s' already read from %s", name, students[i].path); return; }
+
+    FILE *f = fopen(path, "rb");
+    if (!f) { skip_file(path, "cannot read (%s)", strerror(errno)); return; }
+    static char line[MAX_LINE + 2];
+    static gr_json_record js;
+    record *rec = NULL;
+    int n = 0, cap = 0, lineno = 0;
+    const char *bad = NULL;
+    char why[512];
+    while (!bad) {
+        size_t len = 0;
+        int ch;
+        bool eof = false;
+        while ((ch = fgetc(f)) != EOF && ch != '\n') {  /* bounded read: no line can exhaust memory */
+            if (len < MAX_LINE) line[len] = (char)ch;
+            len++;
+        }
+        if (ch == EOF && len == 0) break;
+        if (ch == EOF) eof = true;
+        lineno++;
+        if (len > MAX_LINE) { snprintf(why, sizeof why, "line %d is longer than %d bytes", lineno, MAX_LINE); bad = why; break; }
+        line[len] = 0;
+        if (strlen(line) != len) { snprintf(why, sizeof why, "line %d holds a NUL byte (binary data?)", lineno); bad = why; break; }
+        bool blank = true;
+        for (size_t i = 0; i < len; i++) if (!isspace((unsigned char)line[i])) { blank = false; break; }
+        if (blank) { if (eof) break; continue; }
+        char err[128];
+        if (!gr_json_parse(line, &js, err, sizeof err)) { snprintf(why, sizeof why, "line %d does not parse (%s)", lineno, err); bad = why; break; }
+        const char *schema = gr_json_string(&js, "schema");
+        if (!schema || strcmp(schema, SCHEMA)) {
+            snprintf(why, sizeof why, "line %d: schema is not \"%s\"", lineno, SCHEMA); bad = why; break;
+        }
+        if (n == cap) { cap = cap ? 2 * cap : 32; rec = xrealloc(rec, (size_t)cap * sizeof *rec); }
+        record *r = &rec[n];
+        memset(r, 0, sizeof *r);
+        const char *missing = !copy_field(r->session, sizeof r->session, gr_json_string(&js, "session")) ? "session"
+                            : !copy_field(r->exercise, sizeof r->exercise, gr_json_string(&js, "exercise")) ? "exercise"
+                            : !copy_field(r->verdict, sizeof r->verdict, gr_json_string(&js, "verdict")) ? "verdict"
+                            : !copy_field(r->when, sizeof r->when, gr_json_string(&js, "when")) ? "when" : NULL;
+        if (missing) { snprintf(why, sizeof why, "line %d: field \"%s\" missing, empty or too long", lineno, missing); bad = why; break; }
+        const char *gpu = gr_json_string(&js, "gpu");
+        snprintf(r->gpu, sizeof r->gpu, "%s", gpu ? gpu : "");
+        for (int i = 0; i < js.n; i++) {
+            if (!strcmp(js.f[i].key, "solution") && !js.f[i].is_string && !strcmp(js.f[i].text, "true")) {
+                snprintf(why, sizeof why, "line %d: a record of the hidden solutions (\"solution\":true), not a student's", lineno);
+                bad = why;
+            }
+            if (!strcmp(js.f[i].key, "given") && !js.f[i].is_string && !strcmp(js.f[i].text, "true")) r->given = true;
+        }
+        if (bad) break;
+        if (!strncmp(r->exercise, "00_", 3)) r->given = true;
+        double v;
+        r->has_pct = gr_json_number(&js, "pct_peak", &v);
+        r->pct = r->has_pct ? v : NAN;
+        if (!strcmp(r->verdict, "PASS") && r->has_pct && (!isfinite(v) || v < 0 || v > 100)) {
+            char val[32];
+            snprintf(val, sizeof val, "%g", v);
+            snprintf(why, sizeof why, "line %d: %s/%s passes with pct_peak %s, outside 0..100", lineno, r->session,
+                     r->exercise, isnan(v) ? "NaN" : val);
+            bad = why;
+            break;
+        }
+        if (!r->has_pct) {   /* absent or null is fine (a CPU exercise); anything else is not a number */
+            for (int i = 0; i < js.n; i++)
+                if (!strcmp(js.f[i].key, "pct_peak") && (js.f[i].is_string || strcmp(js.f[i].text, "null"))) {
+                    snprintf(why, sizeof why, "line %d: pct_peak is not a number", lineno); bad = why;
+                }
+            if (bad) break;
+        }
+        r->order = read_order++;
+        n++;
+        if (eof) break;
+    }
+    if (!bad && ferror(f)) { snprintf(why, sizeof why, "read error"); bad = why; }
+    fclose(f);
+    if (!bad && n == 0) { snprintf(why, sizeof why, "empty: no records"); bad = why; }
+    if (bad) { skip_file(path, "%s", bad); free(rec); return; }
+    if (n_students == cap_students) {
+        cap_students = cap_students ? 2 * cap_students : 16;
+        students = xrealloc(students, (size_t)cap_students * sizeof *students);
+    }
+    student *s = &students[n_students++];
+    snprintf(s->name, sizeof s->name, "%s", name);
+    snprintf(s->path, sizeof s->path, "%s", path);
+    s->rec = rec;
+    s->n = n;
+}
+
+/* A directory: its *.json and *.jsonl files in name order. */
+static void read_dir(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) { fprintf(stderr, "leaderboard: warning: %s skipped: cannot open (%s)\n", dir, strerror(errno)); return; }
+    char **names = NULL;
+    int n = 0, cap = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.' || !(has_suffix(e->d_name, ".json") || has_suffix(e->d_name, ".jsonl"))) continue;
+        if (n == cap) { cap = cap ? 2 * cap : 32; names = xrealloc(names, (size_t)cap * sizeof *names); }
+        names[n] = xrealloc(NULL, strlen(dir) + strlen(e->d_name) + 2);
+        sprintf(names[n], "%s%s%s", dir, has_suffix(dir, "/") ? "" : "/", e->d_name);
+        n++;
+    }
+    closedir(d);
+    if (n == 0) fprintf(stderr, "leaderboard: warning: %s skipped: no *.json or *.jsonl files in it\n", dir);
+    if (n) qsort(names, (size_t)n, sizeof *names, cmp_str);
+    for (int i = 0; i < n; i++) {
+        struct stat st;
+        if (stat(names[i], &st) == 0 && S_ISREG(st.st_mode)) read_student(names[i]);
+        free(names[i]);
+    }
+    free(names);
+}
+
+/* ---- one session's standings --------------------------------------------------------------- */
+
+typedef struct {
+    const student *s;
+    const record **cell;    /* per exercise: the latest record, or NULL */
+    bool dq;
+    int passed, timed;
+    double geomean;         /* over the passed exercises with a percent of peak; <0 when none */
+} standing;
+
+static int cmp_standing(const void *a, const void *b) {
+    const standing *x = a, *y = b;
+    if (x->dq != y->dq) return x->dq ? 1 : -1;
+    if (x->passed != y->passed) return y->passed - x->passed;
+    if (x->geomean != y->geomean) return x->geomean > y->geomean ? -1 : 1;
+    return strcmp(x->s->name, y->s->name);
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void slug(const char *in, char *out, size_t len) {
+    size_t n = 0;
+    for (; *in && n + 1 < len; in++) out[n++] = isalnum((unsigned char)*in) ? *in : '-';
+    out[n] = 0;
+}
+
+/* Names go into gnuplot data as one whitespace-free, quote-free word. */
+static void plot_word(const char *in, char *out, size_t len) {
+    size_t n = 0;
+    for (; *in && n + 1 < len; in++) {
+        unsigned char c = (unsigned char)*in;
+        out[n++] = (c <= ' ' || c == '"' || c == '\'' || c == '\\' || c >= 0x7f) ? '_' : (char)c;
+    }
+    out[n] = 0;
+}
+
+static void html_text(FILE *f, const char *s) {
+    for (; *s; s++) {
+        switch (*s) {
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '&': fputs("&amp;", f); break;
+        case '"': fputs("&quot;", f); break;
+        default: fputc(*s, f);
+        }
+    }
+}
+
+/* Markdown table cells: '|' would split the cell. */
+static void md_text(FILE *f, const char *s) {
+    for (; *s; s++) {
+        if (*s == '|') fputs("\\|", f);
+        else if (*s == '\n' || *s == '\r') fputc(' ', f);
+        else fputc(*s, f);
+    }
+}
+
+static void cell_text(const record *r, char *buf, size_t len) {
+    if (!r) snprintf(buf, len, "missing");
+    else if (!strcmp(r->verdict, "PASS") && r->has_pct) snprintf(buf, len, "%.1f", r->pct);
+    else snprintf(buf, len, "%s", r->verdict);
+}
+
+static bool file_exists(const char *dir, const char *name) {
+    char p[PATH_MAX];
+    struct stat st;
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    return stat(p, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
+}
+
+/* Runs gnuplot in OUT_DIR on one data file; false when it could not. */
+static bool draw(const char *script, const char *out_dir, const char *kind, const char *dat, const char *png,
+                 const char *title) {
+    char vars[1024];
+    snprintf(vars, sizeof vars, "kind='%s'; dat='%s'; png='%s'; ttl='%s'", kind, dat, png, title);
+    pid_t pid = fork();
+    if (pid < 0) return false;
+    if (pid == 0) {
+        if (chdir(out_dir) != 0) _exit(127);
+        execlp("gnuplot", "gnuplot", "-e", vars, script, (char *)NULL);
+        _exit(127);
+    }
+    int st;
+    if (waitpid(pid, &st, 0) < 0) return false;
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+static bool have_gnuplot(void) {
+    const char *path = getenv("PATH");
+    if (!path) return false;
+    char *copy = strdup(path), *save = NULL;
+    bool found = false;
+    for (char *d = strtok_r(copy, ":", &save); d && !found; d = strtok_r(NULL, ":", &save)) {
+        char p[PATH_MAX];
+        snprintf(p, sizeof p, "%s/gnuplot", *d ? d : ".");
+        found = access(p, X_OK) == 0;
+    }
+    free(copy);
+    return found;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 3 || argv[1][0] == '-') {
+        fprintf(stderr, "usage: leaderboard OUT_DIR RESULTS...   (RESULTS: student files NAME.jsonl, or directories of them)\n");
+        return 64;
+    }
+    const char *out = argv[1];
+    for (int i = 2; i < argc; i++) {
+        struct stat st;
+        if (stat(argv[i], &st) != 0) fprintf(stderr, "leaderboard: warning: %s skipped: %s\n", argv[i], strerror(errno));
+        else if (S_ISDIR(st.st_mode)) read_dir(argv[i]);
+        else read_student(argv[i]);
+    }
+    if (n_students == 0) { fprintf(stderr, "leaderboard: no valid results file was read; nothing written\n"); return 1; }
+    if (mkdir(out, 0777) != 0 && errno != EEXIST) { fprintf(stderr, "leaderboard: cannot create %s: %s\n", out, strerror(errno)); return 1; }
+
+    /* Sessions, in name order. */
+    char **sessions = NULL;
+    int n_sessions = 0;
+    for (int i = 0; i < n_students; i++)
+        for (int j = 0; j < students[i].n; j++) {
+            const char *s = students[i].rec[j].session;
+            bool seen = false;
+            for (int k = 0; k < n_sessions && !seen; k++) seen = !strcmp(sessions[k], s);
+            if (seen) continue;
+            sessions = xrealloc(sessions, (size_t)(n_sessions + 1) * sizeof *sessions);
+            sessions[n_sessions++] = students[i].rec[j].session;
+        }
+    qsort(sessions, (size_t)n_sessions, sizeof *sessions, cmp_str);
+
+    char md_path[PATH_MAX], html_path[PATH_MAX];
+    snprintf(md_path, sizeof md_path, "%s/leaderboard.md", out);
+    snprintf(html_path, sizeof html_path, "%s/leaderboard.html", out);
+    FILE *md = fopen(md_path, "w"), *html = fopen(html_path, "w");
+    if (!md || !html) { fprintf(stderr, "leaderboard: cannot write in %s: %s\n", out, strerror(errno)); return 1; }
+
+    const char *script = getenv("LEADERBOARD_GP") ? getenv("LEADERBOARD_GP") : "grader/leaderboard.gp";
+    char script_abs[PATH_MAX];
+    bool gnuplot = have_gnuplot();
+    bool script_ok = realpath(script, script_abs) != NULL;
+    if (!gnuplot) printf("leaderboard: gnuplot is not installed; charts not drawn (their data files are in %s)\n", out);
+    else if (!script_ok) { printf("leaderboard: %s not found; charts not drawn (set LEADERBOARD_GP)\n", script); gnuplot = false; }
+
+    const char *rule = "Ranking: disqualified students last; then by exercises passed; then by the geometric mean of "
+                       "percent of peak over the passed exercises (an exercise not passed never enters the mean). "
+                       "Given exercises are not ranked; of several records for one exercise the latest counts.";
+    fprintf(md, "# Class leaderboard\n\n%d students. %s\n", n_students, rule);
+    fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Class leaderboard</title>\n"
+          "<style>body{font-family:sans-serif;margin:2em;max-width:80em}table{border-collapse:collapse;margin:1em 0}"
+          "th,td{border:1px solid #bbb;padding:.25em .6em;text-align:right}th{background:#eee}"
+          "td.name{text-align:left}tr.dq td{color:#a00;background:#fee}td.bad{color:#a00}img{max-width:100%}"
+          "</style></head><body>\n<h1>Class leaderboard</h1>\n", html);
+    fprintf(html, "<p>%d students. ", n_students);
+    html_text(html, rule);
+    fputs("</p>\n", html);
+
+    for (int si = 0; si < n_sessions; si++) {
+        const char *sess = sessions[si];
+        /* The ranked exercises: every non-given exercise any student has a record of. */
+        char **ex = NULL, **given = NULL, **gpus = NULL;
+        int n_ex = 0, n_given = 0, n_gpus = 0;
+        for (int i = 0; i < n_students; i++)
+            for (int j = 0; j < students[i].n; j++) {
+                const record *r = &students[i].rec[j];
+                if (strcmp(r->session, sess)) continue;
+                char ***list = r->given ? &given : &ex;
+                int *cnt = r->given ? &n_given : &n_ex;
+                bool seen = false;
+                for (int k = 0; k < *cnt && !seen; k++) seen = !strcmp((*list)[k], r->exercise);
+                if (!seen) { *list = xrealloc(*list, (size_t)(*cnt + 1) * sizeof **list); (*list)[(*cnt)++] = (char *)r->exercise; }
+                seen = !r->gpu[0];
+                for (int k = 0; k < n_gpus && !seen; k++) seen = !strcmp(gpus[k], r->gpu);
+                if (!seen) { gpus = xrealloc(gpus, (size_t)(n_gpus + 1) * sizeof *gpus); gpus[n_gpus++] = (char *)r->gpu; }
+            }
+        if (n_ex) qsort(ex, (size_t)n_ex, sizeof *ex, cmp_str);
+        if (n_given) qsort(given, (size_t)n_given, sizeof *given, cmp_str);
+
+        standing *st = NULL;
+        int n_st = 0;
+        for (int i = 0; i < n_students; i++) {
+            const student *s = &students[i];
+            bool in = false, dq = false;
+            for (int j = 0; j < s->n; j++)
+                if (!strcmp(s->rec[j].session, sess)) { in = true; if (!strcmp(s->rec[j].verdict, "DISQUALIFIED")) dq = true; }
+            if (!in) continue;
+            st = xrealloc(st, (size_t)(n_st + 1) * sizeof *st);
+            standing *t = &st[n_st++];
+            t->s = s;
+            t->dq = dq;
+            t->cell = xrealloc(NULL, (size_t)(n_ex ? n_ex : 1) * sizeof *t->cell);
+            t->passed = t->timed = 0;
+            double logsum = 0;
+            for (int e = 0; e < n_ex; e++) {
+                const record *best = NULL;
+                for (int j = 0; j < s->n; j++) {
+                    const record *r = &s->rec[j];
+                    if (strcmp(r->session, sess) || strcmp(r->exercise, ex[e]) || r->given) continue;
+                    int c = best ? strcmp(r->when, best->when) : 1;
+                    if (c > 0 || (c == 0 && r->order > best->order)) best = r;
+                }
+                t->cell[e] = best;
+                if (best && !strcmp(best->verdict, "PASS")) {
+                    t->passed++;
+                    if (best->has_pct) { t->timed++; logsum += log(fmax(best->pct, 1e-3)); }
+                }
+            }
+            t->geomean = t->timed ? exp(logsum / t->timed) : -1;
+        }
+        if (n_st) qsort(st, (size_t)n_st, sizeof *st, cmp_standing);
+
+        char sl[NAME_LEN], rank_dat[NAME_LEN + 16], spread_dat[NAME_LEN + 16], rank_png[NAME_LEN + 16], spread_png[NAME_LEN + 16];
+        slug(sess, sl, sizeof sl);
+        snprintf(rank_dat, sizeof rank_dat, "rank-%s.dat", sl);
+        snprintf(spread_dat, sizeof spread_dat, "spread-%s.dat", sl);
+        snprintf(rank_png, sizeof rank_png, "rank-%s.png", sl);
+        snprintf(spread_png, sizeof spread_png, "spread-%s.png", sl);
+
+        /* Markdown and HTML tables. */
+        char gpu_line[600] = "";
+        size_t gl = 0;
+        for (int k = 0; k < n_gpus && gl + 1 < sizeof gpu_line; k++)
+            gl += (size_t)snprintf(gpu_line + gl, sizeof gpu_line - gl, "%s%s", k ? ", " : "", gpus[k]);
+        if (gl >= sizeof gpu_line) gl = sizeof gpu_line - 1;
+        fprintf(md, "\n## ");
+        md_text(md, sess);
+        fprintf(md, "\n\n%d ranked exercises; percent of peak per exercise, or its verdict. GPU: %s%s.",
+                n_ex, n_gpus ? gpu_line : "none named", n_gpus > 1 ? " (several GPUs: each percent is against its own GPU's roof)" : "");
+        if (n_given) {
+            fputs(" Given, not ranked:", md);
+            for (int k = 0; k < n_given; k++) { fputs(k ? ", " : " ", md); md_text(md, given[k]); }
+            fputc('.', md);
+        }
+        fputs("\n\n| rank | student | passed | geometric mean % of peak |", md);
+        for (int e = 0; e < n_ex; e++) { fputc(' ', md); md_text(md, ex[e]); fputs(" |", md); }
+        fputs("\n|---:|---|---:|---:|", md);
+        for (int e = 0; e < n_ex; e++) fputs("---:|", md);
+        fputc('\n', md);
+
+        fputs("<h2>", html); html_text(html, sess); fputs("</h2>\n<p>", html);
+        fprintf(html, "%d ranked exercises; percent of peak per exercise, or its verdict. GPU: ", n_ex);
+        html_text(html, n_gpus ? gpu_line : "none named");
+        if (n_gpus > 1) fputs(" (several GPUs: each percent is against its own GPU's roof)", html);
+        fputs(".", html);
+        if (n_given) {
+            fputs(" Given, not ranked:", html);
+            for (int k = 0; k < n_given; k++) { fputs(k ? ", " : " ", html); html_text(html, given[k]); }
+            fputc('.', html);
+        }
+        fputs("</p>\n<table>\n<tr><th>rank</th><th>student</th><th>passed</th><th>geometric mean % of peak</th>", html);
+        for (int e = 0; e < n_ex; e++) { fputs("<th>", html); html_text(html, ex[e]); fputs("</th>", html); }
+        fputs("</tr>\n", html);
+
+        int rank = 0;
+        for (int i = 0; i < n_st; i++) {
+            const standing *t = &st[i];
+            char rk[32], gm[32];
+            if (t->dq) snprintf(rk, sizeof rk, "DISQUALIFIED");
+            else snprintf(rk, sizeof rk, "%d", ++rank);
+            if (t->dq) snprintf(gm, sizeof gm, "-");
+            else if (t->geomean >= 0) snprintf(gm, sizeof gm, "%.2f", t->geomean);
+            else snprintf(gm, sizeof gm, "-");
+            fprintf(md, "| %s | ", rk);
+            md_text(md, t->s->name);
+            fprintf(md, " | %d/%d | %s |", t->passed, n_ex, gm);
+            fprintf(html, "<tr%s><td>%s</td><td class=\"name\">", t->dq ? " class=\"dq\"" : "", rk);
+            html_text(html, t->s->name);
+            fprintf(html, "</td><td>%d/%d</td><td>%s</td>", t->passed, n_ex, gm);
+            for (int e = 0; e < n_ex; e++) {
+                char c[64];
+                cell_text(t->cell[e], c, sizeof c);
+                fputc(' ', md); md_text(md, c); fputs(" |", md);
+                bool bad = !t->cell[e] || strcmp(t->cell[e]->verdict, "PASS");
+                fprintf(html, "<td%s>", bad ? " class=\"bad\"" : "");
+                html_text(html, c);
+                fputs("</td>", html);
+            }
+            fputc('\n', md);
+            fputs("</tr>\n", html);
+        }
+        fputs("</table>\n", html);
+
+        /* gnuplot data: the ranking (not disqualified, with a mean) and the spread per exercise. */
+        char p[PATH_MAX];
+        snprintf(p, sizeof p, "%s/%s", out, rank_dat);
+        FILE *rd = fopen(p, "w");
+        int n_rank = 0;
+        if (rd) {
+            fprintf(rd, "# %s: rank, student, geometric mean %% of peak, passed, ranked exercises\n", sess);
+            for (int i = 0, r = 0; i < n_st; i++) {
+                if (st[i].dq) continue;
+                r++;
+                if (st[i].geomean < 0) continue;
+                char w[NAME_LEN];
+                plot_word(st[i].s->name, w, sizeof w);
+                fprintf(rd, "%d\t%s\t%.4f\t%d\t%d\n", r, w, st[i].geomean, st[i].passed, n_ex);
+                n_rank++;
+            }
+            fclose(rd);
+        }
+        snprintf(p, sizeof p, "%s/%s", out, spread_dat);
+        FILE *sd = fopen(p, "w");
+        int n_spread = 0;
+        if (sd) {
+            fprintf(sd, "# %s: index, exercise, min, median, max %% of peak over the passing students (not disqualified), count\n", sess);
+            double *v = xrealloc(NULL, (size_t)(n_st ? n_st : 1) * sizeof *v);
+            for (int e = 0; e < n_ex; e++) {
+                int k = 0;
+                for (int i = 0; i < n_st; i++) {
+                    const record *r = st[i].cell[e];
+                    if (!st[i].dq && r && !strcmp(r->verdict, "PASS") && r->has_pct) v[k++] = r->pct;
+                }
+                if (!k) continue;
+                qsort(v, (size_t)k, sizeof *v, cmp_double);
+                double med = k % 2 ? v[k / 2] : 0.5 * (v[k / 2 - 1] + v[k / 2]);
+                char w[NAME_LEN];
+                plot_word(ex[e], w, sizeof w);
+                fprintf(sd, "%d\t%s\t%.4f\t%.4f\t%.4f\t%d\n", n_spread++, w, v[0], med, v[k - 1], k);
+            }
+            free(v);
+            fclose(sd);
+        }
+
+        /* Charts. */
+        char title[NAME_LEN];
+        plot_word(sess, title, sizeof title);
+        bool drew_rank = false, drew_spread = false;
+        if (gnuplot && n_rank) drew_rank = draw(script_abs, out, "rank", rank_dat, rank_png, title) && file_exists(out, rank_png);
+        if (gnuplot && n_spread) drew_spread = draw(script_abs, out, "spread", spread_dat, spread_png, title) && file_exists(out, spread_png);
+        if (gnuplot && n_rank && !drew_rank) fprintf(stderr, "leaderboard: warning: gnuplot failed on %s/%s\n", out, rank_dat);
+        if (gnuplot && n_spread && !drew_spread) fprintf(stderr, "leaderboard: warning: gnuplot failed on %s/%s\n", out, spread_dat);
+        if (drew_rank) {
+            fprintf(md, "\n![ranking of ");
+            md_text(md, sess);
+            fprintf(md, "](%s)\n", rank_png);
+            fprintf(html, "<p><img src=\"%s\" alt=\"ranking of ", rank_png);
+            html_text(html, sess);
+            fputs("\"></p>\n", html);
+        }
+        if (drew_spread) {
+            fprintf(md, "\n![spread per exercise in ");
+            md_text(md, sess);
+            fprintf(md, "](%s)\n", spread_png);
+            fprintf(html, "<p><img src=\"%s\" alt=\"spread per exercise in ", spread_png);
+            html_text(html, sess);
+            fputs("\"></p>\n", html);
+        }
+        if (!drew_rank && !drew_spread) fputs("<p>(no charts drawn for this session)</p>\n", html);
+
+        for (int i = 0; i < n_st; i++) free(st[i].cell);
+        free(st);
+        free(ex);
+        free(given);
+        free(gpus);
+    }
+    fputs("</body></html>\n", html);
+    bool ok = !ferror(md) && !ferror(html);
+    ok = (fclose(md) == 0) & ok;
+    ok = (fclose(html) == 0) & ok;
+    if (!ok) { fprintf(stderr, "leaderboard: error writing %s or %s\n", md_path, html_path); return 1; }
+    printf("leaderboard: %d students, %d sessions: %s, %s\n", n_students, n_sessions, md_path, html_path);
+    for (int i = 0; i < n_students; i++) free(students[i].rec);
+    free(students);
+    free(sessions);
+    return 0;
+}
