@@ -6,6 +6,7 @@
 #   4. the student bundle holds no solution (and the check would see one planted in it)
 #   5. without a GPU: make check builds, says so in one line, exits non-zero
 #   6. the class leaderboard on a sample class with a broken results file
+#   7. the source scanner on known cheats and on every exercise file
 # Ends with "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
@@ -145,6 +146,18 @@ lb_fail=$(echo "$lb_last" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/
 echo "   leaderboard: ${lb_last:-no summary line}"
 if [ -n "$lb_pass" ]; then passed=$((passed + lb_pass)); failed=$((failed + lb_fail))
 else result FAIL "leaderboard tests" "no summary line; see $lb_log"; fi
+
+# ---- 7. the source scanner ---------------------------------------------------------------------
+echo "== source scanner"
+scan_log=$logs/scan.log
+bash tests/scan-test.sh >"$scan_log" 2>&1
+grep -a '^FAIL' "$scan_log"
+scan_last=$(tail -n 1 "$scan_log")
+scan_pass=$(echo "$scan_last" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
+scan_fail=$(echo "$scan_last" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
+echo "   source scanner: ${scan_last:-no summary line}"
+if [ -n "$scan_pass" ]; then passed=$((passed + scan_pass)); failed=$((failed + scan_fail))
+else result FAIL "source scanner tests" "no summary line; see $scan_log"; fi
 
 echo
 echo "$passed passed, $failed failed"
