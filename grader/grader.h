@@ -143,6 +143,9 @@ void gr_bf16_to_f32(const uint16_t *in, float *out, size_t n);
 /* The session's entry point: parses the command line, runs every exercise, prints the report. */
 int gr_main(int argc, char **argv, const char *session, const gr_exercise *exercises, int n_exercises);
 
+/* Seconds on a monotonic clock, for wall-clock timing on the host. */
+double gr_wall_seconds(void);
+
 /* Machine epsilon of float32, for tolerance formulas. */
 #define GR_EPS_F32 1.1920928955078125e-07
 

@@ -135,29 +135,21 @@ else
         result FAIL "a GPU demo says it needs a GPU" "$out"
 fi
 
-# ---- 6. the leaderboard ------------------------------------------------------------------------
-echo "== leaderboard"
-lb_log=$logs/leaderboard.log
-bash tests/leaderboard-test.sh >"$lb_log" 2>&1
-grep -a '^FAIL' "$lb_log"
-lb_last=$(tail -n 1 "$lb_log")
-lb_pass=$(echo "$lb_last" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
-lb_fail=$(echo "$lb_last" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
-echo "   leaderboard: ${lb_last:-no summary line}"
-if [ -n "$lb_pass" ]; then passed=$((passed + lb_pass)); failed=$((failed + lb_fail))
-else result FAIL "leaderboard tests" "no summary line; see $lb_log"; fi
-
-# ---- 7. the source scanner ---------------------------------------------------------------------
-echo "== source scanner"
-scan_log=$logs/scan.log
-bash tests/scan-test.sh >"$scan_log" 2>&1
-grep -a '^FAIL' "$scan_log"
-scan_last=$(tail -n 1 "$scan_log")
-scan_pass=$(echo "$scan_last" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
-scan_fail=$(echo "$scan_last" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
-echo "   source scanner: ${scan_last:-no summary line}"
-if [ -n "$scan_pass" ]; then passed=$((passed + scan_pass)); failed=$((failed + scan_fail))
-else result FAIL "source scanner tests" "no summary line; see $scan_log"; fi
+# ---- 6, 7. test scripts that end with their own "N passed, N failed" line --------------------
+suite() {  # suite TITLE SCRIPT: run it, show its failures, add its counts to ours
+    local title=$1 script=$2 log="$logs/$(basename "$2" .sh).log" last p f
+    echo "== $title"
+    bash "$script" >"$log" 2>&1
+    grep -a '^FAIL' "$log"
+    last=$(tail -n 1 "$log")
+    p=$(echo "$last" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
+    f=$(echo "$last" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
+    echo "   $title: ${last:-no summary line}"
+    if [ -n "$p" ]; then passed=$((passed + p)); failed=$((failed + f))
+    else result FAIL "$title" "no summary line; see $log"; fi
+}
+suite "leaderboard" tests/leaderboard-test.sh
+suite "source scanner" tests/scan-test.sh
 
 echo
 echo "$passed passed, $failed failed"

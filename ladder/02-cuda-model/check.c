@@ -72,6 +72,15 @@ static void saxpy_library(gr_case *c, cudaStream_t stream) {
     {GR_SHAPE(1), GR_SHAPE(3), GR_SHAPE(17), GR_SHAPE(127), GR_SHAPE(1000), GR_SHAPE((1 << 20) + 3),     \
      GR_SHAPE((1 << 22) + 1)}
 
+/* The two saxpy exercises differ in name, summary, hint and launch only. */
+#define SAXPY_EXERCISE(file, summary, tip, launch_fn)                                                  \
+    {                                                                                                  \
+        .name = file, .what = summary, .hint = tip, .compute = GR_ROOF_HBM, .check_shapes = SAXPY_SHAPES, \
+        .bench_shape = GR_SHAPE(1L << 26), .declare = saxpy_declare, .launch = launch_fn,               \
+        .reference = saxpy_reference, .tolerance = saxpy_tolerance, .bytes = saxpy_bytes,                \
+        .library = saxpy_library, .library_name = "cublasSgeam"                                        \
+    }
+
 static const gr_exercise EXERCISES[] = {
     {
         .name = "01_rgb_to_grey",
@@ -87,36 +96,12 @@ static const gr_exercise EXERCISES[] = {
         .tolerance = grey_tolerance,
         .bytes = grey_bytes,
     },
-    {
-        .name = "02_saxpy_grid_stride",
-        .what = "z = a*x + y, a fixed grid and a grid-stride loop",
-        .hint = "for (long i = first; i < n; i += gridDim.x * (long)blockDim.x): the grid is smaller than n",
-        .compute = GR_ROOF_HBM,
-        .check_shapes = SAXPY_SHAPES,
-        .bench_shape = GR_SHAPE(1L << 26),
-        .declare = saxpy_declare,
-        .launch = saxpy_grid_stride_launch,
-        .reference = saxpy_reference,
-        .tolerance = saxpy_tolerance,
-        .bytes = saxpy_bytes,
-        .library = saxpy_library,
-        .library_name = "cublasSgeam",
-    },
-    {
-        .name = "03_saxpy_vectorized",
-        .what = "z = a*x + y with float4 loads and stores, scalar tail",
-        .hint = "the float4 loop covers n/4 vectors; elements 4*(n/4) .. n-1 still need a scalar loop",
-        .compute = GR_ROOF_HBM,
-        .check_shapes = SAXPY_SHAPES,
-        .bench_shape = GR_SHAPE(1L << 26),
-        .declare = saxpy_declare,
-        .launch = saxpy_vectorized_launch,
-        .reference = saxpy_reference,
-        .tolerance = saxpy_tolerance,
-        .bytes = saxpy_bytes,
-        .library = saxpy_library,
-        .library_name = "cublasSgeam",
-    },
+    SAXPY_EXERCISE("02_saxpy_grid_stride", "z = a*x + y, a fixed grid and a grid-stride loop",
+                   "for (long i = first; i < n; i += gridDim.x * (long)blockDim.x): the grid is smaller than n",
+                   saxpy_grid_stride_launch),
+    SAXPY_EXERCISE("03_saxpy_vectorized", "z = a*x + y with float4 loads and stores, scalar tail",
+                   "the float4 loop covers n/4 vectors; elements 4*(n/4) .. n-1 still need a scalar loop",
+                   saxpy_vectorized_launch),
 };
 
 int main(int argc, char **argv) {

@@ -89,82 +89,38 @@ static void reduce_library(gr_case *c, cudaStream_t stream) {
     {GR_SHAPE(1), GR_SHAPE(2), GR_SHAPE(3), GR_SHAPE(5), GR_SHAPE(17), GR_SHAPE(127), GR_SHAPE(1000),    \
      GR_SHAPE(4097), GR_SHAPE(65537), GR_SHAPE((1 << 20) + 3), GR_SHAPE((1 << 22) + 1)}
 
+/* One exercise of each family: what differs is the name, the summary, the hint and the launch. */
+#define TRANSPOSE_EXERCISE(file, summary, tip, launch_fn)                                              \
+    {                                                                                                  \
+        .name = file, .what = summary, .hint = tip, .compute = GR_ROOF_HBM, .check_shapes = TRANSPOSE_SHAPES, \
+        .bench_shape = GR_SHAPE(8192, 8192), .declare = transpose_declare, .launch = launch_fn,         \
+        .reference = transpose_reference, .tolerance = transpose_tolerance, .bytes = transpose_bytes,    \
+        .library = transpose_library, .library_name = "cublasSgeam"                                    \
+    }
+#define REDUCE_EXERCISE(file, summary, tip, launch_fn)                                                 \
+    {                                                                                                  \
+        .name = file, .what = summary, .hint = tip, .compute = GR_ROOF_HBM, .check_shapes = REDUCE_SHAPES, \
+        .bench_shape = GR_SHAPE(1L << 26), .declare = reduce_declare, .launch = launch_fn,              \
+        .reference = reduce_reference, .tolerance = reduce_tolerance, .bytes = reduce_bytes,             \
+        .library = reduce_library, .library_name = "CUB DeviceReduce::Sum"                             \
+    }
+
 static const gr_exercise EXERCISES[] = {
-    {
-        .name = "01_transpose_naive",
-        .what = "transpose, one thread per element: coalesced reads, strided writes",
-        .hint = "out has cols rows of `rows` floats: out[c * rows + r] = in[r * cols + c]; guard r < rows, c < cols",
-        .compute = GR_ROOF_HBM,
-        .check_shapes = TRANSPOSE_SHAPES,
-        .bench_shape = GR_SHAPE(8192, 8192),
-        .declare = transpose_declare,
-        .launch = transpose_naive_launch,
-        .reference = transpose_reference,
-        .tolerance = transpose_tolerance,
-        .bytes = transpose_bytes,
-        .library = transpose_library,
-        .library_name = "cublasSgeam",
-    },
-    {
-        .name = "02_transpose_shared",
-        .what = "transpose through a 32x32 shared tile: both global accesses coalesced",
-        .hint = "after __syncthreads swap the block indices: the tile at block (bx, by) of in goes to block (by, bx) of out",
-        .compute = GR_ROOF_HBM,
-        .check_shapes = TRANSPOSE_SHAPES,
-        .bench_shape = GR_SHAPE(8192, 8192),
-        .declare = transpose_declare,
-        .launch = transpose_shared_launch,
-        .reference = transpose_reference,
-        .tolerance = transpose_tolerance,
-        .bytes = transpose_bytes,
-        .library = transpose_library,
-        .library_name = "cublasSgeam",
-    },
-    {
-        .name = "03_transpose_padded",
-        .what = "the shared-tile transpose with a padded tile: no bank conflicts",
-        .hint = "tile[32][33]: the write phase reads a column of the tile, and the padding spreads it over 32 banks",
-        .compute = GR_ROOF_HBM,
-        .check_shapes = TRANSPOSE_SHAPES,
-        .bench_shape = GR_SHAPE(8192, 8192),
-        .declare = transpose_declare,
-        .launch = transpose_padded_launch,
-        .reference = transpose_reference,
-        .tolerance = transpose_tolerance,
-        .bytes = transpose_bytes,
-        .library = transpose_library,
-        .library_name = "cublasSgeam",
-    },
-    {
-        .name = "04_reduce_tree",
-        .what = "sum by shared-memory tree reduction, in passes",
-        .hint = "load 0 for indices >= n; the __syncthreads() of each step must be reached by every thread of the block",
-        .compute = GR_ROOF_HBM,
-        .check_shapes = REDUCE_SHAPES,
-        .bench_shape = GR_SHAPE(1L << 26),
-        .declare = reduce_declare,
-        .launch = reduce_tree_launch,
-        .reference = reduce_reference,
-        .tolerance = reduce_tolerance,
-        .bytes = reduce_bytes,
-        .library = reduce_library,
-        .library_name = "CUB DeviceReduce::Sum",
-    },
-    {
-        .name = "05_reduce_warp_shuffle",
-        .what = "sum by grid-stride float4 loads and warp shuffles, two launches",
-        .hint = "the float4 loop covers n/4 vectors, the tail loop the last n%4 elements; lanes >= WARPS add 0",
-        .compute = GR_ROOF_HBM,
-        .check_shapes = REDUCE_SHAPES,
-        .bench_shape = GR_SHAPE(1L << 26),
-        .declare = reduce_declare,
-        .launch = reduce_warp_shuffle_launch,
-        .reference = reduce_reference,
-        .tolerance = reduce_tolerance,
-        .bytes = reduce_bytes,
-        .library = reduce_library,
-        .library_name = "CUB DeviceReduce::Sum",
-    },
+    TRANSPOSE_EXERCISE("01_transpose_naive", "transpose, one thread per element: coalesced reads, strided writes",
+                       "out has cols rows of `rows` floats: out[c * rows + r] = in[r * cols + c]; guard r < rows, c < cols",
+                       transpose_naive_launch),
+    TRANSPOSE_EXERCISE("02_transpose_shared", "transpose through a 32x32 shared tile: both global accesses coalesced",
+                       "after __syncthreads swap the block indices: the tile at block (bx, by) of in goes to block (by, bx) of out",
+                       transpose_shared_launch),
+    TRANSPOSE_EXERCISE("03_transpose_padded", "the shared-tile transpose with a padded tile: no bank conflicts",
+                       "tile[32][33]: the write phase reads a column of the tile, and the padding spreads it over 32 banks",
+                       transpose_padded_launch),
+    REDUCE_EXERCISE("04_reduce_tree", "sum by shared-memory tree reduction, in passes",
+                    "load 0 for indices >= n; the __syncthreads() of each step must be reached by every thread of the block",
+                    reduce_tree_launch),
+    REDUCE_EXERCISE("05_reduce_warp_shuffle", "sum by grid-stride float4 loads and warp shuffles, two launches",
+                    "the float4 loop covers n/4 vectors, the tail loop the last n%4 elements; lanes >= WARPS add 0",
+                    reduce_warp_shuffle_launch),
 };
 
 int main(int argc, char **argv) {

@@ -87,37 +87,23 @@ static double softmax_bytes(const gr_shape *s) { return 8.0 * s->d[0] * s->d[1];
      GR_SHAPE(5, 12289), GR_SHAPE(1000, 257), GR_SHAPE(3, 4095), GR_SHAPE(33, 128), GR_SHAPE(64, 2048),    \
      GR_SHAPE(9, 16384), GR_SHAPE(2, 20000)}
 
+/* The two exercises differ in name, summary, hint, launch, and whether the session gives it. */
+#define SOFTMAX_EXERCISE(file, summary, tip, launch_fn, is_given)                                      \
+    {                                                                                                  \
+        .name = file, .what = summary, .hint = tip, .given = is_given, .compute = GR_ROOF_HBM,         \
+        .check_shapes = SOFTMAX_SHAPES, .bench_shape = GR_SHAPE(16384, 4096), .declare = softmax_declare, \
+        .adjust_inputs = softmax_offset_rows, .launch = launch_fn, .reference = softmax_reference,     \
+        .tolerance = softmax_tolerance, .bytes = softmax_bytes                                         \
+    }
+
 static const gr_exercise EXERCISES[] = {
-    {
-        .name = "00_softmax_slow",
-        .what = "given: a correct row softmax with five classic faults, the kernel to profile",
-        .hint = "given code: if it fails, given/softmax_slow.cu was edited; compare it with the original",
-        .given = true,
-        .compute = GR_ROOF_HBM,
-        .check_shapes = SOFTMAX_SHAPES,
-        .bench_shape = GR_SHAPE(16384, 4096),
-        .declare = softmax_declare,
-        .adjust_inputs = softmax_offset_rows,
-        .launch = softmax_slow_launch,
-        .reference = softmax_reference,
-        .tolerance = softmax_tolerance,
-        .bytes = softmax_bytes,
-    },
-    {
-        .name = "01_softmax_fast",
-        .what = "row softmax: coalesced float4 loads, online max and sum in one pass, one pass to write",
-        .hint = "merge (m1,s1) and (m2,s2) as m = max(m1,m2), s = s1*exp(m1-m) + s2*exp(m2-m); a partial "
-                "with m = -inf adds nothing",
-        .compute = GR_ROOF_HBM,
-        .check_shapes = SOFTMAX_SHAPES,
-        .bench_shape = GR_SHAPE(16384, 4096),
-        .declare = softmax_declare,
-        .adjust_inputs = softmax_offset_rows,
-        .launch = softmax_fast_launch,
-        .reference = softmax_reference,
-        .tolerance = softmax_tolerance,
-        .bytes = softmax_bytes,
-    },
+    SOFTMAX_EXERCISE("00_softmax_slow", "given: a correct row softmax with five classic faults, the kernel to profile",
+                     "given code: if it fails, given/softmax_slow.cu was edited; compare it with the original",
+                     softmax_slow_launch, true),
+    SOFTMAX_EXERCISE("01_softmax_fast", "row softmax: coalesced float4 loads, online max and sum in one pass, one pass to write",
+                     "merge (m1,s1) and (m2,s2) as m = max(m1,m2), s = s1*exp(m1-m) + s2*exp(m2-m); a partial "
+                     "with m = -inf adds nothing",
+                     softmax_fast_launch, false),
 };
 
 int main(int argc, char **argv) {
