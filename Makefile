@@ -10,7 +10,11 @@
 #   make dist               the student bundle, without solutions
 #   make demo               the board demos;  make demo-NAME runs one
 #   make profile EX=NAME    Nsight Compute's key numbers for one exercise's kernels (SIZE=small, KERNEL=regex)
+#   make grade CLASS=DIR    grade a class (one folder per student): OUT=DIR, default build/grade
 #   make leaderboard CLASS=DIR   rank a class from one results file per student (Markdown, HTML, charts)
+#   make handouts           every handout as one standalone HTML page and a PDF, in build/handouts/
+#   make mini-corpus        the mini-model's training text from Debian's fortunes, in build/corpus/
+#   make mini               the mini-model's CPU engine build/mini/mini (gcc only);  make mini-run PROMPT="..."
 #
 # Variables: ARCH=sm_90a (default: detected with nvidia-smi; sm_80 without a GPU), SEED=0x...,
 # SESSIONS="ladder/01-gpu-vs-cpu ..." (default: all), NVCC, CC.
@@ -52,12 +56,12 @@ CFLAGS ?= -O2 -g -std=c11 -Wall -Wextra -Wno-format-truncation -D_GNU_SOURCE
 NVCCFLAGS ?= -O3 -std=c++17 -lineinfo -Xcompiler -Wall -diag-suppress 550
 LDLIBS := -lcublas
 
-.PHONY: leaderboard profile unit-tests all build check test gpu-test bench roofs dist demo clean help tools need-nvcc charts
+.PHONY: grade leaderboard profile unit-tests all build check test gpu-test bench roofs dist demo clean help tools need-nvcc charts
 .DEFAULT_GOAL := help
 .SECONDARY:
 
 help:
-	@sed -n '3,17p' $(ROOT)/Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,/^$$/p' $(ROOT)/Makefile | sed 's/^# \{0,1\}//'
 
 need-nvcc:
 	@NVCC=$(NVCC) grader/ensure-deps.sh build
@@ -147,6 +151,8 @@ bench: need-nvcc
 	@mkdir -p $(BENCH_DIR); out=$(BENCH_DIR)/bench.jsonl; rm -f $$out; status=0; \
 	for s in $(SESSIONS); do $(BUILD)/$(ARCH)/solution/$$s/check --bench --solution --roofs $(ROOFS_DIR) --results $$out || status=1; done; \
 	$(G)/tools/bench-table $$out > $(BENCH_DIR)/bench.md && cat $(BENCH_DIR)/bench.md; \
+	for y in $(foreach s,$(SESSIONS),$(wildcard $(s)/bench_*.py)); do \
+	    echo; python3 $$y --out $(BENCH_DIR) | tee -a $(BENCH_DIR)/bench.md || status=1; done; \
 	grader/plot-bench.sh $$out $(BENCH_DIR) || true; exit $$status
 
 # Charts from a bench record made elsewhere (the GPU machine may have no gnuplot).
@@ -154,13 +160,42 @@ charts:
 	@test -n "$(BENCH)" || { echo "make charts: say which records, e.g. make charts BENCH=handouts/bench/h100.jsonl"; exit 1; }
 	grader/plot-bench.sh $(BENCH) $(or $(OUT),handouts/figures)
 
+# ---- the mini-model's CPU reference engine (C11, no CUDA) ------------------------------------
+# build/mini/libmini.a holds the engine (finale/mini/engine/*.c but main.c): the mini command,
+# the unit tests and the session-14 board demos link it.
+MINI_DIR := finale/mini/engine
+MINI_OBJ := $(patsubst $(MINI_DIR)/%.c,$(BUILD)/mini/obj/%.o,$(filter-out $(MINI_DIR)/main.c,$(wildcard $(MINI_DIR)/*.c)))
+MINI_LIB := $(BUILD)/mini/libmini.a
+MINI_CFLAGS ?= -O2 -g -std=c11 -Wall -Wextra
+.PHONY: mini mini-run
+
+$(BUILD)/mini/obj/%.o: $(MINI_DIR)/%.c
+	@mkdir -p $(@D)
+	$(CC) $(MINI_CFLAGS) -MMD -MP -c $< -o $@
+
+$(MINI_LIB): $(MINI_OBJ)
+	ar rcs $@ $^
+
+$(BUILD)/mini/mini: $(BUILD)/mini/obj/main.o $(MINI_LIB)
+	$(CC) -o $@ $^ -lm
+
+# Small programs behind the board demos of finale/14-deepseek (demo_*.sh build them with make).
+$(BUILD)/mini/demo_%: finale/mini/demos/%.c $(MINI_LIB)
+	$(CC) $(MINI_CFLAGS) -I$(MINI_DIR) -o $@ $^ -lm
+
+mini: $(BUILD)/mini/mini
+
+# make mini-run PROMPT="Once upon" [ARGS="--tokens 200 --speculative 3"]
+mini-run: $(BUILD)/mini/mini
+	$(BUILD)/mini/mini $(if $(PROMPT),--prompt "$(PROMPT)") $(ARGS)
+
 # ---- tests -------------------------------------------------------------------------------------
 # Criterion unit tests of the grader and the CPU references (host code only: no GPU needed).
 UNIT_SRC := $(wildcard tests/unit/*.c)
 CUDA_LIBS := -L$(CUDA_HOME)/lib64 -lcudart_static -ldl -lrt -lpthread
-$(BUILD)/tests/unit: $(UNIT_SRC) $(G)/libgrader.a
+$(BUILD)/tests/unit: $(UNIT_SRC) $(G)/libgrader.a $(MINI_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $$(pkg-config --cflags criterion) $(UNIT_SRC) -o $@ $(G)/libgrader.a $(CUDA_LIBS) -lm $$(pkg-config --libs criterion)
+	$(CC) $(CPPFLAGS) -I$(ROOT)/finale/mini -DMINI_REPO_ROOT='"$(ROOT)"' $(CFLAGS) $$(pkg-config --cflags criterion) $(UNIT_SRC) -o $@ $(G)/libgrader.a $(MINI_LIB) $(CUDA_LIBS) -lm $$(pkg-config --libs criterion)
 
 unit-tests: $(BUILD)/tests/unit
 test:
@@ -177,6 +212,13 @@ profile:
 	@$(G)/tools/gpu-probe || exit 1
 	@bash grader/profile.sh --build $(B) --source $(SRC) --sessions "$(SESSIONS)" $(if $(SIZE),--size $(SIZE)) $(if $(KERNEL),--kernel '$(KERNEL)') $(if $(METRICS),--metrics $(METRICS)) "$(EX)"
 
+# ---- grading a class ---------------------------------------------------------------------------
+# make grade CLASS=DIR [OUT=DIR] [SESSIONS="..."] [TIME_LIMIT=s] [JOBS=n]: every student's files built,
+# scanned and run in isolation (grader/grade-class.sh), one results file per student, the leaderboard.
+grade:
+	@[ -n "$(CLASS)" ] || { echo "usage: make grade CLASS=DIR-OF-STUDENT-FOLDERS [OUT=DIR] [SESSIONS=...]"; exit 64; }
+	@bash grader/grade-class.sh "$(CLASS)" "$(or $(OUT),$(BUILD)/grade)" --arch $(ARCH) $(if $(filter-out file,$(origin SESSIONS)),--sessions "$(SESSIONS)") $(if $(TIME_LIMIT),--time-limit $(TIME_LIMIT)) $(if $(JOBS),--jobs $(JOBS))
+
 # ---- the class leaderboard --------------------------------------------------------------------
 # make leaderboard CLASS=DIR [OUT=DIR]: rank a class from one results file per student (NAME.jsonl)
 leaderboard: $(G)/tools/leaderboard
@@ -186,6 +228,19 @@ leaderboard: $(G)/tools/leaderboard
 # ---- the student bundle ------------------------------------------------------------------------
 dist:
 	@grader/make-dist.sh $(BUILD)/dist
+
+# ---- printable handouts -----------------------------------------------------------------------
+# Every handouts/*.md as build/handouts/html/NAME.html (figures embedded) and build/handouts/pdf/NAME.pdf.
+.PHONY: handouts
+handouts:
+	@grader/ensure-deps.sh handouts
+	@grader/handouts.sh $(BUILD)/handouts
+
+# ---- the mini-model's training text -------------------------------------------------------------
+# build/corpus/train.txt and heldout.txt; finale/mini/README.md says how to train on them.
+.PHONY: mini-corpus
+mini-corpus:
+	@bash finale/mini/train/prepare_corpus.sh $(BUILD)/corpus
 
 # ---- board demos ------------------------------------------------------------------------------
 demo:

@@ -122,7 +122,9 @@ bool gr_case_alloc(gr_case *c, char *err, size_t err_len) {
         gr_buffer *b = &c->buf[i];
         size_t bytes = data_bytes(b) ? data_bytes(b) : 1;
         b->host = malloc(bytes);
-        b->ref = b->is_output ? calloc(1, bytes) : NULL;
+        /* References are kept in float32 when the output is narrower (BF16): rounding the reference
+         * would add its own error to what the student's is judged by. */
+        b->ref = b->is_output ? calloc(b->count ? b->count : 1, gr_dtype_size(gr_ref_dtype(b->dtype))) : NULL;
         b->init = b->is_inout ? malloc(bytes) : NULL;
         if (!b->host || (b->is_output && !b->ref) || (b->is_inout && !b->init)) {
             snprintf(err, err_len, "out of host memory for '%s' (%zu bytes)", b->name, bytes);

@@ -50,7 +50,7 @@ void gr_compare_scaled(gr_dtype dtype, const void *out, const void *ref, const f
     long n_ref = 0;
     for (size_t i = 0; i < count; i++) {
         if (row_mask && !row_mask[i / (size_t)row_len]) continue;
-        double r = scale ? scale[i] : gr_value(dtype, ref, i);
+        double r = scale ? scale[i] : gr_value(gr_ref_dtype(dtype), ref, i);
         if (isfinite(r)) { ref_sq += r * r; n_ref++; }
     }
     double ref_rms = n_ref ? sqrt(ref_sq / (double)n_ref) : 0;
@@ -68,7 +68,7 @@ void gr_compare_scaled(gr_dtype dtype, const void *out, const void *ref, const f
             }
             continue;
         }
-        double r = gr_value(dtype, ref, i);
+        double r = gr_value(gr_ref_dtype(dtype), ref, i);
         cmp->n_compared++;
         bool bad;
         double d;

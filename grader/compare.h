@@ -26,7 +26,10 @@ typedef struct {
     double worst_expected, worst_got;
 } gr_comparison;
 
-/* Compare `count` elements of `out` with `ref`. Rows of `row_len` elements are compared where
+/* The type a reference of an output of type `dtype` is kept in: float32 for BF16, else the same. */
+static inline gr_dtype gr_ref_dtype(gr_dtype dtype) { return dtype == GR_BF16 ? GR_F32 : dtype; }
+
+/* Compare `count` elements of `out` with `ref` (ref of type gr_ref_dtype(dtype)). Rows of `row_len` elements are compared where
  * row_mask is NULL or row_mask[row] != 0; every element is checked for being finite. */
 void gr_compare(gr_dtype dtype, const void *out, const void *ref, size_t count, long row_len,
                 const unsigned char *row_mask, double tol, gr_comparison *cmp);

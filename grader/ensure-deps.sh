@@ -4,17 +4,28 @@
 #   ensure-deps.sh build     gcc, make (and nvcc)
 #   ensure-deps.sh test      the same, pkg-config and Criterion
 #   ensure-deps.sh gnuplot   gnuplot
+#   ensure-deps.sh handouts  cmark-gfm, Chromium and fonts (make handouts), poppler-utils (its test); no nvcc
+#   ensure-deps.sh slurm     slurm-wlm, with munge (tests/slurm-test.sh); no nvcc
 set -u
 need=()
+nvcc=$([ $# -eq 0 ] && echo 1 || echo 0)   # whether nvcc is needed: by every need but handouts
 command -v gcc >/dev/null || need+=(gcc)
 command -v make >/dev/null || need+=(make)
 for what in "$@"; do
     case "$what" in
-        build) ;;
+        build) nvcc=1 ;;
         test)
+            nvcc=1
             command -v pkg-config >/dev/null || need+=(pkg-config)
             pkg-config --exists criterion 2>/dev/null || need+=(libcriterion-dev) ;;
-        gnuplot) command -v gnuplot >/dev/null || need+=(gnuplot-nox) ;;
+        gnuplot) nvcc=1; command -v gnuplot >/dev/null || need+=(gnuplot-nox) ;;
+        handouts)
+            command -v cmark-gfm >/dev/null || need+=(cmark-gfm)
+            command -v chromium-headless-shell >/dev/null || command -v chromium >/dev/null || need+=(chromium-headless-shell)
+            [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
+            command -v pdftoppm >/dev/null || need+=(poppler-utils) ;;
+        slurm)   # a one-node Slurm for tests/slurm-test.sh: slurmctld, slurmd, the clients, munge; no nvcc
+            { command -v slurmctld && command -v slurmd && command -v munged; } >/dev/null || need+=(slurm-wlm) ;;
         *) echo "ensure-deps.sh: unknown need '$what'"; exit 64 ;;
     esac
 done
@@ -33,7 +44,7 @@ if [ ${#need[@]} -gt 0 ]; then
         exit 1
     fi
 fi
-if ! command -v "${NVCC:-nvcc}" >/dev/null; then
+if [ $nvcc = 1 ] && ! command -v "${NVCC:-nvcc}" >/dev/null; then
     if [ -x /usr/local/cuda/bin/nvcc ]; then
         echo "nvcc is in /usr/local/cuda/bin but not on PATH: export PATH=/usr/local/cuda/bin:\$PATH"
     else

@@ -75,7 +75,8 @@ typedef struct gr_case {
 
 /* What the grader needs to know of one exercise. */
 typedef struct gr_exercise {
-    const char *name;            /* "02_vector_add": the file stem */
+    const char *name;            /* "02_vector_add": the file stem; "02_flash_mma+causal": the same file
+                                  * timed on another shape (a variant; --only 02_flash_mma runs both) */
     const char *what;            /* one line: what it computes */
     const char *hint;            /* one line printed on failure */
     bool on_host;                /* a CPU exercise (timed with the host clock, no GPU roof) */
@@ -95,7 +96,8 @@ typedef struct gr_exercise {
     /* Minimum FLOP and bytes of device memory traffic for the shape, by formula. */
     double (*flops)(const gr_shape *s);
     double (*bytes)(const gr_shape *s);
-    /* The vendor library on the same case (NULL: a device-to-device copy of the same bytes). */
+    /* The vendor library on the same case (NULL: for memory-bound exercises a device-to-device copy
+     * of the same bytes; for others no yardstick). */
     void (*library)(gr_case *c, cudaStream_t stream);
     const char *library_name;
     /* An extra check for sizes where only sampled rows get a reference (e.g. Freivalds). Returns
@@ -106,6 +108,9 @@ typedef struct gr_exercise {
     void (*adjust_inputs)(gr_case *c);
     /* Largest reference work (FLOP or elements) done in full; above it rows are sampled. */
     double full_reference_limit;
+    /* Optional: one line about the bench shape, printed under its result (what an intermediate such
+     * as attention's score matrix costs in memory at that size). */
+    void (*bench_note)(const gr_shape *s, char *buf, size_t len);
 } gr_exercise;
 
 /* --- used by check drivers inside declare() --- */

@@ -187,7 +187,7 @@ static void time_case(runner *R, gr_case *c, const unsigned char *mask, gr_resul
                 printf("   (library timing failed: %s)\n", msg);
             }
             free(times);
-        } else if (res->bytes > 0 && gr_time_copy((size_t)res->bytes, R->stream, R->flush, R->flush_bytes,
+        } else if (ex->compute == GR_ROOF_HBM && res->bytes > 0 && gr_time_copy((size_t)res->bytes, R->stream, R->flush, R->flush_bytes,
                                                    &res->library_ms, msg, sizeof msg)) {
             snprintf(res->library_name, sizeof res->library_name, "cudaMemcpy D2D");
         }
@@ -244,6 +244,11 @@ static void run_exercise(runner *R, const gr_exercise *ex, int index, gr_result 
         res->shapes_passed++;
         printf("   size %-16s PASS  error %.1e (tolerance %.1e)%s\n", sh, e, ex->tolerance(&shape),
                sampled ? ", sampled rows" : "");
+        if (bench && ex->bench_note) {
+            char note[256] = "";
+            ex->bench_note(&shape, note, sizeof note);
+            printf("   note: %s\n", note);
+        }
         fflush(stdout);
         if (bench) time_case(R, &c, mask, res, sh);
         free(mask);
@@ -384,6 +389,13 @@ static bool parse_options(int argc, char **argv, gr_options *opt) {
     return true;
 }
 
+/* --only NAME picks the exercise NAME and its timing variants "NAME+variant" (same file, another
+ * shape: 02_flash_mma+causal). */
+static bool gr_exercise_selected(const char *only, const char *name) {
+    size_t n = strlen(only);
+    return !strncmp(only, name, n) && (name[n] == 0 || name[n] == '+');
+}
+
 int gr_main(int argc, char **argv, const char *session, const gr_exercise *exercises, int n) {
     gr_options opt;
     if (!parse_options(argc, argv, &opt)) return 64;
@@ -398,7 +410,7 @@ int gr_main(int argc, char **argv, const char *session, const gr_exercise *exerc
 
     bool needs_gpu = false, found = false;
     for (int i = 0; i < n; i++) {
-        if (opt.only && strcmp(opt.only, exercises[i].name)) continue;
+        if (opt.only && !gr_exercise_selected(opt.only, exercises[i].name)) continue;
         found = true;
         needs_gpu |= !exercises[i].on_host;
     }
@@ -414,7 +426,7 @@ int gr_main(int argc, char **argv, const char *session, const gr_exercise *exerc
     int n_ran = 0, n_pass = 0;
     bool env_problem = false;
     for (int i = 0; i < n; i++) {
-        if (opt.only && strcmp(opt.only, exercises[i].name)) continue;
+        if (opt.only && !gr_exercise_selected(opt.only, exercises[i].name)) continue;
         if (!exercises[i].on_host && !have_gpu) {
             res[n_ran] = no_gpu;
             env_problem = true;

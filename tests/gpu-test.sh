@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # make gpu-test: on a machine with a CUDA GPU, every solution passes its check, every skeleton runs
 # and fails cleanly (verdict FAIL: no crash, no hang), and the solutions run clean under
-# compute-sanitizer (memcheck and racecheck) at the small sizes. Ends with "N passed, N failed".
+# compute-sanitizer (memcheck and racecheck) at the small sizes; then (unless SESSIONS limits the
+# run) the sample class in tests/class graded end to end (tests/grade-test.sh --gpu). Ends with
+# "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
 make=(make --no-print-directory)
@@ -63,5 +65,17 @@ for s in $sessions; do
     done < <(build/$arch/solution/$s/check --list)
 done
 [ $have_sanitizer = 1 ] || echo "note: compute-sanitizer not found, sanitizer runs skipped"
+
+# The sample class (tests/class) graded end to end on this GPU: every student's every verdict.
+if [ -z "${SESSIONS:-}" ]; then
+    bash tests/grade-test.sh --gpu >"$log_dir/grade-test.log" 2>&1
+    grep -a '^FAIL' "$log_dir/grade-test.log"
+    last=$(tail -n 1 "$log_dir/grade-test.log")
+    echo "class grading: ${last:-no summary line} (table: $log_dir/grade-test.log)"
+    p=$(echo "$last" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
+    f=$(echo "$last" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
+    if [ -n "$p" ]; then passed=$((passed + p)); failed=$((failed + f))
+    else result FAIL "class grading" "no summary line; see $log_dir/grade-test.log"; fi
+fi
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]

@@ -7,6 +7,13 @@
 #   5. without a GPU: make check builds, says so in one line, exits non-zero
 #   6. the class leaderboard on a sample class with a broken results file
 #   7. the source scanner on known cheats and on every exercise file
+#   8. the board demos: listed, the no-GPU ones run in under a minute, the GPU ones say they need one
+#   9. the printed handouts: make handouts, each page looked at (title, figures, no missing image)
+#  10. class grading of the sample class tests/class without a GPU: scan hits, compile errors,
+#      not-submitted, CPU exercises, and NO-GPU for the rest
+#  11. the same grading as a Slurm array job on a one-node cluster started here (root only)
+#  12. the mini-model's CPU engine as a command: bad arguments and files refused in one line,
+#      speculative output equal to greedy output (its unit tests are in 1.)
 # Ends with "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
@@ -150,6 +157,11 @@ suite() {  # suite TITLE SCRIPT: run it, show its failures, add its counts to ou
 }
 suite "leaderboard" tests/leaderboard-test.sh
 suite "source scanner" tests/scan-test.sh
+suite "board demos" tests/demos-test.sh
+suite "handouts" tests/handouts-test.sh
+suite "class grading" tests/grade-test.sh
+suite "Slurm (one node)" tests/slurm-test.sh
+suite "mini-model engine" tests/mini-test.sh
 
 echo
 echo "$passed passed, $failed failed"

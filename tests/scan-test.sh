@@ -4,9 +4,9 @@
 #   2. every known cheat in tests/cheats gets its verdict from tests/cheats/expected.txt, and a
 #      DISQUALIFIED one is reported exactly on the lines marked "// CHEAT: token | token ...", naming
 #      those tokens (see tests/cheats/README.md); a .cu there without a verdict fails
-#   3. every skeleton and solution under ladder/ and solutions/ scans clean. given/ folders are
-#      skipped: that code is the session's, not the student's (ladder/04's given cuBLAS baseline
-#      includes library.h on purpose), and the class grader scans only the student's files
+#   3. every skeleton and solution under ladder/, flashattn/ and solutions/ scans clean. given/
+#      folders are skipped: that code is the session's, not the student's (ladder/04's given cuBLAS
+#      baseline includes library.h on purpose), and the class grader scans only the student's files
 #   4. bad input: a missing file, a binary file, no arguments
 # Prints PASS/FAIL lines and ends with "N passed, N failed"; exits non-zero on any failure.
 set -u
@@ -98,7 +98,7 @@ while IFS= read -r path; do
     rc=$?
     if [ $rc -eq 0 ] && [ ! -s "$tmp/out" ]; then result PASS "$path scans clean"
     else result FAIL "$path scans clean" "exit $rc: $(head -n 3 "$tmp/out" | tr '\n' ' ')"; fi
-done < <(find ladder solutions -name '*.cu' -not -path '*/given/*' | sort)
+done < <(find ladder flashattn solutions -name '*.cu' -not -path '*/given/*' | sort)
 [ $count -gt 0 ] && result PASS "found $count skeletons and solutions to scan" ||
     result FAIL "found skeletons and solutions to scan"
 

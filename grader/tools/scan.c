@@ -219,7 +219,7 @@ static const char *const INCLUDE_ALLOWED[] = {
     "cuda_runtime.h", "cuda_bf16.h", "cuda_fp16.h", "cuda_fp8.h", "mma.h",
     "stdint.h", "stddef.h", "math.h", "float.h", "limits.h", "cstdint", "cmath", "climits", "cfloat",
     "stdio.h", "cstdio", /* printf from a kernel is debugging, not cheating; fopen and friends are rules */
-    "exercises.h", "launch.h",
+    "exercises.h", "launch.h", "mma_ptx.cuh",
 };
 /* Besides the list: a session's own header of given code, "NAME_given.cuh" with no path. */
 #define GIVEN_HEADER_SUFFIX "_given.cuh"

@@ -184,8 +184,9 @@ Test(compare, all_zero_reference_reports_absolute_rms_error_and_fails_on_nonzero
 }
 
 Test(compare, bf16_outputs_are_compared_and_nan_poison_is_unwritten) {
-    /* bfloat16 bit patterns: 1.0 = 0x3F80, 2.0 = 0x4000, 3.0 = 0x4040, poison 0xFFFF = NaN. */
-    const uint16_t ref[] = {0x3F80, 0x4000, 0x4040};
+    /* bfloat16 bit patterns: 1.0 = 0x3F80, 2.0 = 0x4000, 3.0 = 0x4040, poison 0xFFFF = NaN. The
+     * reference of a BF16 output is float32 (gr_ref_dtype). */
+    const float ref[] = {1.0f, 2.0f, 3.0f};
     const uint16_t good[] = {0x3F80, 0x4000, 0x4040};
     const uint16_t poisoned[] = {0x3F80, 0xFFFF, 0x4040};
     gr_comparison c;

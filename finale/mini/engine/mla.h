@@ -1,0 +1,36 @@
+/* Multi-head latent attention (MLA), MODEL.md "MLA attention".
+ *
+ * The KV cache keeps, per token and layer, only the normalised latent c (d_latent numbers) and the
+ * RoPE key kr shared by all heads (d_rope numbers). Two ways to attend over it:
+ *   naive     up-project every cached latent to each head's key (wk_b) and value (wv_b), as written;
+ *   absorbed  fold wk_b into the query (q_lat = wk_b_h^T q_nope) and wv_b into the output
+ *             (o_h = wv_b_h · sum_s p(s) c_s), so the per-token keys and values are never built.
+ * They agree up to float rounding; decode uses the absorbed path unless asked otherwise. */
+#ifndef MINI_MLA_H
+#define MINI_MLA_H
+
+#include "rope.h"
+#include "weights.h"
+#include "workspace.h"
+
+typedef struct {
+    int capacity;          /* max_seq positions */
+    float *latent;         /* [max_seq][d_latent] c_s */
+    float *rope_key;       /* [max_seq][d_rope]  kr_s, already rotated */
+} MiniKvCache;
+
+int mini_kv_cache_init(MiniKvCache *cache, const MiniConfig *c);
+void mini_kv_cache_free(MiniKvCache *cache);
+
+/* Writes the cache entries of positions start .. start+n-1 from the attention inputs A[n][d_model]. */
+void mini_mla_write_cache(const MiniConfig *c, const MiniBlock *b, const MiniRope *rope, const float *A, int n,
+                          int start, MiniKvCache *cache, MiniWorkspace *ws);
+
+/* Attention for positions start .. start+n-1 (inputs A[n][d_model]): writes their cache entries,
+ * lets position start+i attend to cached positions 0 .. start+i (the causal mask), and writes
+ * out[n][d_model] = wo · concat(heads). Each position goes through the same operations as it
+ * would alone (n = 1). */
+void mini_mla_forward(const MiniConfig *c, const MiniBlock *b, const MiniRope *rope, const float *A, int n, int start,
+                      MiniKvCache *cache, int naive, float *out, MiniWorkspace *ws);
+
+#endif

@@ -1,0 +1,34 @@
+/* Session 09: FlashAttention forward. Both exercises compute, for every batch b and head h,
+ *     O = softmax(scale * Q K^T + mask) V        and the log-sum-exp of each row of scores,
+ *   Q: [batch][heads][sq][head_dim]   K, V: [batch][heads][skv][head_dim]   (BF16, row-major)
+ *   O: [batch][heads][sq][head_dim]   (BF16)      lse: [batch][heads][sq]   (float32, natural log)
+ * with scale = 1 / sqrt(head_dim), FP32 accumulation, head_dim 64 or 128, and any sq, skv >= 1.
+ * causal != 0 masks the future, aligned to the END of the keys as decoding with a KV cache needs:
+ * query row i sees key j if and only if j <= i + (skv - sq). A row that sees no key at all (only
+ * possible when sq > skv) gets O = 0 and lse = -infinity.
+ * Q, K, V, O arrive as uint16_t (the 16 bits of each bfloat16); cast inside. Device pointers; all
+ * work goes on `stream`. */
+#ifndef SESSION09_EXERCISES_H
+#define SESSION09_EXERCISES_H
+
+#include <stdint.h>
+#include <cuda_runtime.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* 01: scalar tiles. One thread per query row, K and V tiles shared through shared memory, the
+ * online softmax in FP32 registers: the whole algorithm, without tensor cores. */
+void flash_forward_scalar(const uint16_t *q, const uint16_t *k, const uint16_t *v, uint16_t *o, float *lse,
+                          int batch, int heads, int sq, int skv, int head_dim, int causal, cudaStream_t stream);
+
+/* 02: tensor cores. mma.sync for Q K^T and P V, the probabilities kept in registers between the two,
+ * K and V tiles double-buffered through shared memory by cp.async. */
+void flash_forward_mma(const uint16_t *q, const uint16_t *k, const uint16_t *v, uint16_t *o, float *lse,
+                       int batch, int heads, int sq, int skv, int head_dim, int causal, cudaStream_t stream);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# The mini command (the mini-model's CPU engine, finale/mini/engine) from the outside:
+#   - make mini builds it with gcc alone;
+#   - bad arguments and bad weights files: one line on stderr naming the problem, non-zero exit;
+#   - speculative output (k = 1..7) is the greedy output, byte for byte, BF16 and FP8 experts,
+#     on weights files written by the engine's own test-file writer (small and MODEL.md shapes).
+# Ends with "N passed, N failed".
+set -u
+cd "$(dirname "$0")/.."
+passed=0 failed=0
+result() {  # result PASS|FAIL what [detail]
+    if [ "$1" = PASS ]; then passed=$((passed + 1)); printf 'PASS  %s\n' "$2"
+    else failed=$((failed + 1)); printf 'FAIL  %s  %s\n' "$2" "${3:-}"; fi
+}
+build=$(make --no-print-directory print-BUILD)
+mini=$build/mini/mini
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+if make --no-print-directory -s mini "$build/mini/libmini.a" >"$tmp/build.log" 2>&1; then result PASS "make mini builds"
+else result FAIL "make mini builds" "$(tail -n 5 "$tmp/build.log")"; echo "$passed passed, $failed failed"; exit 1; fi
+gcc -O2 -std=c11 -Ifinale/mini/engine tests/mini/write_test_weights.c "$build/mini/libmini.a" -lm -o "$tmp/write" &&
+    "$tmp/write" "$tmp/small.bin" small 7 && "$tmp/write" "$tmp/default.bin" default 8 &&
+    result PASS "the test-file writer writes a small and a full-size file" ||
+    result FAIL "the test-file writer writes a small and a full-size file"
+
+# refused: one line on stderr, nothing on stdout, the expected words, a non-zero exit
+refused() {  # refused WHAT WORDS ARGS...
+    local what=$1 words=$2; shift 2
+    "$mini" "$@" >"$tmp/out" 2>"$tmp/err"
+    local rc=$? lines
+    lines=$(grep -c . "$tmp/err")
+    if [ $rc -ne 0 ] && [ $rc -lt 124 ] && [ "$lines" = 1 ] && [ ! -s "$tmp/out" ] && grep -q -- "$words" "$tmp/err"; then
+        result PASS "$what"
+    else
+        result FAIL "$what" "exit $rc, $lines lines: $(head -c 300 "$tmp/err")"
+    fi
+}
+refused "an unknown argument is refused" "unknown argument" --weights "$tmp/small.bin" --frobnicate
+refused "--speculative 8 is refused" "from 1 to 7" --weights "$tmp/small.bin" --speculative 8
+refused "--tokens 0 is refused" "--tokens 0" --weights "$tmp/small.bin" --tokens 0
+refused "an empty prompt is refused" "prompt is empty" --weights "$tmp/small.bin" --prompt ""
+refused "more tokens than the context is refused" "context of 160" --weights "$tmp/small.bin" --tokens 200
+refused "a missing weights file is refused" "cannot open" --weights "$tmp/none.bin"
+size=$(stat -c %s "$tmp/small.bin")
+cp "$tmp/small.bin" "$tmp/flipped.bin"
+printf '\x5a' | dd of="$tmp/flipped.bin" bs=1 seek=$((size / 2)) conv=notrunc status=none
+refused "a flipped byte fails the checksum" "checksum mismatch" --weights "$tmp/flipped.bin"
+head -c $((size - 100)) "$tmp/small.bin" >"$tmp/short.bin"
+refused "a truncated file is refused" "truncated" --weights "$tmp/short.bin"
+{ head -c 8 "$tmp/small.bin"; printf '\x02\x00\x00\x00'; tail -c +13 "$tmp/small.bin"; } >"$tmp/v2.bin"
+refused "a version-2 file is refused" "format version 2" --weights "$tmp/v2.bin"
+{ printf 'NOTMINI!'; tail -c +9 "$tmp/small.bin"; } >"$tmp/magic.bin"
+refused "a file with the wrong magic is refused" "bad magic" --weights "$tmp/magic.bin"
+
+# speculative == greedy through the command (the text, before the statistics line)
+text() { "$mini" "$@" | sed '/^---$/,$d'; }
+for file in small default; do
+    for experts in "" --fp8-experts; do
+        want=$(text --weights "$tmp/$file.bin" --prompt "Speculate: " --tokens 100 $experts | od -An -tx1)
+        bad=""
+        for k in 1 2 3 4 5 6 7; do
+            got=$(text --weights "$tmp/$file.bin" --prompt "Speculate: " --tokens 100 --speculative $k $experts | od -An -tx1)
+            [ "$got" = "$want" ] || bad="$bad $k"
+        done
+        what="$file file${experts:+, FP8 experts}: --speculative 1..7 prints the greedy text"
+        [ -z "$bad" ] && [ -n "$want" ] && result PASS "$what" || result FAIL "$what" "differs for k =$bad"
+    done
+done
+out=$("$mini" --weights "$tmp/default.bin" --tokens 50 --speculative 3)
+printf '%s' "$out" | grep -q "tokens/s" && printf '%s' "$out" | grep -q "verify passes" &&
+    result PASS "the command reports tokens/s and the verify passes" ||
+    result FAIL "the command reports tokens/s and the verify passes" "$(printf '%s' "$out" | tail -n 2)"
+
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]
