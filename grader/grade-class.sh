@@ -20,7 +20,8 @@
 #      and the reason, and the file is neither compiled nor run (the skeleton stays in its place);
 #   3. the clean files copied over the skeletons and compiled one by one: an error is COMPILE_ERROR
 #      with its first lines (the skeleton is put back so that the session's other exercises run);
-#   4. each handed-in exercise run by the session's check (--only), one at a time on the GPU (a lock
+#   4. each handed-in exercise run by the session's check (--only, --leaderboard: fresh inputs, poisoned
+#      outputs and a full check around every timed repetition), one at a time on the GPU (a lock
 #      file), in its own process with a time limit (the check's --time-limit, and `timeout` outside
 #      it), with an empty environment, as the unprivileged user kwgrader when run as root. The check
 #      draws its own secret seed from /dev/urandom and records it in the result. Its verdicts:
@@ -306,7 +307,7 @@ grade_session() {  # grade_session STUDENT SESSION RESULTS LOGDIR
         (
             exec {gpu}>"$gpu_lock"
             flock "$gpu" || exit 99
-            in_scratch "$scratch" timeout -k 10 $((limit + 60)) "build/$arch/student/$s/check" --only "$ex" \
+            in_scratch "$scratch" timeout -k 10 $((limit + 60)) "build/$arch/student/$s/check" --only "$ex" --leaderboard \
                 --time-limit "$limit" --results "results/$ex.jsonl" "${roofs[@]}" {gpu}>&- </dev/null >"$log" 2>&1
         )
         rc=$?

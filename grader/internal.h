@@ -69,6 +69,8 @@ typedef struct {
     const char *roofs_dir;      /* where measured roofs are cached */
     bool small;                 /* check shapes only, no timing (for compute-sanitizer) */
     bool bench;                 /* more repetitions */
+    bool leaderboard;           /* class grading: fresh inputs, poisoned outputs and a full check
+                                 * around every timed repetition */
     bool solution;              /* built from solutions/ (recorded in the results) */
     bool list;                  /* print the exercises and exit */
     int time_limit_s;           /* per exercise */
@@ -90,6 +92,9 @@ void gr_shape_format(const gr_shape *s, char *buf, size_t len);
 
 /* timing.c */
 typedef void (*gr_launch_fn)(gr_case *c, cudaStream_t stream);
+/* One timed launch (device-wide synchronisation and an L2 flush before it); `pass` varies the flush bytes. */
+bool gr_time_one_launch(gr_case *c, gr_launch_fn fn, cudaStream_t stream, void *flush, size_t flush_bytes,
+                        int pass, float *ms, char *err, size_t err_len);
 bool gr_time_device(gr_case *c, gr_launch_fn fn, cudaStream_t stream, void *flush, size_t flush_bytes,
                     int max_reps, double budget_s, double *times_ms, int *reps, char *err, size_t err_len);
 bool gr_time_copy(size_t bytes, cudaStream_t stream, void *flush, size_t flush_bytes, double *median_ms,

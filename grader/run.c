@@ -117,6 +117,41 @@ static void fail_with(gr_result *res, gr_verdict v, const char *shape, const cha
     if (hint && v == GR_FAIL) printf("   hint: %s\n", hint);
 }
 
+/* Leaderboard mode: every timed repetition gets new inputs and poisoned outputs, and its results are
+ * checked in full (sampled rows at large sizes) before the next one. A launcher that skips work on
+ * some calls, returns the previous call's output, or behaves differently once it has been called
+ * is caught at the repetition where it does. */
+#define LEADERBOARD_REPS 10
+static bool time_leaderboard(runner *R, gr_case *c, const unsigned char *mask, gr_result *res, const char *shape) {
+    char msg[768], err[512];
+    double times[LEADERBOARD_REPS], e;
+    for (int rep = 0; rep < LEADERBOARD_REPS; rep++) {
+        gr_case_fill_inputs(c);
+        float ms = 0;
+        if (!gr_case_upload_inputs(c, err, sizeof err) || !gr_case_poison_outputs(c, err, sizeof err) ||
+            !gr_time_one_launch(c, c->ex->launch, R->stream, R->flush, R->flush_bytes, rep, &ms, err, sizeof err)) {
+            fail_with(res, GR_CRASH, shape, err, NULL);
+            return false;
+        }
+        gr_verdict v = launch_and_verify(R, c, mask, false, true, &e, msg, sizeof msg);
+        note_error(res, e, c->ex->tolerance(&c->shape));
+        if (v != GR_PASS) {
+            char m[900];
+            snprintf(m, sizeof m, "timed repetition %d of %d, on fresh inputs, was wrong: %s", rep + 1,
+                     LEADERBOARD_REPS, msg);
+            fail_with(res, v, shape, m, c->ex->hint);
+            return false;
+        }
+        times[rep] = ms;
+    }
+    res->median_ms = gr_median(times, LEADERBOARD_REPS);  /* sorts */
+    res->min_ms = times[0];
+    res->max_ms = times[LEADERBOARD_REPS - 1];
+    res->reps = LEADERBOARD_REPS;
+    res->timed = true;
+    return true;
+}
+
 /* Time the exercise and its library at the case's shape; then make sure the results are still right,
  * and right again on fresh inputs (an exercise that caches or detects the timing is caught here). */
 static void time_case(runner *R, gr_case *c, const unsigned char *mask, gr_result *res, const char *shape) {
@@ -134,6 +169,8 @@ static void time_case(runner *R, gr_case *c, const unsigned char *mask, gr_resul
         res->timed = true;
         res->pct_peak = res->pct_measured = res->pct_library = -1;
         snprintf(res->bound, sizeof res->bound, "CPU");
+    } else if (R->opt->leaderboard) {
+        if (!time_leaderboard(R, c, mask, res, shape)) return;
     } else {
         int max_reps = R->opt->bench ? 200 : 40;
         double *times = malloc(sizeof(double) * (size_t)max_reps);
@@ -360,7 +397,7 @@ static bool probe_gpu(runner *R, gr_gpu *gpu, gr_result *why) {
 /* ---- entry point ------------------------------------------------------------------------- */
 
 static void usage(const char *prog) {
-    fprintf(stderr, "usage: %s [--seed N] [--results FILE] [--only EXERCISE] [--roofs DIR] [--small] [--bench] "
+    fprintf(stderr, "usage: %s [--seed N] [--results FILE] [--only EXERCISE] [--roofs DIR] [--small] [--bench] [--leaderboard] "
             "[--solution] [--time-limit S] [--list]\n", prog);
 }
 
@@ -381,6 +418,7 @@ static bool parse_options(int argc, char **argv, gr_options *opt) {
             if (opt->time_limit_s < 1 || opt->time_limit_s > 3600) { fprintf(stderr, "check: --time-limit must be 1..3600 seconds\n"); return false; } }
         else if (!strcmp(a, "--small")) opt->small = true;
         else if (!strcmp(a, "--bench")) opt->bench = true;
+        else if (!strcmp(a, "--leaderboard")) opt->leaderboard = true;
         else if (!strcmp(a, "--solution")) opt->solution = true;
         else if (!strcmp(a, "--list")) opt->list = true;
         else { usage(argv[0]); return false; }

@@ -35,11 +35,35 @@ double gr_wall_seconds(void) {
 /* One timed launch. The flush is queued on the launch stream first, so the start event follows it
  * at once and the kernel starts without a launch gap; device-wide synchronisation before and after
  * keeps work from earlier launches, or from other streams, out of the interval and in the next. */
-bool gr_time_device(gr_case *c, gr_launch_fn fn, cudaStream_t stream, void *flush, size_t flush_bytes,
-                    int max_reps, double budget_s, double *times_ms, int *reps, char *err, size_t err_len) {
+/* One launch between events, after a device-wide synchronisation, a reset of the persisting L2
+ * lines and a flush of the L2 (nothing the previous launch left there is still cached). */
+bool gr_time_one_launch(gr_case *c, gr_launch_fn fn, cudaStream_t stream, void *flush, size_t flush_bytes,
+                        int pass, float *ms, char *err, size_t err_len) {
     cudaEvent_t start = NULL, stop = NULL;
     TRY(cudaEventCreate(&start));
     TRY(cudaEventCreate(&stop));
+    cudaError_t e = cudaCtxResetPersistingL2Cache();
+    if (e != cudaSuccess && e != cudaErrorNotSupported) TRY(e);
+    cudaGetLastError();
+    TRY(cudaDeviceSynchronize());
+    TRY(cudaMemsetAsync(flush, pass & 0xFF, flush_bytes, stream));
+    TRY(cudaEventRecord(start, stream));
+    fn(c, stream);
+    TRY(cudaGetLastError());
+    TRY(cudaEventRecord(stop, stream));
+    TRY(cudaDeviceSynchronize());
+    TRY(cudaEventElapsedTime(ms, start, stop));
+    cudaEventDestroy(start);
+    cudaEventDestroy(stop);
+    return true;
+fail:
+    if (start) cudaEventDestroy(start);
+    if (stop) cudaEventDestroy(stop);
+    return false;
+}
+
+bool gr_time_device(gr_case *c, gr_launch_fn fn, cudaStream_t stream, void *flush, size_t flush_bytes,
+                    int max_reps, double budget_s, double *times_ms, int *reps, char *err, size_t err_len) {
     for (int w = 0; w < 2; w++) fn(c, stream);  /* warm-up: module load, caches of the driver */
     TRY(cudaGetLastError());
     TRY(cudaDeviceSynchronize());
@@ -47,28 +71,14 @@ bool gr_time_device(gr_case *c, gr_launch_fn fn, cudaStream_t stream, void *flus
     double spent = 0;
     int n = 0;
     while (n < max_reps && (n < 10 || spent < budget_s)) {
-        cudaError_t e = cudaCtxResetPersistingL2Cache();
-        if (e != cudaSuccess && e != cudaErrorNotSupported) TRY(e);
-        cudaGetLastError();
-        TRY(cudaDeviceSynchronize());
-        TRY(cudaMemsetAsync(flush, n & 0xFF, flush_bytes, stream));
-        TRY(cudaEventRecord(start, stream));
-        fn(c, stream);
-        TRY(cudaGetLastError());
-        TRY(cudaEventRecord(stop, stream));
-        TRY(cudaDeviceSynchronize());
         float ms = 0;
-        TRY(cudaEventElapsedTime(&ms, start, stop));
+        if (!gr_time_one_launch(c, fn, stream, flush, flush_bytes, n, &ms, err, err_len)) return false;
         times_ms[n++] = ms;
         spent += ms * 1e-3;
     }
     *reps = n;
-    cudaEventDestroy(start);
-    cudaEventDestroy(stop);
     return true;
 fail:
-    if (start) cudaEventDestroy(start);
-    if (stop) cudaEventDestroy(stop);
     return false;
 }
 

@@ -53,7 +53,7 @@ for f in $demos; do
             result FAIL "demo-$name says in one line that it needs a GPU" "exit $rc, $lines lines: $out"
         fi
         # And nothing else on stderr but make's own "Error 2" line.
-        err=$("${make[@]}" demo-$name 2>&1 >/dev/null | grep -v '^make: \*\*\*')
+        err=$("${make[@]}" demo-$name 2>&1 >/dev/null | grep -Ev '^make(\[[0-9]+\])?: \*\*\*')
         [ -z "$err" ] && result PASS "demo-$name prints no error besides that line" ||
             result FAIL "demo-$name prints no error besides that line" "$err"
     else
