@@ -22,4 +22,10 @@ static inline bool flash_shape_supported(int head_dim, const char *who) {
     return false;
 }
 
+// launch<HD, CAUSAL>(args...) for the head dim (64 or 128) and the mask asked for: the kernels are
+// templates, so each combination is its own compiled kernel.
+#define FLASH_DISPATCH(head_dim, causal, launch, ...)                                                      \
+    ((head_dim) == 64 ? ((causal) ? launch<64, true>(__VA_ARGS__) : launch<64, false>(__VA_ARGS__))          \
+                      : ((causal) ? launch<128, true>(__VA_ARGS__) : launch<128, false>(__VA_ARGS__)))
+
 #endif

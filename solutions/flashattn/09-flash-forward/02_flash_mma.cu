@@ -291,10 +291,5 @@ static void launch(const uint16_t *q, const uint16_t *k, const uint16_t *v, uint
 void flash_forward_mma(const uint16_t *q, const uint16_t *k, const uint16_t *v, uint16_t *o, float *lse,
                        int batch, int heads, int sq, int skv, int head_dim, int causal, cudaStream_t stream) {
     if (!flash_shape_supported(head_dim, "flash_forward_mma")) return;
-    if (head_dim == 64)
-        causal ? launch<64, true>(q, k, v, o, lse, batch, heads, sq, skv, stream)
-               : launch<64, false>(q, k, v, o, lse, batch, heads, sq, skv, stream);
-    else
-        causal ? launch<128, true>(q, k, v, o, lse, batch, heads, sq, skv, stream)
-               : launch<128, false>(q, k, v, o, lse, batch, heads, sq, skv, stream);
+    FLASH_DISPATCH(head_dim, causal, launch, q, k, v, o, lse, batch, heads, sq, skv, stream);
 }
