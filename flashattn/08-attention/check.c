@@ -14,59 +14,43 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attention.h"
 #include "exercises.h"
 #include "grader.h"
 #include "ref/attention.h"
 #include "ref/references.h"
 
-#define B(s) ((s)->d[0])
-#define H(s) ((s)->d[1])
-#define SQ(s) ((s)->d[2])
-#define SKV(s) ((s)->d[3])
-#define HD(s) ((s)->d[4])
-#define CAUSAL(s) ((int)((s)->d[5] != 0))
-#define HEADS(s) (B(s) * H(s))  /* the heads of every batch, one after another */
-#define SCALE(s) (1.0f / sqrtf((float)HD(s)))
-
 /* ---- counting ----------------------------------------------------------------------------- */
 
-/* Query-key pairs the mask lets through, per head: sq * skv, or for causal the visible keys summed. */
-static double visible_pairs(const gr_shape *s) {
-    if (!CAUSAL(s)) return (double)SQ(s) * (double)SKV(s);
-    double pairs = 0;
-    for (long i = 0; i < SQ(s); i++) pairs += ref_attention_visible((int)i, (int)SQ(s), (int)SKV(s), true);
-    return pairs;
-}
-
-static double score_entries(const gr_shape *s) { return (double)HEADS(s) * SQ(s) * SKV(s); }
+static double score_entries(const gr_shape *s) { return (double)ATTN_HEADS(s) * ATTN_SQ(s) * ATTN_SKV(s); }
 
 /* Q K^T or P V alone: one multiply-add per visible pair and head-dim element. */
-static double one_product_flops(const gr_shape *s) { return 2.0 * HEADS(s) * visible_pairs(s) * HD(s); }
-/* Both products: the usual FLOP count of attention (the softmax's exp and adds are not counted). */
-static double attention_flops(const gr_shape *s) { return 2.0 * one_product_flops(s); }
-
+static double one_product_flops(const gr_shape *s) {
+    return 2.0 * ATTN_HEADS(s) * gr_attention_visible_pairs(s) * ATTN_HD(s);
+}
 /* Q, K, V read once (BF16), O written once (float32): the least any attention moves. */
 static double qkvo_bytes(const gr_shape *s) {
-    return HEADS(s) * (2.0 * HD(s) * (SQ(s) + 2.0 * SKV(s)) + 4.0 * SQ(s) * HD(s));
+    return ATTN_HEADS(s) * (2.0 * ATTN_HD(s) * (ATTN_SQ(s) + 2.0 * ATTN_SKV(s)) + 4.0 * ATTN_SQ(s) * ATTN_HD(s));
 }
 
 /* 01: Q and K in, every score out, masked ones too (-inf). */
 static double scores_bytes(const gr_shape *s) {
-    return HEADS(s) * 2.0 * HD(s) * (SQ(s) + SKV(s)) + 4.0 * score_entries(s);
+    return ATTN_HEADS(s) * 2.0 * ATTN_HD(s) * (ATTN_SQ(s) + ATTN_SKV(s)) + 4.0 * score_entries(s);
 }
 /* 02: S in, P out. */
 static double softmax_bytes(const gr_shape *s) { return 8.0 * score_entries(s); }
 /* 03: the visible part of P in (the rest is zero and may be skipped), V in, O out. */
 static double pv_bytes(const gr_shape *s) {
-    return 4.0 * HEADS(s) * visible_pairs(s) + HEADS(s) * (2.0 * SKV(s) * HD(s) + 4.0 * SQ(s) * HD(s));
+    return 4.0 * ATTN_HEADS(s) * gr_attention_visible_pairs(s) +
+           ATTN_HEADS(s) * (2.0 * ATTN_SKV(s) * ATTN_HD(s) + 4.0 * ATTN_SQ(s) * ATTN_HD(s));
 }
 /* 04: Q, K, V, O, plus the score matrix through the HBM four times: S written, S read, P written,
  * P read (its visible part). This is the bill of storing S. */
 static double naive_bytes(const gr_shape *s) {
-    return qkvo_bytes(s) + 12.0 * score_entries(s) + 4.0 * HEADS(s) * visible_pairs(s);
+    return qkvo_bytes(s) + 12.0 * score_entries(s) + 4.0 * ATTN_HEADS(s) * gr_attention_visible_pairs(s);
 }
 /* 05: Q, K, V, O and the log-sum-exp; no score matrix. */
-static double online_bytes(const gr_shape *s) { return qkvo_bytes(s) + 4.0 * HEADS(s) * SQ(s); }
+static double online_bytes(const gr_shape *s) { return qkvo_bytes(s) + 4.0 * ATTN_HEADS(s) * ATTN_SQ(s); }
 
 /* The line under the bench result: what the score matrix costs at this size. */
 static void format_bytes(double bytes, char *buf, size_t len) {
@@ -77,47 +61,20 @@ static void format_bytes(double bytes, char *buf, size_t len) {
 }
 static void score_matrix_note(const gr_shape *s, char *buf, size_t len) {
     char head[32], all[32];
-    format_bytes(4.0 * SQ(s) * SKV(s), head, sizeof head);
+    format_bytes(4.0 * ATTN_SQ(s) * ATTN_SKV(s), head, sizeof head);
     format_bytes(4.0 * score_entries(s), all, sizeof all);
     snprintf(buf, len, "score matrix: %.1f M entries/head, %s per head in float32, %s for all %ld heads; "
-             "the naive path writes and reads it twice (S, then P)", (double)SQ(s) * SKV(s) / 1e6, head, all,
-             HEADS(s));
+             "the naive path writes and reads it twice (S, then P)", (double)ATTN_SQ(s) * ATTN_SKV(s) / 1e6, head, all,
+             ATTN_HEADS(s));
 }
 static void no_score_matrix_note(const gr_shape *s, char *buf, size_t len) {
     char all[32];
     format_bytes(4.0 * score_entries(s), all, sizeof all);
     snprintf(buf, len, "no score matrix in memory: %.1f M scores/head, 32 at a time in registers "
-             "(the naive path stores %s here, twice)", (double)SQ(s) * SKV(s) / 1e6, all);
+             "(the naive path stores %s here, twice)", (double)ATTN_SQ(s) * ATTN_SKV(s) / 1e6, all);
 }
 
 /* ---- inputs ------------------------------------------------------------------------------- */
-
-static float bf16_to_float(uint16_t h) {
-    uint32_t bits = (uint32_t)h << 16;
-    float f;
-    memcpy(&f, &bits, sizeof f);
-    return f;
-}
-static uint16_t float_to_bf16_exact(float f) {  /* only for values that are BF16 already */
-    uint32_t bits;
-    memcpy(&bits, &f, sizeof bits);
-    return (uint16_t)(bits >> 16);
-}
-
-/* Uniform [-1, 1) queries and keys give scores of spread ~1/3 after the 1/sqrt(d) scale: a nearly
- * flat softmax, where a kernel that mixes up the running max of two tiles, or never subtracts it,
- * still passes. So each query row is multiplied by 2^k, k drawn from 0..8 (a power of two keeps
- * every BF16 value exact): some rows stay flat, others put nearly all their weight on a few keys,
- * with scores in the hundreds, where exp overflows unless the max is subtracted. */
-static void stretch_queries(gr_case *c) {
-    const gr_shape *s = &c->shape;
-    uint16_t *q = (uint16_t *)gr_in(c, "q");
-    const long rows = HEADS(s) * SQ(s), d = HD(s);
-    for (long r = 0; r < rows; r++) {
-        const float f = ldexpf(1.0f, (int)gr_random_uniform(c, 0.0, 9.0));
-        for (long x = 0; x < d; x++) q[r * d + x] = float_to_bf16_exact(bf16_to_float(q[r * d + x]) * f);
-    }
-}
 
 /* Scores as exercise 01 would leave them: values in [-1, 1) times 2^k (k in 0..4), plus an offset
  * per row in [-100, 100) that softmax ignores but exp without the max subtracted does not survive,
@@ -125,11 +82,11 @@ static void stretch_queries(gr_case *c) {
 static void make_scores(gr_case *c) {
     const gr_shape *s = &c->shape;
     float *x = (float *)gr_in(c, "scores");
-    const long sq = SQ(s), skv = SKV(s);
-    for (long r = 0; r < HEADS(s) * sq; r++) {
+    const long sq = ATTN_SQ(s), skv = ATTN_SKV(s);
+    for (long r = 0; r < ATTN_HEADS(s) * sq; r++) {
         const float f = ldexpf(1.0f, (int)gr_random_uniform(c, 0.0, 5.0));
         const float offset = (float)gr_random_uniform(c, -100.0, 100.0);
-        const int visible = ref_attention_visible((int)(r % sq), (int)sq, (int)skv, CAUSAL(s));
+        const int visible = ref_attention_visible((int)(r % sq), (int)sq, (int)skv, ATTN_CAUSAL(s));
         for (long j = 0; j < skv; j++) x[r * skv + j] = j < visible ? x[r * skv + j] * f + offset : -INFINITY;
     }
 }
@@ -139,9 +96,9 @@ static void make_scores(gr_case *c) {
 static void make_probs(gr_case *c) {
     const gr_shape *s = &c->shape;
     float *p = (float *)gr_in(c, "probs");
-    const long sq = SQ(s), skv = SKV(s);
-    for (long r = 0; r < HEADS(s) * sq; r++) {
-        const int visible = ref_attention_visible((int)(r % sq), (int)sq, (int)skv, CAUSAL(s));
+    const long sq = ATTN_SQ(s), skv = ATTN_SKV(s);
+    for (long r = 0; r < ATTN_HEADS(s) * sq; r++) {
+        const int visible = ref_attention_visible((int)(r % sq), (int)sq, (int)skv, ATTN_CAUSAL(s));
         double sum = 0;
         for (long j = 0; j < visible; j++) sum += p[r * skv + j];
         for (long j = 0; j < skv; j++) p[r * skv + j] = j < visible ? (float)(p[r * skv + j] / sum) : 0.0f;
@@ -152,44 +109,44 @@ static void make_probs(gr_case *c) {
 
 static void declare_qkv(gr_case *c, bool with_v) {
     const gr_shape *s = &c->shape;
-    gr_input(c, "q", GR_BF16, (size_t)(HEADS(s) * SQ(s) * HD(s)), GR_FILL_SIGNED);
-    gr_input(c, "k", GR_BF16, (size_t)(HEADS(s) * SKV(s) * HD(s)), GR_FILL_SIGNED);
-    if (with_v) gr_input(c, "v", GR_BF16, (size_t)(HEADS(s) * SKV(s) * HD(s)), GR_FILL_SIGNED);
-    c->rows = HEADS(s) * SQ(s);  /* a reference row: one query row of one head */
+    gr_input(c, "q", GR_BF16, (size_t)(ATTN_HEADS(s) * ATTN_SQ(s) * ATTN_HD(s)), GR_FILL_SIGNED);
+    gr_input(c, "k", GR_BF16, (size_t)(ATTN_HEADS(s) * ATTN_SKV(s) * ATTN_HD(s)), GR_FILL_SIGNED);
+    if (with_v) gr_input(c, "v", GR_BF16, (size_t)(ATTN_HEADS(s) * ATTN_SKV(s) * ATTN_HD(s)), GR_FILL_SIGNED);
+    c->rows = ATTN_HEADS(s) * ATTN_SQ(s);  /* a reference row: one query row of one head */
 }
 
 static void scores_declare(gr_case *c) {
     declare_qkv(c, false);
-    gr_output(c, "scores", GR_F32, (size_t)score_entries(&c->shape), SKV(&c->shape));
+    gr_output(c, "scores", GR_F32, (size_t)score_entries(&c->shape), ATTN_SKV(&c->shape));
 }
 static void scores_launch(gr_case *c, cudaStream_t stream) {
     const gr_shape *s = &c->shape;
-    attention_scores(gr_ptr(c, "q"), gr_ptr(c, "k"), gr_ptr(c, "scores"), (int)B(s), (int)H(s), (int)SQ(s),
-                     (int)SKV(s), (int)HD(s), SCALE(s), CAUSAL(s), stream);
+    attention_scores(gr_ptr(c, "q"), gr_ptr(c, "k"), gr_ptr(c, "scores"), (int)ATTN_B(s), (int)ATTN_H(s),
+                     (int)ATTN_SQ(s), (int)ATTN_SKV(s), (int)ATTN_HD(s), ATTN_SCALE(s), ATTN_CAUSAL(s), stream);
 }
 
 static void softmax_declare(gr_case *c) {
     const gr_shape *s = &c->shape;
     gr_input(c, "scores", GR_F32, (size_t)score_entries(s), GR_FILL_SIGNED);
-    gr_output(c, "probs", GR_F32, (size_t)score_entries(s), SKV(s));
-    c->rows = HEADS(s) * SQ(s);
+    gr_output(c, "probs", GR_F32, (size_t)score_entries(s), ATTN_SKV(s));
+    c->rows = ATTN_HEADS(s) * ATTN_SQ(s);
 }
 static void softmax_launch(gr_case *c, cudaStream_t stream) {
     const gr_shape *s = &c->shape;
-    attention_softmax(gr_ptr(c, "scores"), gr_ptr(c, "probs"), HEADS(s) * SQ(s), (int)SKV(s), stream);
+    attention_softmax(gr_ptr(c, "scores"), gr_ptr(c, "probs"), ATTN_HEADS(s) * ATTN_SQ(s), (int)ATTN_SKV(s), stream);
 }
 
 static void pv_declare(gr_case *c) {
     const gr_shape *s = &c->shape;
     gr_input(c, "probs", GR_F32, (size_t)score_entries(s), GR_FILL_UNIT);
-    gr_input(c, "v", GR_BF16, (size_t)(HEADS(s) * SKV(s) * HD(s)), GR_FILL_SIGNED);
-    gr_output(c, "out", GR_F32, (size_t)(HEADS(s) * SQ(s) * HD(s)), HD(s));
-    c->rows = HEADS(s) * SQ(s);
+    gr_input(c, "v", GR_BF16, (size_t)(ATTN_HEADS(s) * ATTN_SKV(s) * ATTN_HD(s)), GR_FILL_SIGNED);
+    gr_output(c, "out", GR_F32, (size_t)(ATTN_HEADS(s) * ATTN_SQ(s) * ATTN_HD(s)), ATTN_HD(s));
+    c->rows = ATTN_HEADS(s) * ATTN_SQ(s);
 }
 static void pv_launch(gr_case *c, cudaStream_t stream) {
     const gr_shape *s = &c->shape;
-    attention_pv(gr_ptr(c, "probs"), gr_ptr(c, "v"), gr_ptr(c, "out"), (int)B(s), (int)H(s), (int)SQ(s),
-                 (int)SKV(s), (int)HD(s), CAUSAL(s), stream);
+    attention_pv(gr_ptr(c, "probs"), gr_ptr(c, "v"), gr_ptr(c, "out"), (int)ATTN_B(s), (int)ATTN_H(s), (int)ATTN_SQ(s),
+                 (int)ATTN_SKV(s), (int)ATTN_HD(s), ATTN_CAUSAL(s), stream);
 }
 
 static void naive_declare(gr_case *c) {
@@ -197,25 +154,26 @@ static void naive_declare(gr_case *c) {
     declare_qkv(c, true);
     gr_scratch(c, "scores", GR_F32, (size_t)score_entries(s));
     gr_scratch(c, "probs", GR_F32, (size_t)score_entries(s));
-    gr_output(c, "out", GR_F32, (size_t)(HEADS(s) * SQ(s) * HD(s)), HD(s));
+    gr_output(c, "out", GR_F32, (size_t)(ATTN_HEADS(s) * ATTN_SQ(s) * ATTN_HD(s)), ATTN_HD(s));
 }
 static void naive_launch(gr_case *c, cudaStream_t stream) {
     const gr_shape *s = &c->shape;
     attention_naive(gr_ptr(c, "q"), gr_ptr(c, "k"), gr_ptr(c, "v"), gr_ptr(c, "scores"), gr_ptr(c, "probs"),
-                    gr_ptr(c, "out"), (int)B(s), (int)H(s), (int)SQ(s), (int)SKV(s), (int)HD(s), SCALE(s), CAUSAL(s),
-                    stream);
+                    gr_ptr(c, "out"), (int)ATTN_B(s), (int)ATTN_H(s), (int)ATTN_SQ(s), (int)ATTN_SKV(s),
+                    (int)ATTN_HD(s), ATTN_SCALE(s), ATTN_CAUSAL(s), stream);
 }
 
 static void online_declare(gr_case *c) {
     const gr_shape *s = &c->shape;
     declare_qkv(c, true);
-    gr_output(c, "out", GR_F32, (size_t)(HEADS(s) * SQ(s) * HD(s)), HD(s));
-    gr_output(c, "lse", GR_F32, (size_t)(HEADS(s) * SQ(s)), 1);
+    gr_output(c, "out", GR_F32, (size_t)(ATTN_HEADS(s) * ATTN_SQ(s) * ATTN_HD(s)), ATTN_HD(s));
+    gr_output(c, "lse", GR_F32, (size_t)(ATTN_HEADS(s) * ATTN_SQ(s)), 1);
 }
 static void online_launch(gr_case *c, cudaStream_t stream) {
     const gr_shape *s = &c->shape;
-    attention_online(gr_ptr(c, "q"), gr_ptr(c, "k"), gr_ptr(c, "v"), gr_ptr(c, "out"), gr_ptr(c, "lse"), (int)B(s),
-                     (int)H(s), (int)SQ(s), (int)SKV(s), (int)HD(s), SCALE(s), CAUSAL(s), stream);
+    attention_online(gr_ptr(c, "q"), gr_ptr(c, "k"), gr_ptr(c, "v"), gr_ptr(c, "out"), gr_ptr(c, "lse"), (int)ATTN_B(s),
+                     (int)ATTN_H(s), (int)ATTN_SQ(s), (int)ATTN_SKV(s), (int)ATTN_HD(s), ATTN_SCALE(s), ATTN_CAUSAL(s),
+                     stream);
 }
 
 /* ---- references: rows [r0, r1); row r is query (r % sq) of head (r / sq) --------------------- */
@@ -224,13 +182,13 @@ static void online_launch(gr_case *c, cudaStream_t stream) {
  * scale * sum |q_x k_x|, against which its rounding is measured. */
 static void scores_reference(gr_case *c, long r0, long r1) {
     const gr_shape *s = &c->shape;
-    const long sq = SQ(s), skv = SKV(s), d = HD(s);
+    const long sq = ATTN_SQ(s), skv = ATTN_SKV(s), d = ATTN_HD(s);
     const float *q = gr_in_f32(c, "q"), *k = gr_in_f32(c, "k");
     float *out = gr_ref(c, "scores"), *mag = gr_scale(c, "scores");
-    const double scale = SCALE(s);
+    const double scale = ATTN_SCALE(s);
     for (long r = r0; r < r1; r++) {
         const float *qr = q + r * d, *kh = k + (r / sq) * skv * d;
-        const int visible = ref_attention_visible((int)(r % sq), (int)sq, (int)skv, CAUSAL(s));
+        const int visible = ref_attention_visible((int)(r % sq), (int)sq, (int)skv, ATTN_CAUSAL(s));
         for (long j = 0; j < skv; j++) {
             double dot = 0, sum_abs = 0;
             for (long x = 0; x < d; x++) {
@@ -244,7 +202,7 @@ static void scores_reference(gr_case *c, long r0, long r1) {
 }
 
 static void softmax_reference(gr_case *c, long r0, long r1) {
-    const long skv = SKV(&c->shape);
+    const long skv = ATTN_SKV(&c->shape);
     const float *x = gr_in(c, "scores");
     float *p = gr_ref(c, "probs");
     for (long r = r0; r < r1; r++) ref_softmax_row(x + r * skv, (int)skv, p + r * skv);
@@ -253,30 +211,12 @@ static void softmax_reference(gr_case *c, long r0, long r1) {
 /* O = P V in float64, one row of P against its head's V; magnitudes sum_j |p_j v_j|. */
 static void pv_reference(gr_case *c, long r0, long r1) {
     const gr_shape *s = &c->shape;
-    const long sq = SQ(s), skv = SKV(s), d = HD(s);
+    const long sq = ATTN_SQ(s), skv = ATTN_SKV(s), d = ATTN_HD(s);
     const float *p = gr_in(c, "probs"), *v = gr_in_f32(c, "v");
     float *out = gr_ref(c, "out"), *mag = gr_scale(c, "out");
     for (long r = r0; r < r1; r++)
         ref_gemm_scaled(p + r * skv, v + (r / sq) * skv * d, NULL, 1.0f, 0.0f, out + r * d, mag + r * d, 1, d, skv,
                         0, 1);
-}
-
-/* The whole attention (04 and 05): O, its magnitudes sum_j p_j |v_j|, and for 05 the lse. */
-static void attention_reference(gr_case *c, long r0, long r1) {
-    const gr_shape *s = &c->shape;
-    const long sq = SQ(s), skv = SKV(s), d = HD(s);
-    const float *q = gr_in_f32(c, "q"), *k = gr_in_f32(c, "k"), *v = gr_in_f32(c, "v");
-    float *out = gr_ref(c, "out"), *mag = gr_scale(c, "out");
-    bool has_lse = false;  /* 05 writes the log-sum-exp, 04 does not */
-    for (int b = 0; b < c->n_buffers; b++) has_lse |= strcmp(c->buf[b].name, "lse") == 0;
-    float *lse = has_lse ? gr_ref(c, "lse") : NULL, *lse_mag = has_lse ? gr_scale(c, "lse") : NULL;
-    for (long r = r0; r < r1; r++) {
-        const long head = r / sq;
-        const int visible = ref_attention_visible((int)(r % sq), (int)sq, (int)skv, CAUSAL(s));
-        ref_attention_row(q + r * d, k + head * skv * d, v + head * skv * d, (int)skv, (int)d, SCALE(s), visible,
-                          out + r * d, lse ? lse + r : NULL, mag + r * d);
-        if (lse_mag) lse_mag[r] = 1.0f;  /* the log-sum-exp is judged in absolute terms */
-    }
 }
 
 /* ---- tolerances: what the arithmetic allows (BF16 inputs are exact in the reference, which reads
@@ -286,22 +226,13 @@ static void attention_reference(gr_case *c, long r0, long r1) {
  * sqrt(head_dim) eps relative to sum |q k| (more in the worst case, and the tensor cores add in an
  * order of their own), then one rounding for the scale. The rule of session 06's BF16 GEMM with
  * K = head_dim: 4 eps (4 sqrt(head_dim) + 4). */
-static double scores_tolerance(const gr_shape *s) { return 4.0 * GR_EPS_F32 * (4.0 * sqrt((double)HD(s)) + 4.0); }
+static double scores_tolerance(const gr_shape *s) { return 4.0 * GR_EPS_F32 * (4.0 * sqrt((double)ATTN_HD(s)) + 4.0); }
 
 /* 02: as session 07's softmax, with room for |s - max| up to 32 (stretched rows): x - max rounds
  * by up to 16 eps relative in exp's argument, exp adds a few eps, the sum of skv terms log2(skv)
  * levels of eps. A lost or doubled term is off by about 1/skv, far above this at every checked size. */
-static double softmax_tolerance(const gr_shape *s) { return 4.0 * GR_EPS_F32 * (log2((double)SKV(s)) + 16.0); }
+static double softmax_tolerance(const gr_shape *s) { return 4.0 * GR_EPS_F32 * (log2((double)ATTN_SKV(s)) + 16.0); }
 
-/* 03, 04, 05: against the magnitudes sum_j p_j |v_j| (gr_scale):
- *   - the tensor-core path rounds each p to BF16 before P V: 2^-9 relative, once;
- *   - a score's rounding (above) moves its p by the same amount in relative terms; with queries
- *     stretched up to 2^8 the scores reach the hundreds and that is ~1e-4;
- *   - sums of up to skv terms in FP32 and __expf: a few 1e-6.
- * We allow 2^-8 on the norm (each element 8 times that). The log-sum-exp, in absolute terms, gets
- * the same 2^-8: it catches a log2 for ln, a missing log(l), a max from the wrong tile or row. A
- * key dropped or counted twice is off by about 1/skv: at the small checked sizes, far above this. */
-static double attention_tolerance(const gr_shape *s) { (void)s; return 1.0 / 256.0; }
 
 /* ---- the exercises -------------------------------------------------------------------------- */
 
@@ -339,36 +270,36 @@ static const gr_exercise EXERCISES[] = {
      .hint = "P [sq][skv] is matrix_a and V [skv][d] matrix_b, both row_major; the keys are the reduction "
              "dimension; zero-fill the staged tiles past sq, skv and d",
      .compute = GR_ROOF_BF16, .check_shapes = ATTENTION_SHAPES, .bench_shape = BENCH, .declare = pv_declare,
-     .adjust_inputs = make_probs, .launch = pv_launch, .reference = pv_reference, .tolerance = attention_tolerance,
+     .adjust_inputs = make_probs, .launch = pv_launch, .reference = pv_reference, .tolerance = gr_attention_tolerance,
      .flops = one_product_flops, .bytes = pv_bytes},
     {.name = "04_attention_naive", .given = true,
      .what = "given: your 01, 02, 03 in a row, S and P through memory: what storing the score matrix costs",
      .hint = "given code: it passes once 01, 02 and 03 pass; fix those first",
      .compute = GR_ROOF_BF16, .check_shapes = ATTENTION_SHAPES, .bench_shape = BENCH, .declare = naive_declare,
-     .adjust_inputs = stretch_queries, .launch = naive_launch, .reference = attention_reference,
-     .tolerance = attention_tolerance, .flops = attention_flops, .bytes = naive_bytes,
+     .adjust_inputs = gr_attention_stretch_queries, .launch = naive_launch, .reference = gr_attention_reference,
+     .tolerance = gr_attention_tolerance, .flops = gr_attention_flops, .bytes = naive_bytes,
      .bench_note = score_matrix_note},
     {.name = "04_attention_naive+causal", .given = true,
      .what = "given: the same, causal (the mask halves the useful work; S and P are still written whole)",
      .hint = "given code: it passes once 01, 02 and 03 pass; fix those first",
      .compute = GR_ROOF_BF16, .check_shapes = CAUSAL_SHAPES, .bench_shape = BENCH_CAUSAL,
-     .declare = naive_declare, .adjust_inputs = stretch_queries, .launch = naive_launch,
-     .reference = attention_reference, .tolerance = attention_tolerance, .flops = attention_flops,
+     .declare = naive_declare, .adjust_inputs = gr_attention_stretch_queries, .launch = naive_launch,
+     .reference = gr_attention_reference, .tolerance = gr_attention_tolerance, .flops = gr_attention_flops,
      .bytes = naive_bytes, .bench_note = score_matrix_note},
     {.name = "05_attention_online",
      .what = "online softmax: one warp per query row, running max, sum and output, no S or P in memory (FP32)",
      .hint = "per tile: m_new = max(m, tile max); rescale = exp(m - m_new) multiplies l AND every acc; then "
              "add p = exp(s - m_new); at the end O = acc / l, lse = m + log(l)",
      .compute = GR_ROOF_FP32, .check_shapes = ATTENTION_SHAPES, .bench_shape = BENCH, .declare = online_declare,
-     .adjust_inputs = stretch_queries, .launch = online_launch, .reference = attention_reference,
-     .tolerance = attention_tolerance, .flops = attention_flops, .bytes = online_bytes,
+     .adjust_inputs = gr_attention_stretch_queries, .launch = online_launch, .reference = gr_attention_reference,
+     .tolerance = gr_attention_tolerance, .flops = gr_attention_flops, .bytes = online_bytes,
      .bench_note = no_score_matrix_note},
     {.name = "05_attention_online+causal",
      .what = "online softmax, causal: each row walks only the keys it sees, half the work",
      .hint = "loop over t < visible_keys(i, ...) only; keys past it in the last tile get s = -inf",
      .compute = GR_ROOF_FP32, .check_shapes = CAUSAL_SHAPES, .bench_shape = BENCH_CAUSAL,
-     .declare = online_declare, .adjust_inputs = stretch_queries, .launch = online_launch,
-     .reference = attention_reference, .tolerance = attention_tolerance, .flops = attention_flops,
+     .declare = online_declare, .adjust_inputs = gr_attention_stretch_queries, .launch = online_launch,
+     .reference = gr_attention_reference, .tolerance = gr_attention_tolerance, .flops = gr_attention_flops,
      .bytes = online_bytes, .bench_note = no_score_matrix_note},
 };
 
