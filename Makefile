@@ -82,6 +82,12 @@ $(G)/library.o: grader/library.cu
 $(G)/libgrader.a: $(GRADER_OBJ)
 	ar rcs $@ $^
 
+# The checkers link the grader as one relocatable object, first on the line: a student file that
+# defines a grader symbol then fails to link ("multiple definition") instead of replacing it, as it
+# could replace an archive member the linker never had to pull in.
+$(G)/grader.o: $(GRADER_OBJ)
+	ld -r -o $@ $^
+
 $(G)/tools/%.o: grader/tools/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
@@ -115,7 +121,7 @@ $(B)/%.o: %.c
 	$(CC) $(CPPFLAGS) -I$(dir $*) $(CFLAGS) -MMD -MP -c $< -o $@
 
 define SESSION_RULES
-$(B)/$(1)/check: $(B)/$(1)/check.o $(foreach e,$(call exercises_of,$(1)),$(B)/$(1)/$(e).o) $(call given_of,$(1)) $(G)/libgrader.a
+$(B)/$(1)/check: $(G)/grader.o $(B)/$(1)/check.o $(foreach e,$(call exercises_of,$(1)),$(B)/$(1)/$(e).o) $(call given_of,$(1))
 	$$(NVCC) $$(GENCODE) -o $$@ $$^ $$(LDLIBS)
 # A board demo of the session: demo_NAME.c linked with the session's exercises.
 $(B)/$(1)/demo_%: $(B)/$(1)/demo_%.o $(foreach e,$(call exercises_of,$(1)),$(B)/$(1)/$(e).o) $(call given_of,$(1)) $(G)/libgrader.a

@@ -2,6 +2,8 @@
  * bands, filled with fresh random values, outputs poisoned with NaN before every launch. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "compare.h"
 #include "internal.h"
@@ -17,6 +19,7 @@ void gr_case_init(gr_case *c, const gr_exercise *ex, gr_shape shape, uint64_t se
     c->seed = seed;
     c->rng = seed;
     c->rows = 1;
+    c->ref_generation = -1;
     c->on_host = ex->on_host;
 }
 
@@ -98,15 +101,15 @@ const float *gr_in_f32(gr_case *c, const char *name) {
 }
 
 static size_t data_bytes(const gr_buffer *b) { return b->count * gr_dtype_size(b->dtype); }
-/* Allocation: guard, data rounded up to 256 bytes, guard. */
-static size_t padded_bytes(const gr_buffer *b) { return (data_bytes(b) + 255) / 256 * 256; }
-static size_t total_bytes(const gr_buffer *b) { return 2 * (size_t)GR_GUARD_BYTES + padded_bytes(b); }
+/* Guard, data rounded up to 256 bytes, guard: what the buffer needs before rounding to the memory's
+ * granularity; everything after the data up to the end of the mapping is guard as well. */
+static size_t needed_bytes(const gr_buffer *b) { return 2 * (size_t)GR_GUARD_BYTES + (data_bytes(b) + 255) / 256 * 256; }
 
-/* The expected guard contents: bytes drawn from the case's seed, so they can't be guessed, and the
- * padding after the data counts as guard too. Kept per buffer in a host copy of the whole region. */
+/* The expected guard contents: bytes drawn from the case's seed, so they can't be guessed. Kept per
+ * buffer in a host copy of the whole region. */
 static unsigned char *guard_image(const gr_case *c, int i) {
     const gr_buffer *b = &c->buf[i];
-    size_t total = total_bytes(b);
+    size_t total = b->region_bytes;
     unsigned char *img = malloc(total);
     if (!img) return NULL;
     uint64_t s = gr_derive_seed(c->seed, 0x6A4D, (uint64_t)i);
@@ -115,6 +118,22 @@ static unsigned char *guard_image(const gr_case *c, int i) {
         memcpy(img + k, &v, total - k < 8 ? total - k : 8);
     }
     return img;
+}
+
+/* Host exercises: the region between two inaccessible pages, so that a write past the guard bands
+ * faults instead of landing in the allocator's slack. */
+static unsigned char *host_region_alloc(size_t bytes) {
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    unsigned char *p = mmap(NULL, bytes + 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return NULL;
+    mprotect(p, page, PROT_NONE);
+    mprotect(p + page + bytes, page, PROT_NONE);
+    return p + page;
+}
+
+static void host_region_free(unsigned char *region, size_t bytes) {
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    munmap(region - page, bytes + 2 * page);
 }
 
 bool gr_case_alloc(gr_case *c, char *err, size_t err_len) {
@@ -130,18 +149,30 @@ bool gr_case_alloc(gr_case *c, char *err, size_t err_len) {
             snprintf(err, err_len, "out of host memory for '%s' (%zu bytes)", b->name, bytes);
             return false;
         }
+        if (c->on_host) {
+            size_t page = (size_t)sysconf(_SC_PAGESIZE);
+            b->region_bytes = (needed_bytes(b) + page - 1) / page * page;
+        } else {
+            b->region_bytes = gr_devmem_mapped_bytes(needed_bytes(b));
+        }
         unsigned char *img = guard_image(c, i);
         if (!img) { snprintf(err, err_len, "out of host memory for guard bands"); return false; }
         if (c->on_host) {
-            b->host_base = img;  /* the guard image itself becomes the live allocation */
-            b->dev = img + GR_GUARD_BYTES;
+            b->host_base = host_region_alloc(b->region_bytes);
+            if (!b->host_base) { free(img); snprintf(err, err_len, "mmap of %zu bytes failed", b->region_bytes); return false; }
+            memcpy(b->host_base, img, b->region_bytes);
+            free(img);
+            b->dev = b->host_base + GR_GUARD_BYTES;
         } else {
-            cudaError_t e = cudaMalloc((void **)&b->dev_base, total_bytes(b));
-            if (e == cudaSuccess) e = cudaMemcpy(b->dev_base, img, total_bytes(b), cudaMemcpyHostToDevice);
+            b->mem = calloc(1, sizeof *b->mem);
+            if (!b->mem) { free(img); snprintf(err, err_len, "out of host memory"); return false; }
+            if (!gr_devmem_alloc(b->mem, b->region_bytes, err, err_len)) { free(img); return false; }
+            b->dev_base = b->mem->ptr;
+            cudaError_t e = cudaMemcpy(b->dev_base, img, b->region_bytes, cudaMemcpyHostToDevice);
             free(img);
             if (e != cudaSuccess) {
-                snprintf(err, err_len, "cudaMalloc/cudaMemcpy for '%s' (%zu bytes): %s", b->name,
-                         total_bytes(b), cudaGetErrorString(e));
+                snprintf(err, err_len, "cudaMemcpy for '%s' (%zu bytes): %s", b->name, b->region_bytes,
+                         cudaGetErrorString(e));
                 return false;
             }
             b->dev = b->dev_base + GR_GUARD_BYTES;
@@ -251,7 +282,7 @@ bool gr_case_read_back(gr_case *c, char *err, size_t err_len) {
 bool gr_case_check_guards(gr_case *c, char *msg, size_t msg_len) {
     for (int i = 0; i < c->n_buffers; i++) {
         gr_buffer *b = &c->buf[i];
-        size_t total = total_bytes(b);
+        size_t total = b->region_bytes;
         unsigned char *expected = guard_image(c, i);
         unsigned char *got = c->on_host ? NULL : malloc(total);
         if (!expected || (!c->on_host && !got)) {
@@ -309,8 +340,10 @@ void gr_case_free(gr_case *c) {
         b->init = NULL;
         b->scale = NULL;
         c->as_f32[i] = NULL;
-        if (c->on_host) free(b->host_base);
-        else if (b->dev_base) cudaFree(b->dev_base);
+        if (c->on_host && b->host_base) host_region_free(b->host_base, b->region_bytes);
+        else if (b->mem) gr_devmem_free(b->mem);
+        free(b->mem);
+        b->mem = NULL;
         b->host = b->ref = NULL;
         b->host_base = b->dev_base = NULL;
     }

@@ -21,7 +21,7 @@ double gr_gemm_freivalds(gr_case *c) {
     const gr_buffer *C = gr_find(c, "C");
     float alpha = C->is_inout ? GR_SGEMM_ALPHA(c) : 1.0f, beta = C->is_inout ? GR_SGEMM_BETA(c) : 0.0f;
     return gr_freivalds_gemm_f32(gr_in_f32(c, "A"), gr_in_f32(c, "B"), C->is_inout ? gr_in(c, "C") : NULL, alpha,
-                                 beta, C->host, M_OF(s), N_OF(s), K_OF(s), c->seed);
+                                 beta, C->host, M_OF(s), N_OF(s), K_OF(s), c->check_seed);
 }
 
 /* ---- C = A * B, FP32 ---- */

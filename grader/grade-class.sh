@@ -20,16 +20,24 @@
 #      and the reason, and the file is neither compiled nor run (the skeleton stays in its place);
 #   3. the clean files copied over the skeletons and compiled one by one: an error is COMPILE_ERROR
 #      with its first lines (the skeleton is put back so that the session's other exercises run);
-#   4. each handed-in exercise run by the session's check (--only, --leaderboard: fresh inputs, poisoned
-#      outputs and a full check around every timed repetition), one at a time on the GPU (a lock
-#      file), in its own process with a time limit (the check's --time-limit, and `timeout` outside
-#      it), with an empty environment, as the unprivileged user kwgrader when run as root. The check
-#      draws its own secret seed from /dev/urandom and records it in the result. Its verdicts:
-#      PASS, WRONG (the check's FAIL), CRASH, TIMEOUT, IMPOSSIBLE (above 100% of the roof), NO-GPU.
+#   4. each compiled object checked against the object policy (grader/tools/objcheck: it may define
+#      only its exercise's launchers and its own kernels, reference only the session's allow-list,
+#      and run nothing before main or after exit): a breach is DISQUALIFIED naming the symbol;
+#   5. each handed-in exercise run by the session's check (--only, --leaderboard: secret seed from the
+#      kernel, fresh inputs, poisoned outputs and a full check around every timed repetition), one at
+#      a time on the GPU (a lock file), with a time limit (the check's --time-limit, and `timeout`
+#      outside it), with an empty environment. The check's parent process, which runs no student
+#      code, writes the records into a descriptor this script opened (--results-fd): the student's
+#      processes can neither reach nor replace them. Verdicts: PASS, FAIL, CRASH, TIMEOUT,
+#      IMPOSSIBLE (above 100% of the roof), DISQUALIFIED (also: work off the given stream), NO_GPU.
 #
-# Isolation when run as root: the user kwgrader is created if missing (no home, no shell). The
-# student's code builds and runs as kwgrader in its scratch folder; the workbook, the class folder
-# and OUT_DIR are made unreadable to it (chmod o-rwx, said in one line when it was needed).
+# Isolation when run as root: each concurrent grading slot has a user of its own (kwgrader1,
+# kwgrader2, ...; created if missing, no home, no shell). A student's turn builds as that user in a
+# scratch folder only it can read; before the run the folder is handed to root (only tmp/ stays
+# writable), and the run happens in a PID namespace of its own (unshare), so it sees no other
+# process and every process it made dies with it. After each turn every process of the slot's user
+# is killed and waited for. The workbook, the class folder and OUT_DIR are made unreadable to those
+# users (chmod o-rwx, said in one line when it was needed).
 # Not run as root, everything runs as the calling user, without that isolation (said in one line).
 #
 # Output: OUT_DIR/NAME.jsonl per student, records of the schema the check writes with --results
@@ -44,45 +52,17 @@ grader_user=kwgrader
 die() { echo "grade: $*" >&2; exit "${2:-1}"; }
 usage() { die "usage: grade-class.sh CLASS_DIR OUT_DIR [--sessions \"...\"] [--students \"...\"] [--jobs N] [--time-limit S] [--arch sm_XX] [--no-gpu] [--no-leaderboard] | --report OUT_DIR" 64; }
 
-# ---- JSON helpers ---------------------------------------------------------------------------------
-# A JSON string of printable ASCII: control characters (but newlines and tabs) and other bytes are
-# dropped, so that no compiler message can break a record.
-json_str() {
-    local s
-    s=$(printf '%s' "$1" | LC_ALL=C tr -cd '\11\12\40-\176')
-    s=${s//\\/\\\\}; s=${s//\"/\\\"}; s=${s//$'\t'/ }; s=${s//$'\n'/\\n}
-    printf '"%s"' "$s"
-}
-# field LINE NAME: the value of a string field of a record (escapes left as they are).
-field() { printf '%s' "$1" | sed -n "s/.*\"$2\":\"\\(\\([^\"\\\\]\\|\\\\.\\)*\\)\".*/\\1/p"; }
-# The record of a verdict the grader gives itself (no run): same schema as the check's.
+# ---- records: written and read by the record tool (grader/tools/record.c), never by hand -----------------
 record() {  # record FILE SESSION EXERCISE VERDICT MESSAGE
-    printf '{"schema":"kernel-workbook-result/1","session":%s,"exercise":%s,"solution":false,"given":false,"verdict":%s,"message":%s,"seed":null,"when":"%s","gpu":"","shapes_checked":0,"shapes_passed":0,"timed":false}\n' \
-        "$(json_str "$2")" "$(json_str "$3")" "$(json_str "$4")" "$(json_str "$5")" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >>"$1"
+    "$record_tool" write "$2" "$3" "$4" "$5" >>"$1"
 }
 
 # ---- the report: verdict table and leaderboard ----------------------------------------------------
 report() {  # report OUT_DIR [with_leaderboard]
-    local out=$1 f line name n=0
-    local -A count=()
-    printf '\n%-16s %-44s %-14s %s\n' student exercise verdict "% peak, or why"
-    for f in "$out"/*.jsonl; do
-        [ -f "$f" ] || continue
-        name=$(basename "$f" .jsonl)
-        n=$((n + 1))
-        while IFS= read -r line; do
-            local v m pct
-            v=$(field "$line" verdict)
-            pct=$(printf '%s' "$line" | sed -n 's/.*"pct_peak":\([0-9.eE+-]*\).*/\1/p')
-            if [ "$v" = PASS ]; then m=${pct:+$pct%}; else m=$(field "$line" message | sed 's/\\n/ | /g; s/\\"/"/g'); fi
-            printf '%-16s %-44s %-14s %.90s\n' "$name" "$(field "$line" session)/$(field "$line" exercise)" "$v" "$m"
-            count[$v]=$(( ${count[$v]:-0} + 1 ))
-        done <"$f"
-    done
-    [ "$n" -gt 0 ] || { echo "grade: no results (*.jsonl) in $out"; return 1; }
-    local summary=''
-    for v in $(printf '%s\n' "${!count[@]}" | sort); do summary+=", ${count[$v]} $v"; done
-    printf '\n%d students: %s\n' "$n" "${summary#, }"
+    local out=$1 files=()
+    for f in "$out"/*.jsonl; do [ -f "$f" ] && [ ! -L "$f" ] && files+=("$f"); done
+    [ ${#files[@]} -gt 0 ] || { echo "grade: no results (*.jsonl) in $out"; return 1; }
+    "$record_tool" table "${files[@]}"
     [ "${2:-1}" = 1 ] || return 0
     local tool=$repo/build/$arch/grader/tools/leaderboard
     if (umask 022; "$tool" "$out/leaderboard" "$out" >"$out/leaderboard.log" 2>&1); then
@@ -114,7 +94,8 @@ done
 [[ $limit =~ ^[1-9][0-9]*$ ]] && [ "$limit" -le 3600 ] || die "--time-limit takes 1..3600 seconds, got '$limit'" 64
 [ -n "$arch" ] || arch=$(make --no-print-directory -s -C "$repo" print-ARCH)
 [[ $arch =~ ^sm_[0-9]+a?$ ]] || die "--arch looks like sm_80 or sm_90a, got '$arch'" 64
-tools_needed=("build/$arch/grader/tools/leaderboard")
+tools_needed=("build/$arch/grader/tools/leaderboard" "build/$arch/grader/tools/record")
+record_tool=$repo/build/$arch/grader/tools/record
 
 if [ $report_only = 1 ]; then
     [ ${#positional[@]} = 1 ] || usage
@@ -129,21 +110,28 @@ class=${positional[0]} out=${positional[1]}
 [ -e "$class" ] || die "no class folder $class"
 [ -d "$class" ] || die "$class is not a folder (one folder per student expected in it)"
 class=$(cd "$class" && pwd -P)
+# OUT_DIR and the class must not overlap either way: the results are rewritten, the class never.
+out_abs=$(realpath -m "$out")
+case "$out_abs/" in "$class"/*) die "OUT_DIR ($out) must not be inside the class folder ($class)" 64 ;; esac
+case "$class/" in "$out_abs"/*) die "the class folder ($class) must not be inside OUT_DIR ($out): grading rewrites OUT_DIR" 64 ;; esac
+case "$repo/" in "$out_abs"/*) die "OUT_DIR ($out) must not hold the workbook" 64 ;; esac
 mkdir -p "$out" || die "cannot create $out"
 out=$(cd "$out" && pwd -P)
-case "$out/" in "$class"/*) die "OUT_DIR must not be inside the class folder" 64 ;; esac
 
 # Students: the folders of the class, or those asked for.
 all_students=()
 for d in "$class"/*/; do
     [ -d "$d" ] || continue
     n=$(basename "$d")
+    if [ -L "$class/$n" ]; then echo "grade: skipped '$n': a student's folder is a folder, not a link (it points to $(readlink "$class/$n"))" >&2; continue; fi
     if [[ $n =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]]; then all_students+=("$n")
     else echo "grade: skipped the folder '$n': a student's folder name uses letters, digits, '.', '_' and '-'" >&2; fi
 done
 [ ${#all_students[@]} -gt 0 ] || die "no student folders in $class (expected $class/NAME/ladder/...)"
 if [ -n "$students" ]; then
-    for n in $students; do [ -d "$class/$n" ] || die "no student '$n' in $class" 64; done
+    for n in $students; do
+        [[ " ${all_students[*]} " == *" $n "* ]] || die "no student '$n' in $class (or a folder that is a link)" 64
+    done
     read -r -a todo <<<"$students"
 else
     todo=("${all_students[@]}")
@@ -168,28 +156,63 @@ command -v nvcc >/dev/null || export PATH=/usr/local/cuda/bin:$PATH
 NVCC=nvcc "$repo/grader/ensure-deps.sh" build >&2 || exit 1
 cuda_bin=$(dirname "$(command -v nvcc)")
 echo "grade: ${#todo[@]} students, sessions: $sessions(arch $arch, $limit s per exercise, $jobs builds at a time)"
-make --no-print-directory -s -C "$repo" ARCH="$arch" "build/$arch/grader/tools/scan" "${tools_needed[@]}" >"$out/tools.log" 2>&1 ||
+make --no-print-directory -s -C "$repo" ARCH="$arch" "build/$arch/grader/tools/scan" "build/$arch/grader/tools/objcheck" "${tools_needed[@]}" >"$out/tools.log" 2>&1 ||
     die "building the grader's tools failed; see $out/tools.log"
 scan=$repo/build/$arch/grader/tools/scan
+objcheck=$repo/build/$arch/grader/tools/objcheck
 
 # ---- who runs the student's code ----------------------------------------------------------------------
+pid_ns=()
+# One user per grading slot (kwgrader1 .. kwgraderJOBS): two students graded at once never share an
+# identity, so neither can see, signal or read the other's processes and files.
 if [ "$(id -u)" = 0 ]; then
-    if ! id -u "$grader_user" >/dev/null 2>&1; then
-        useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$grader_user" ||
-            die "could not create the user $grader_user"
-    fi
-    as_student() { setpriv --reuid="$grader_user" --regid="$grader_user" --clear-groups --no-new-privs --inh-caps=-all -- "$@"; }
-    # The workbook (solutions/, tests/, .git, build/), the class and the results: out of its reach.
+    slot_users=()
+    for i in $(seq 1 "$jobs"); do
+        u=$grader_user$i
+        if ! id -u "$u" >/dev/null 2>&1; then
+            useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$u" ||
+                die "could not create the user $u"
+        fi
+        slot_users+=("$u")
+    done
+    # The workbook (solutions/, tests/, .git, build/), the class and the results: out of their reach.
+    probe_user=${slot_users[0]}
     for d in "$repo" "$class" "$out"; do
-        if as_student test -x "$d" 2>/dev/null || as_student test -r "$d" 2>/dev/null; then
-            chmod o-rwx "$d" && echo "grade: $d was readable by $grader_user: made it unreadable to other users (chmod o-rwx)"
-            ! as_student test -x "$d" 2>/dev/null || die "$d is still reachable by $grader_user (an ACL or group?): refusing to grade"
+        if setpriv --reuid="$probe_user" --regid="$probe_user" --clear-groups test -x "$d" 2>/dev/null ||
+           setpriv --reuid="$probe_user" --regid="$probe_user" --clear-groups test -r "$d" 2>/dev/null; then
+            chmod o-rwx "$d" && echo "grade: $d was readable by the grading users: made it unreadable to other users (chmod o-rwx)"
+            ! setpriv --reuid="$probe_user" --regid="$probe_user" --clear-groups test -x "$d" 2>/dev/null ||
+                die "$d is still reachable by $probe_user (an ACL or group?): refusing to grade"
         fi
     done
+    # A PID namespace per run, where the kernel allows one: the run sees only its own processes,
+    # and they all die with it.
+    if unshare --pid --fork --kill-child --mount-proc true 2>/dev/null; then pid_ns=(unshare --pid --fork --kill-child --mount-proc); fi
 else
-    as_student() { "$@"; }
     echo "grade: not run as root: the students' code runs as $(id -un), without a user and folder of its own"
 fi
+# as_student USER COMMAND...: COMMAND as USER (as ourselves when not root). A command, not a
+# function, so that it can follow unshare.
+as_student() {
+    local user=$1; shift
+    if [ "$(id -u)" = 0 ]; then setpriv --reuid="$user" --regid="$user" --clear-groups --no-new-privs --inh-caps=-all -- "$@"
+    else "$@"; fi
+}
+student_argv() {  # student_argv USER: sets priv=() to the command prefix that becomes USER
+    if [ "$(id -u)" = 0 ]; then priv=(setpriv --reuid="$1" --regid="$1" --clear-groups --no-new-privs --inh-caps=-all --)
+    else priv=(); fi
+}
+# end_turn USER: every process of USER killed and gone (it may have forked and called setsid).
+end_turn() {
+    [ "$(id -u)" = 0 ] || return 0
+    local uid i
+    uid=$(id -u "$1")
+    for i in $(seq 1 100); do
+        pkill -KILL -U "$uid" 2>/dev/null || return 0
+        sleep 0.05
+    done
+    echo "grade: processes of $1 survived SIGKILL for 5 s" >&2
+}
 
 # ---- the base: grader and skeletons built once, copied for every student and session ---------------
 # It lives in OUT_DIR/.base-ARCH, rebuilt when the sources change; a lock lets array tasks share it.
@@ -208,6 +231,15 @@ if [ "$(cat "$base/stamp" 2>/dev/null)" != "$stamp" ]; then
         die "the skeletons do not build; see $out/base.log"
     # The dependency files name the base's absolute paths; a scratch copy rebuilds by timestamps alone.
     find "$base/tree/build" -name '*.d' -delete
+    # The object policy's list of names a student file may not define: everything the grader, the
+    # session's other files and the libraries of the link define (objcheck allows the exercise's own).
+    mkdir -p "$base/reserved"
+    for s in $sessions; do
+        objs=("$base/tree/build/$arch/grader/grader.o" "$base/tree/build/$arch/student/$s"/*.o)
+        [ -d "$base/tree/build/$arch/student/$s/given" ] && objs+=("$base/tree/build/$arch/student/$s/given"/*.o)
+        bash "$repo/grader/policy/reserved-symbols.sh" "$base/reserved/${s//\//_}.txt" "${objs[@]}" >>"$out/base.log" 2>&1 ||
+            die "listing the reserved symbols of $s failed; see $out/base.log"
+    done
     echo "$stamp" >"$base/stamp"
 fi
 flock -u "$base_lock"
@@ -215,6 +247,8 @@ flock -u "$base_lock"
 gpu_lock=${TMPDIR:-/tmp}/kernel-workbook-gpu${CUDA_VISIBLE_DEVICES:+-${CUDA_VISIBLE_DEVICES//,/-}}.lock
 work=$(mktemp -d "${TMPDIR:-/tmp}/kwgrade.XXXXXXXX") || die "no temporary folder"
 chmod 711 "$work"   # each scratch folder under it is reachable by its name only
+private=$work/records   # the records as the checks write them: root's alone
+mkdir -m 700 "$private"
 cleanup() { jobs -p | xargs -r kill 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -226,22 +260,27 @@ student_env=(env -i "PATH=$cuda_bin:/usr/local/bin:/usr/bin:/bin" "LANG=C.UTF-8"
 if [ $no_gpu = 1 ]; then student_env+=("CUDA_VISIBLE_DEVICES=")
 elif [ -n "${CUDA_VISIBLE_DEVICES+set}" ]; then student_env+=("CUDA_VISIBLE_DEVICES=$CUDA_VISIBLE_DEVICES"); fi
 
-# in_scratch DIR COMMAND...: run as the student, in DIR, with the empty environment.
-in_scratch() { local dir=$1; shift; (cd "$dir" && as_student "${student_env[@]}" "HOME=$dir" "TMPDIR=$dir/tmp" "$@"); }
+# in_scratch USER DIR COMMAND...: run as USER, in DIR, with the empty environment.
+in_scratch() { local user=$1 dir=$2; shift 2; (cd "$dir" && as_student "$user" "${student_env[@]}" "HOME=$dir" "TMPDIR=$dir/tmp" "$@"); }
 
-grade_session() {  # grade_session STUDENT SESSION RESULTS LOGDIR
-    local name=$1 s=$2 res=$3 logs=$4 ex file real scratch log rc v line
+# strip_scratch TEXT DIR: TEXT without the scratch folder's path.
+strip_scratch() { local t=$1; printf '%s' "${t//$2\//}"; }
+
+grade_session() {  # grade_session STUDENT SESSION RESULTS LOGDIR USER
+    local name=$1 s=$2 res=$3 logs=$4 user=$5 ex file real scratch log rc v line
     local slug=${s//\//_} all=()
     local mine=$class/$name
-    local -a to_build=() to_run=()
+    local -a to_build=() to_check=() to_run=()
     scratch=$(mktemp -d "$work/XXXXXXXXXXXX")
     cp -a "$base/tree/Makefile" "$base/tree/grader" "$scratch/"
-    mkdir -p "$scratch/$(dirname "$s")" "$scratch/build/$arch/student/$(dirname "$s")" "$scratch/tmp" "$scratch/results"
+    mkdir -p "$scratch/$(dirname "$s")" "$scratch/build/$arch/student/$(dirname "$s")" "$scratch/tmp"
     cp -a "$base/tree/$s" "$scratch/$s"
     cp -a "$base/tree/build/$arch/grader" "$scratch/build/$arch/"
     cp -a "$base/tree/build/$arch/student/$s" "$scratch/build/$arch/student/$s"
     local roofs=()
     if [ -d "$repo/build/roofs" ]; then cp -r "$repo/build/roofs" "$scratch/roofs"; roofs=(--roofs roofs); fi
+    local policy=(--policy "$repo/grader/policy/base.txt")
+    [ -f "$repo/$s/policy.txt" ] && policy+=(--policy "$repo/$s/policy.txt")
 
     # Timing variants of an exercise ("NAME+variant": the same file at another shape) share its verdict.
     local -A variants=()
@@ -255,78 +294,113 @@ grade_session() {  # grade_session STUDENT SESSION RESULTS LOGDIR
         if [ ! -e "$file" ] && [ ! -L "$file" ]; then
             record_all "$res.$ex" "$s" "$ex" NOT_SUBMITTED "not handed in: no $s/$ex.cu in the student's folder"; continue
         fi
-        real=$(realpath -e "$file" 2>/dev/null)
+        if ! real=$(realpath -e "$file" 2>/dev/null); then
+            record_all "$res.$ex" "$s" "$ex" NOT_SUBMITTED "$s/$ex.cu is a link to nothing (a dangling link)"; continue
+        fi
         case "$real" in
             "$(realpath "$mine")"/*) ;;
             *) record_all "$res.$ex" "$s" "$ex" DISQUALIFIED "$s/$ex.cu is a link to a file outside the student's folder"; continue ;;
         esac
         if [ ! -f "$real" ]; then record_all "$res.$ex" "$s" "$ex" NOT_SUBMITTED "$s/$ex.cu is not a regular file"; continue; fi
-        "$scan" "$real" >"$logs/$slug.$ex.scan" 2>&1
+        timeout -k 5 30 "$scan" "$real" >"$logs/$slug.$ex.scan" 2>&1
         rc=$?
-        if [ $rc = 1 ]; then
-            local hits
-            hits=$(sed "s|^$real:|$s/$ex.cu:|" "$logs/$slug.$ex.scan")
-            record_all "$res.$ex" "$s" "$ex" DISQUALIFIED "$(echo "$hits" | head -n 3)$( [ "$(echo "$hits" | wc -l)" -gt 3 ] && echo " (and $(( $(echo "$hits" | wc -l) - 3 )) more)")"
+        local report
+        report=$(head -c 20000 "$logs/$slug.$ex.scan")
+        report=${report//"$real:"/"$s/$ex.cu:"}
+        report=${report//"$real"/"$s/$ex.cu"}
+        if [ $rc = 1 ] || [ $rc = 3 ]; then
+            # 1: forbidden use (file:line: reason); 3: refused whole (too large, not text)
+            local hits n_hits
+            hits=$(printf '%s\n' "$report" | grep . | head -n 3)
+            n_hits=$(printf '%s\n' "$report" | grep -c .)
+            [ "$n_hits" -gt 3 ] && hits+=" (and $((n_hits - 3)) more)"
+            record_all "$res.$ex" "$s" "$ex" DISQUALIFIED "${hits:-$s/$ex.cu: DISQUALIFIED: the scanner refused the file}"
             continue
         elif [ $rc != 0 ]; then
-            record_all "$res.$ex" "$s" "$ex" COMPILE_ERROR "$(sed "s|$real|$s/$ex.cu|" "$logs/$slug.$ex.scan" | head -n 2)"; continue
+            record_all "$res.$ex" "$s" "$ex" COMPILE_ERROR "the source scanner could not read $s/$ex.cu (exit $rc): $(printf '%s' "$report" | head -n 2)"; continue
         fi
         cp "$real" "$scratch/$s/$ex.cu"
         rm -f "$scratch/build/$arch/student/$s/$ex.o"   # compiled from the student's file, whatever the clocks say
         to_build+=("$ex")
     done
-    [ "$(id -u)" = 0 ] && chown -R "$grader_user:$grader_user" "$scratch"
+    [ "$(id -u)" = 0 ] && chown -R "$user:$user" "$scratch"
     chmod 700 "$scratch"
 
+    put_back_skeleton() {  # the skeleton and its object back, so that the session's other exercises run
+        cp -a "$base/tree/$s/$1.cu" "$scratch/$s/$1.cu"
+        cp -a "$base/tree/build/$arch/student/$s/$1.o" "$scratch/build/$arch/student/$s/$1.o"
+        [ "$(id -u)" = 0 ] && chown "$user:$user" "$scratch/$s/$1.cu" "$scratch/build/$arch/student/$s/$1.o"
+    }
     # Compile each handed-in file alone, so that an error is pinned on its exercise.
     for ex in "${to_build[@]}"; do
         log=$logs/$slug.$ex.build
-        if in_scratch "$scratch" make --no-print-directory -s ARCH="$arch" SESSIONS="$s" "build/$arch/student/$s/$ex.o" >"$log" 2>&1; then
-            to_run+=("$ex")
+        if in_scratch "$user" "$scratch" timeout -k 5 600 make --no-print-directory -s ARCH="$arch" SESSIONS="$s" "build/$arch/student/$s/$ex.o" >"$log" 2>&1; then
+            to_check+=("$ex")
         else
-            local first
-            first=$(sed "s|$scratch/||g" "$log" | grep -m 3 -i 'error')
-            record_all "$res.$ex" "$s" "$ex" COMPILE_ERROR "${first:-$(sed "s|$scratch/||g" "$log" | tail -n 3)}"
-            cp -a "$base/tree/$s/$ex.cu" "$scratch/$s/$ex.cu"     # the skeleton back, and its object
-            cp -a "$base/tree/build/$arch/student/$s/$ex.o" "$scratch/build/$arch/student/$s/$ex.o"
-            [ "$(id -u)" = 0 ] && chown "$grader_user:$grader_user" "$scratch/$s/$ex.cu" "$scratch/build/$arch/student/$s/$ex.o"
+            local first text
+            text=$(strip_scratch "$(head -c 100000 "$log")" "$scratch")
+            first=$(printf '%s\n' "$text" | grep -m 3 -i 'error')
+            record_all "$res.$ex" "$s" "$ex" COMPILE_ERROR "${first:-$(printf '%s\n' "$text" | tail -n 3)}"
+            put_back_skeleton "$ex"
         fi
     done
+    # The object policy, on what the compiler made of the file.
+    for ex in "${to_check[@]}"; do
+        log=$logs/$slug.$ex.objcheck
+        in_scratch "$user" "$scratch" timeout -k 5 60 "$objcheck" "build/$arch/student/$s/$ex.o" \
+            --own "$base/tree/build/$arch/student/$s/$ex.o" --reserved "$base/reserved/$slug.txt" "${policy[@]}" \
+            --name "$s/$ex.cu" >"$log" 2>&1
+        rc=$?
+        if [ $rc = 0 ]; then to_run+=("$ex"); continue; fi
+        local hits n_hits
+        hits=$(head -c 20000 "$log" | grep . | head -n 3)
+        n_hits=$(head -c 20000 "$log" | grep -c .)
+        [ "$n_hits" -gt 3 ] && hits+=" (and $((n_hits - 3)) more)"
+        if [ $rc = 1 ]; then record_all "$res.$ex" "$s" "$ex" DISQUALIFIED "$hits"
+        else record_all "$res.$ex" "$s" "$ex" COMPILE_ERROR "the object policy could not read the compiled $s/$ex.cu (exit $rc): $hits"; fi
+        put_back_skeleton "$ex"
+    done
     if [ ${#to_run[@]} -gt 0 ] &&
-       ! in_scratch "$scratch" make --no-print-directory -s ARCH="$arch" SESSIONS="$s" "build/$arch/student/$s/check" >"$logs/$slug.link" 2>&1; then
+       ! in_scratch "$user" "$scratch" timeout -k 5 300 make --no-print-directory -s ARCH="$arch" SESSIONS="$s" "build/$arch/student/$s/check" >"$logs/$slug.link" 2>&1; then
         local first
-        first=$(sed "s|$scratch/||g" "$logs/$slug.link" | grep -m 3 -iE 'error|undefined|multiple definition')
-        for ex in "${to_run[@]}"; do record_all "$res.$ex" "$s" "$ex" COMPILE_ERROR "linking the check failed: ${first:-see the link log}"; done
+        first=$(strip_scratch "$(head -c 100000 "$logs/$slug.link")" "$scratch" | grep -m 3 -iE 'error|undefined|multiple definition')
+        # The policy already refused names of the grader: a clash left here is still a file that
+        # tried to define one.
+        if [[ $first == *"multiple definition"* ]]; then v=DISQUALIFIED; else v=COMPILE_ERROR; fi
+        for ex in "${to_run[@]}"; do record_all "$res.$ex" "$s" "$ex" $v "linking the check failed: ${first:-see the link log}"; done
         to_run=()
     fi
+    end_turn "$user"
 
-    # Run: one exercise at a time on the GPU; the check draws its own seed and records it.
+    # Run. The scratch folder is root's from here on (only tmp/ stays the student's): nothing the
+    # runs do can replace the check or the objects. One exercise at a time on the GPU; the check
+    # writes its records into a descriptor opened here, in a folder only root can read.
+    if [ "$(id -u)" = 0 ]; then
+        chown -R "root:$user" "$scratch"; chmod -R g+rX,g-w,o-rwx "$scratch"
+        chown -R "$user:$user" "$scratch/tmp"
+    fi
+    local priv; student_argv "$user"
     for ex in "${to_run[@]}"; do
         log=$logs/$slug.$ex.log
-        local out_json=$scratch/results/$ex.jsonl
+        local records=$private/$name.$slug.$ex.records
+        : >"$records"
         (
             exec {gpu}>"$gpu_lock"
             flock "$gpu" || exit 99
-            in_scratch "$scratch" timeout -k 10 $((limit + 60)) "build/$arch/student/$s/check" --only "$ex" --leaderboard \
-                --time-limit "$limit" --results "results/$ex.jsonl" "${roofs[@]}" {gpu}>&- </dev/null >"$log" 2>&1
+            cd "$scratch" && "${pid_ns[@]}" "${priv[@]}" "${student_env[@]}" "HOME=$scratch" "TMPDIR=$scratch/tmp" \
+                timeout -k 10 $((limit + 60)) "build/$arch/student/$s/check" --only "$ex" --leaderboard \
+                --time-limit "$limit" --results-fd 3 "${roofs[@]}" {gpu}>&- 3>>"$records" </dev/null >"$log" 2>&1
         )
         rc=$?
-        # The check's records: the exercise's own and its variants', of this session, each with a verdict.
-        local ok=0 e records=''
-        while IFS= read -r line; do
-            e=$(field "$line" exercise)
-            if [ "$(field "$line" schema)" != kernel-workbook-result/1 ] || [ "$(field "$line" session)" != "$s" ] ||
-               { [ "$e" != "$ex" ] && [[ $e != "$ex+"* ]]; } || [ -z "$(field "$line" verdict)" ]; then ok=0; break; fi
-            [ "$e" = "$ex" ] && ok=1
-            # The check's FAIL (wrong, unwritten or out-of-bounds results) is WRONG in a class's records.
-            records+="${line/,\"verdict\":\"FAIL\",/,\"verdict\":\"WRONG\",}"$'\n'
-        done < <(grep . "$out_json" 2>/dev/null)
-        if [ $ok = 1 ]; then
-            printf '%s' "$records" >>"$res.$ex"
+        end_turn "$user"
+        local why
+        if "$record_tool" accept "$s" "$ex" <"$records" >>"$res.$ex" 2>"$records.why"; then
+            :
         elif [ $rc = 124 ] || [ $rc = 137 ]; then
             record_all "$res.$ex" "$s" "$ex" TIMEOUT "the check did not finish within $((limit + 60)) s and was stopped"
         else
-            record_all "$res.$ex" "$s" "$ex" CRASH "the check ended (status $rc) without a result: $(tail -n 2 "$log" | tr '\n' ' ')"
+            why=$(head -c 300 "$records.why")
+            record_all "$res.$ex" "$s" "$ex" CRASH "the check ended (status $rc) without a result (${why:-no record}): $(tail -n 2 "$log" | tr '\n' ' ')"
         fi
     done
     rm -rf "$scratch"
@@ -334,11 +408,24 @@ grade_session() {  # grade_session STUDENT SESSION RESULTS LOGDIR
 }
 
 grade_student() {  # grade_student NAME: all sessions, then OUT_DIR/NAME.jsonl in one move
-    local name=$1 s
+    local name=$1 s slot user
     local logs=$out/logs/$name res=$out/.$name.jsonl.part
     rm -rf "$logs" "$res"
     mkdir -p "$logs"
-    for s in $sessions; do grade_session "$name" "$s" "$res" "$logs"; done
+    # A grading slot of its own: its user is this student's alone while the slot is held.
+    exec {slot}>/dev/null
+    user=$(id -un)
+    if [ "$(id -u)" = 0 ]; then
+        while :; do
+            for i in "${!slot_users[@]}"; do
+                exec {slot}>"$work/slot.$i.lock"
+                if flock -n "$slot"; then user=${slot_users[$i]}; break 2; fi
+                exec {slot}>&-
+            done
+            sleep 0.2
+        done
+    fi
+    for s in $sessions; do grade_session "$name" "$s" "$res" "$logs" "$user"; done
     mv "$res" "$out/$name.jsonl"
     echo "grade: $name done"
 }

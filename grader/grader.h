@@ -54,6 +54,8 @@ typedef struct {
     void *ref;             /* outputs: the CPU reference, rows that were computed */
     unsigned char *dev_base; /* device allocation, guard bands included (NULL for host exercises) */
     unsigned char *host_base; /* host exercises: host allocation with guard bands */
+    size_t region_bytes;   /* front guard, data, back guard up to the end of the mapped memory */
+    struct gr_devmem *mem; /* how the device region was mapped (grader-internal) */
     void *dev;             /* what the launcher receives: the first element after the front guard */
 } gr_buffer;
 
@@ -63,12 +65,15 @@ typedef struct gr_case {
     gr_shape shape;
     uint64_t seed;
     uint64_t rng;          /* state of this case's random stream */
+    uint64_t check_seed;   /* randomness of the verification (sampled rows, Freivalds' vectors):
+                            * drawn after the launch, so the code under test cannot know it */
     int n_buffers;
     gr_buffer buf[GR_MAX_BUFFERS];
     long rows;             /* reference rows: the unit in which the CPU reference can be computed */
     double param[GR_MAX_PARAMS]; /* scalars drawn for this case (alpha, ...) */
     bool on_host;          /* the exercise runs on the CPU: pointers are host pointers */
     int generation;        /* bumped each time the inputs are refilled */
+    int ref_generation;    /* the inputs' generation a full reference was computed from (-1: none) */
     float *as_f32[GR_MAX_BUFFERS];   /* float32 copies of low-precision inputs, made on demand */
     int as_f32_generation[GR_MAX_BUFFERS];
 } gr_case;

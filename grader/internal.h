@@ -6,24 +6,12 @@
 
 #include "compare.h"
 #include "grader.h"
+#include "record.h"
 #include "roofs.h"
 
 /* Bytes of guard band before and after every buffer. A multiple of 256 keeps the pointer the
  * launcher sees aligned as cudaMalloc's are. */
 #define GR_GUARD_BYTES (256 * 1024)
-
-/* Verdicts, worst last among the failing ones. */
-typedef enum {
-    GR_PASS,
-    GR_FAIL,        /* wrong, unwritten or out-of-bounds results */
-    GR_CRASH,       /* launch error, device fault, or the process died */
-    GR_TIMEOUT,     /* ran past the time limit */
-    GR_IMPOSSIBLE,  /* faster than the roof allows: the measurement or the work is not honest */
-    GR_NO_GPU,      /* needs a CUDA GPU and there is none */
-    GR_WRONG_ARCH,  /* built for another architecture than the GPU's */
-} gr_verdict;
-
-const char *gr_verdict_name(gr_verdict v);
 
 /* The GPU this process runs on. */
 typedef struct {
@@ -73,11 +61,30 @@ typedef struct {
                                  * around every timed repetition */
     bool solution;              /* built from solutions/ (recorded in the results) */
     bool list;                  /* print the exercises and exit */
+    int results_fd;             /* records written to this open descriptor instead (-1: none):
+                                 * the class grader hands one the student's code cannot reopen */
     int time_limit_s;           /* per exercise */
 } gr_options;
 
+/* confine.c: the boundary between the check's parent and the child that runs student code. */
+void gr_confine_parent(bool grading);
+bool gr_confine_child(char *why, size_t why_len);
+void gr_close_fds_except(int keep);
+int gr_reap_descendants(void);
+
 /* gpu.c */
 bool gr_gpu_open(gr_gpu *gpu, const gr_options *opt, gr_result *res);
+
+/* devmem.c: device memory mapped with unmapped addresses on either side (see there). */
+typedef struct gr_devmem {
+    void *ptr;                 /* the first mapped byte */
+    size_t mapped;             /* bytes mapped: a multiple of the granularity */
+    bool vmm;                  /* mapped by hand (else cudaMalloc, where the driver lacks the calls) */
+    unsigned long long reserved, reserved_bytes, handle;
+} gr_devmem;
+size_t gr_devmem_mapped_bytes(size_t bytes);
+bool gr_devmem_alloc(gr_devmem *m, size_t bytes, char *err, size_t err_len);
+void gr_devmem_free(gr_devmem *m);
 
 /* case.c: buffers of one exercise at one shape. */
 void gr_case_init(gr_case *c, const gr_exercise *ex, gr_shape shape, uint64_t seed);
@@ -92,11 +99,22 @@ void gr_shape_format(const gr_shape *s, char *buf, size_t len);
 
 /* timing.c */
 typedef void (*gr_launch_fn)(gr_case *c, cudaStream_t stream);
+typedef struct {
+    float ms;             /* the launch, to the end of the last work it enqueued on any stream */
+    float off_stream_ms;  /* how far work off the given stream ran past the given stream's end */
+} gr_timing;
+/* Work off the given stream that outlasts it by more than this is a verdict (DISQUALIFIED): a host
+ * enqueueing the second stop event late accounts for a few microseconds, never for this much. */
+#define GR_OFF_STREAM_SLACK_MS 0.05
+#define GR_OFF_STREAM_SLACK_FRACTION 0.05
+bool gr_off_stream(const gr_timing *t);
 /* One timed launch (device-wide synchronisation and an L2 flush before it); `pass` varies the flush bytes. */
 bool gr_time_one_launch(gr_case *c, gr_launch_fn fn, cudaStream_t stream, void *flush, size_t flush_bytes,
-                        int pass, float *ms, char *err, size_t err_len);
+                        int pass, gr_timing *t, char *err, size_t err_len);
+/* Many timed launches; *worst is the one whose off-stream work ran longest. */
 bool gr_time_device(gr_case *c, gr_launch_fn fn, cudaStream_t stream, void *flush, size_t flush_bytes,
-                    int max_reps, double budget_s, double *times_ms, int *reps, char *err, size_t err_len);
+                    int max_reps, double budget_s, double *times_ms, int *reps, gr_timing *worst,
+                    char *err, size_t err_len);
 bool gr_time_copy(size_t bytes, cudaStream_t stream, void *flush, size_t flush_bytes, double *median_ms,
                   char *err, size_t err_len);
 double gr_time_host(gr_case *c, int reps, double *min_ms, double *max_ms);

@@ -5,19 +5,6 @@
 
 #include "internal.h"
 
-const char *gr_verdict_name(gr_verdict v) {
-    switch (v) {
-    case GR_PASS: return "PASS";
-    case GR_FAIL: return "FAIL";
-    case GR_CRASH: return "CRASH";
-    case GR_TIMEOUT: return "TIMEOUT";
-    case GR_IMPOSSIBLE: return "IMPOSSIBLE";
-    case GR_NO_GPU: return "NO-GPU";
-    case GR_WRONG_ARCH: return "WRONG-ARCH";
-    }
-    return "?";
-}
-
 static double measured_rate(const gr_gpu *gpu, gr_compute unit) {
     if (!gpu->have_measured) return 0;
     if (unit == GR_ROOF_FP32) return gpu->measured.sgemm_tflops;
@@ -99,63 +86,45 @@ void gr_report_table(const char *session, const gr_exercise *ex, const gr_result
     (void)session;
 }
 
-static void json_string(FILE *f, const char *s) {
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\') fprintf(f, "\\%c", ch);
-        else if (ch == '\n') fputs("\\n", f);
-        else if (ch < 0x20) fprintf(f, "\\u%04x", ch);
-        else fputc(ch, f);
-    }
-    fputc('"', f);
-}
-
-static void json_number(FILE *f, double v) {
-    if (isfinite(v)) fprintf(f, "%.6g", v);
-    else fputs("null", f);
-}
-
 bool gr_report_json(FILE *f, const char *session, const char *exercise, const gr_options *opt, const gr_result *r) {
     char when[32];
-    time_t now = time(NULL);
-    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-    fputs("{\"schema\":\"kernel-workbook-result/1\",\"session\":", f);
-    json_string(f, session);
+    gr_record_now(when, sizeof when);
+    fputs("{\"schema\":\"" GR_RECORD_SCHEMA "\",\"session\":", f);
+    gr_json_write_string(f, session);
     fputs(",\"exercise\":", f);
-    json_string(f, exercise);
+    gr_json_write_string(f, exercise);
     fprintf(f, ",\"solution\":%s,\"given\":%s,\"verdict\":", opt->solution ? "true" : "false",
             r->given ? "true" : "false");
-    json_string(f, gr_verdict_name(r->verdict));
+    gr_json_write_string(f, gr_verdict_name(r->verdict));
     fputs(",\"message\":", f);
-    json_string(f, r->message);
+    gr_json_write_string(f, r->message);
     fprintf(f, ",\"seed\":\"0x%llx\",\"when\":\"%s\",\"gpu\":", (unsigned long long)opt->seed, when);
-    json_string(f, r->gpu);
+    gr_json_write_string(f, r->gpu);
     fprintf(f, ",\"compute_capability\":\"%d.%d\",\"shapes_checked\":%d,\"shapes_passed\":%d,\"rel_error\":",
             r->cc_major, r->cc_minor, r->shapes_checked, r->shapes_passed);
-    json_number(f, r->worst_rel_err);
+    gr_json_write_number(f, r->worst_rel_err);
     fputs(",\"tolerance\":", f);
-    json_number(f, r->tol_at_worst);
+    gr_json_write_number(f, r->tol_at_worst);
     fprintf(f, ",\"timed\":%s", r->timed ? "true" : "false");
     if (r->timed) {
         fputs(",\"bench_shape\":", f);
-        json_string(f, r->bench_shape);
-        fputs(",\"median_ms\":", f); json_number(f, r->median_ms);
-        fputs(",\"min_ms\":", f); json_number(f, r->min_ms);
-        fputs(",\"max_ms\":", f); json_number(f, r->max_ms);
+        gr_json_write_string(f, r->bench_shape);
+        fputs(",\"median_ms\":", f); gr_json_write_number(f, r->median_ms);
+        fputs(",\"min_ms\":", f); gr_json_write_number(f, r->min_ms);
+        fputs(",\"max_ms\":", f); gr_json_write_number(f, r->max_ms);
         fprintf(f, ",\"reps\":%d,\"flops\":", r->reps);
-        json_number(f, r->flops);
-        fputs(",\"bytes\":", f); json_number(f, r->bytes);
-        fputs(",\"roof\":", f); json_string(f, gr_compute_name(r->compute));
-        fputs(",\"bound\":", f); json_string(f, r->bound);
-        fputs(",\"roof_tflops\":", f); json_number(f, r->roof_tflops);
-        fputs(",\"roof_gbs\":", f); json_number(f, r->roof_gbs);
+        gr_json_write_number(f, r->flops);
+        fputs(",\"bytes\":", f); gr_json_write_number(f, r->bytes);
+        fputs(",\"roof\":", f); gr_json_write_string(f, gr_compute_name(r->compute));
+        fputs(",\"bound\":", f); gr_json_write_string(f, r->bound);
+        fputs(",\"roof_tflops\":", f); gr_json_write_number(f, r->roof_tflops);
+        fputs(",\"roof_gbs\":", f); gr_json_write_number(f, r->roof_gbs);
         fprintf(f, ",\"roof_derived\":%s,\"pct_peak\":", r->roof_derived ? "true" : "false");
-        json_number(f, r->pct_peak >= 0 ? r->pct_peak : NAN);
-        fputs(",\"pct_measured_roof\":", f); json_number(f, r->pct_measured >= 0 ? r->pct_measured : NAN);
-        fputs(",\"library\":", f); json_string(f, r->library_name);
-        fputs(",\"library_ms\":", f); json_number(f, r->library_ms > 0 ? r->library_ms : NAN);
-        fputs(",\"pct_library\":", f); json_number(f, r->pct_library >= 0 ? r->pct_library : NAN);
+        gr_json_write_number(f, r->pct_peak >= 0 ? r->pct_peak : NAN);
+        fputs(",\"pct_measured_roof\":", f); gr_json_write_number(f, r->pct_measured >= 0 ? r->pct_measured : NAN);
+        fputs(",\"library\":", f); gr_json_write_string(f, r->library_name);
+        fputs(",\"library_ms\":", f); gr_json_write_number(f, r->library_ms > 0 ? r->library_ms : NAN);
+        fputs(",\"pct_library\":", f); gr_json_write_number(f, r->pct_library >= 0 ? r->pct_library : NAN);
     }
     fputs("}\n", f);
     return !ferror(f);

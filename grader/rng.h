@@ -19,6 +19,9 @@ static inline float gr_rng_unit_f32(uint64_t *state) {
 /* A seed nobody can predict: from the kernel's entropy pool, else from the clock and pid. */
 uint64_t gr_fresh_seed(void);
 
+/* 64 random bits from the kernel, for what must not be predictable (the check seed in grading). */
+uint64_t gr_secret_seed(void);
+
 /* Seed of a derived stream: one per exercise, shape and purpose, all from the run's seed. */
 uint64_t gr_derive_seed(uint64_t seed, uint64_t a, uint64_t b);
 

@@ -1,6 +1,7 @@
 /* Running a session's exercises: each in a child process of its own (a fault or a hang in one
  * cannot take the others down), checked at every shape, then timed at the large one. */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
@@ -30,58 +31,70 @@ static double reference_work(const gr_exercise *ex, const gr_shape *s) {
     return f > 0 ? f : (ex->bytes ? ex->bytes(s) / 4 : 0);
 }
 
-/* Which reference rows to compute: all, or a sample when the CPU would take too long. */
+/* Which reference rows to compute: all, or a sample when the CPU would take too long. The sample
+ * comes from the case's check seed, drawn after the launch. */
 static unsigned char *choose_rows(gr_case *c, bool *sampled) {
     double limit = c->ex->full_reference_limit > 0 ? c->ex->full_reference_limit : DEFAULT_REFERENCE_LIMIT;
     *sampled = reference_work(c->ex, &c->shape) > limit && c->rows > SAMPLED_ROWS + 2;
     if (!*sampled) return NULL;
     unsigned char *mask = calloc((size_t)c->rows, 1);
-    uint64_t s = gr_derive_seed(c->seed, 0x5A3B, 0);
+    if (!mask) { fprintf(stderr, "grader: out of host memory\n"); exit(70); }
+    uint64_t s = gr_derive_seed(c->check_seed, 0x5A3B, 0);
     mask[0] = mask[c->rows - 1] = 1;
     for (int i = 0; i < SAMPLED_ROWS; i++) mask[gr_rng_next(&s) % (uint64_t)c->rows] = 1;
     return mask;
 }
 
-static void compute_reference(gr_case *c, const unsigned char *mask) {
-    if (!mask) { c->ex->reference(c, 0, c->rows); return; }
-    for (long r = 0; r < c->rows; r++)
-        if (mask[r]) c->ex->reference(c, r, r + 1);
+/* In grading mode the verification's randomness is fresh from the kernel after every launch;
+ * otherwise it follows the run's seed, so that `SEED=` replays a failure exactly. */
+static bool grading_mode;
+static void draw_check_seed(gr_case *c) {
+    c->check_seed = grading_mode ? gr_secret_seed() : gr_derive_seed(c->seed, 0xC4EC, (uint64_t)c->generation);
 }
 
-/* Launch once on poisoned outputs and check everything. Returns the verdict; fills msg and the
- * worst error. A device fault leaves the CUDA context unusable: the caller must stop. */
-static gr_verdict launch_and_verify(runner *R, gr_case *c, const unsigned char *mask, bool poison,
-                                    bool need_reference, double *err_out, char *msg, size_t msg_len) {
+/* Launch once (when `launch`: on poisoned outputs) and check everything. Returns the verdict; fills
+ * msg and the worst error. A device fault leaves the CUDA context unusable: the caller must stop. */
+static gr_verdict launch_and_verify(runner *R, gr_case *c, bool launch, bool *sampled, double *err_out,
+                                    char *msg, size_t msg_len) {
     char err[512];
     *err_out = 0;
-    if (poison && !gr_case_poison_outputs(c, err, sizeof err)) { snprintf(msg, msg_len, "%s", err); return GR_CRASH; }
+    if (launch && !gr_case_poison_outputs(c, err, sizeof err)) { snprintf(msg, msg_len, "%s", err); return GR_CRASH; }
     if (c->on_host) {
         c->ex->launch(c, NULL);
-    } else {
-        if (poison) {
-            cudaError_t e = cudaDeviceSynchronize();
-            if (e != cudaSuccess) { snprintf(msg, msg_len, "before the launch: %s", cudaGetErrorString(e)); return GR_CRASH; }
-            c->ex->launch(c, R->stream);
-            e = cudaGetLastError();
-            if (e != cudaSuccess) {
-                snprintf(msg, msg_len, "the launch failed: %s (%s); check the grid and block sizes and the "
-                         "shared memory the kernel asks for", cudaGetErrorName(e), cudaGetErrorString(e));
-                return GR_CRASH;
-            }
-            e = cudaDeviceSynchronize();
-            if (e != cudaSuccess) {
-                snprintf(msg, msg_len, "the kernel faulted: %s (%s); run it under compute-sanitizer to find "
-                         "the bad access", cudaGetErrorName(e), cudaGetErrorString(e));
-                return GR_CRASH;
-            }
+    } else if (launch) {
+        cudaError_t e = cudaDeviceSynchronize();
+        if (e != cudaSuccess) { snprintf(msg, msg_len, "before the launch: %s", cudaGetErrorString(e)); return GR_CRASH; }
+        c->ex->launch(c, R->stream);
+        e = cudaGetLastError();
+        if (e != cudaSuccess) {
+            snprintf(msg, msg_len, "the launch failed: %s (%s); check the grid and block sizes and the "
+                     "shared memory the kernel asks for", cudaGetErrorName(e), cudaGetErrorString(e));
+            return GR_CRASH;
+        }
+        e = cudaDeviceSynchronize();
+        if (e != cudaSuccess) {
+            snprintf(msg, msg_len, "the kernel faulted: %s (%s); run it under compute-sanitizer to find "
+                     "the bad access", cudaGetErrorName(e), cudaGetErrorString(e));
+            return GR_CRASH;
         }
     }
     if (!gr_case_read_back(c, err, sizeof err)) { snprintf(msg, msg_len, "%s", err); return GR_CRASH; }
     if (!gr_case_check_guards(c, msg, msg_len)) return GR_FAIL;
-    if (need_reference) compute_reference(c, mask);
 
+    /* Only now, with the code under test done, is the verification's randomness drawn. */
+    draw_check_seed(c);
+    bool sample;
+    unsigned char *mask = choose_rows(c, &sample);
+    if (sampled) *sampled = sample;
+    if (mask || c->ref_generation != c->generation) {  /* a full reference of these inputs is kept */
+        if (!mask) c->ex->reference(c, 0, c->rows);
+        else for (long r = 0; r < c->rows; r++) if (mask[r]) c->ex->reference(c, r, r + 1);
+        c->ref_generation = mask ? -1 : c->generation;
+    }
+
+    gr_verdict verdict = GR_PASS;
     double tol = c->ex->tolerance(&c->shape);
-    for (int i = 0; i < c->n_buffers; i++) {
+    for (int i = 0; i < c->n_buffers && verdict == GR_PASS; i++) {
         gr_buffer *b = &c->buf[i];
         if (!b->is_output || b->is_scratch) continue;
         gr_comparison cmp;
@@ -89,19 +102,20 @@ static gr_verdict launch_and_verify(runner *R, gr_case *c, const unsigned char *
         if (cmp.rel_l2 > *err_out || isnan(cmp.rel_l2)) *err_out = cmp.rel_l2;
         if (!cmp.ok) {
             gr_describe_failure(&cmp, b->name, b->row_len, msg, msg_len);
-            return GR_FAIL;
+            verdict = GR_FAIL;
         }
     }
-    if (mask && c->ex->extra_check) {
+    if (verdict == GR_PASS && mask && c->ex->extra_check) {
         double e = c->ex->extra_check(c);
         if (e > *err_out || isnan(e)) *err_out = e;
         if (!(e <= 2 * tol)) {
             snprintf(msg, msg_len, "the sampled rows agree, but a check over the whole output does not: "
                      "relative error %.2e (tolerance %.1e); some rows or columns are wrong", e, 2 * tol);
-            return GR_FAIL;
+            verdict = GR_FAIL;
         }
     }
-    return GR_PASS;
+    free(mask);
+    return verdict;
 }
 
 /* ---- one exercise ------------------------------------------------------------------------ */
@@ -117,23 +131,35 @@ static void fail_with(gr_result *res, gr_verdict v, const char *shape, const cha
     if (hint && v == GR_FAIL) printf("   hint: %s\n", hint);
 }
 
+/* Work that outlasted the given stream: a verdict, whatever its results. */
+static bool off_stream_verdict(gr_result *res, const gr_timing *t, const char *shape) {
+    if (!gr_off_stream(t)) return false;
+    char m[400];
+    snprintf(m, sizeof m, "work ran off the stream the launcher was given and went on %.3f ms after that "
+             "stream's work was done (%.3f ms in all): a launcher enqueues all its work on its stream",
+             t->off_stream_ms, t->ms);
+    fail_with(res, GR_DISQUALIFIED, shape, m, NULL);
+    return true;
+}
+
 /* Leaderboard mode: every timed repetition gets new inputs and poisoned outputs, and its results are
  * checked in full (sampled rows at large sizes) before the next one. A launcher that skips work on
  * some calls, returns the previous call's output, or behaves differently once it has been called
  * is caught at the repetition where it does. */
 #define LEADERBOARD_REPS 10
-static bool time_leaderboard(runner *R, gr_case *c, const unsigned char *mask, gr_result *res, const char *shape) {
+static bool time_leaderboard(runner *R, gr_case *c, gr_result *res, const char *shape) {
     char msg[768], err[512];
     double times[LEADERBOARD_REPS], e;
     for (int rep = 0; rep < LEADERBOARD_REPS; rep++) {
         gr_case_fill_inputs(c);
-        float ms = 0;
+        gr_timing t;
         if (!gr_case_upload_inputs(c, err, sizeof err) || !gr_case_poison_outputs(c, err, sizeof err) ||
-            !gr_time_one_launch(c, c->ex->launch, R->stream, R->flush, R->flush_bytes, rep, &ms, err, sizeof err)) {
+            !gr_time_one_launch(c, c->ex->launch, R->stream, R->flush, R->flush_bytes, rep, &t, err, sizeof err)) {
             fail_with(res, GR_CRASH, shape, err, NULL);
             return false;
         }
-        gr_verdict v = launch_and_verify(R, c, mask, false, true, &e, msg, sizeof msg);
+        if (off_stream_verdict(res, &t, shape)) return false;
+        gr_verdict v = launch_and_verify(R, c, false, NULL, &e, msg, sizeof msg);
         note_error(res, e, c->ex->tolerance(&c->shape));
         if (v != GR_PASS) {
             char m[900];
@@ -142,7 +168,7 @@ static bool time_leaderboard(runner *R, gr_case *c, const unsigned char *mask, g
             fail_with(res, v, shape, m, c->ex->hint);
             return false;
         }
-        times[rep] = ms;
+        times[rep] = t.ms;
     }
     res->median_ms = gr_median(times, LEADERBOARD_REPS);  /* sorts */
     res->min_ms = times[0];
@@ -154,7 +180,7 @@ static bool time_leaderboard(runner *R, gr_case *c, const unsigned char *mask, g
 
 /* Time the exercise and its library at the case's shape; then make sure the results are still right,
  * and right again on fresh inputs (an exercise that caches or detects the timing is caught here). */
-static void time_case(runner *R, gr_case *c, const unsigned char *mask, gr_result *res, const char *shape) {
+static void time_case(runner *R, gr_case *c, gr_result *res, const char *shape) {
     const gr_exercise *ex = c->ex;
     char msg[768];
     double err;
@@ -170,17 +196,19 @@ static void time_case(runner *R, gr_case *c, const unsigned char *mask, gr_resul
         res->pct_peak = res->pct_measured = res->pct_library = -1;
         snprintf(res->bound, sizeof res->bound, "CPU");
     } else if (R->opt->leaderboard) {
-        if (!time_leaderboard(R, c, mask, res, shape)) return;
+        if (!time_leaderboard(R, c, res, shape)) return;
     } else {
         int max_reps = R->opt->bench ? 200 : 40;
         double *times = malloc(sizeof(double) * (size_t)max_reps);
         int n = 0;
+        gr_timing worst;
         if (!gr_time_device(c, ex->launch, R->stream, R->flush, R->flush_bytes, max_reps,
-                            R->opt->bench ? 1.5 : 0.3, times, &n, msg, sizeof msg)) {
+                            R->opt->bench ? 1.5 : 0.3, times, &n, &worst, msg, sizeof msg)) {
             free(times);
             fail_with(res, GR_CRASH, shape, msg, NULL);
             return;
         }
+        if (off_stream_verdict(res, &worst, shape)) { free(times); return; }
         res->median_ms = gr_median(times, n);  /* sorts: first and last are min and max */
         res->min_ms = times[0];
         res->max_ms = times[n - 1];
@@ -193,7 +221,7 @@ static void time_case(runner *R, gr_case *c, const unsigned char *mask, gr_resul
      * launch updated them in place). */
     bool has_inout = false;
     for (int i = 0; i < c->n_buffers; i++) has_inout |= c->buf[i].is_inout;
-    gr_verdict v = has_inout ? GR_PASS : launch_and_verify(R, c, mask, false, false, &err, msg, sizeof msg);
+    gr_verdict v = has_inout ? GR_PASS : launch_and_verify(R, c, false, NULL, &err, msg, sizeof msg);
     if (v != GR_PASS) {
         char m[800];
         snprintf(m, sizeof m, "after timing the results were wrong: %s", msg);
@@ -204,7 +232,7 @@ static void time_case(runner *R, gr_case *c, const unsigned char *mask, gr_resul
     char e2[256];
     gr_case_fill_inputs(c);
     if (!gr_case_upload_inputs(c, e2, sizeof e2)) { fail_with(res, GR_CRASH, shape, e2, NULL); return; }
-    v = launch_and_verify(R, c, mask, true, true, &err, msg, sizeof msg);
+    v = launch_and_verify(R, c, true, NULL, &err, msg, sizeof msg);
     note_error(res, err, ex->tolerance(&c->shape));
     if (v != GR_PASS) {
         char m[800];
@@ -217,7 +245,8 @@ static void time_case(runner *R, gr_case *c, const unsigned char *mask, gr_resul
         if (ex->library) {
             double *times = malloc(sizeof(double) * 100);
             int n = 0;
-            if (gr_time_device(c, ex->library, R->stream, R->flush, R->flush_bytes, 100, 0.5, times, &n, msg, sizeof msg)) {
+            gr_timing worst;
+            if (gr_time_device(c, ex->library, R->stream, R->flush, R->flush_bytes, 100, 0.5, times, &n, &worst, msg, sizeof msg)) {
                 res->library_ms = gr_median(times, n);
                 snprintf(res->library_name, sizeof res->library_name, "%s", ex->library_name ? ex->library_name : "library");
             } else {
@@ -228,19 +257,18 @@ static void time_case(runner *R, gr_case *c, const unsigned char *mask, gr_resul
                                                    &res->library_ms, msg, sizeof msg)) {
             snprintf(res->library_name, sizeof res->library_name, "cudaMemcpy D2D");
         }
-        gr_fill_speed(res, &R->gpu);
-        /* Faster than the datasheet allows: the work was not done, or not timed. A derived roof is
-         * only an estimate, so it can't convict. */
-        if (res->pct_peak > 100.0 && !R->gpu.roof.derived) {
-            char m[256];
-            snprintf(m, sizeof m, "%.1f%% of the roof is impossible: the timing or the work is not honest "
-                     "(%.3f ms measured)", res->pct_peak, res->median_ms);
-            fail_with(res, GR_IMPOSSIBLE, shape, m, NULL);
-        }
     }
 }
 
-static void run_exercise(runner *R, const gr_exercise *ex, int index, gr_result *res) {
+/* Seeds of an exercise's cases come from its name and the shape, not from its place in the table:
+ * adding an exercise leaves the inputs of the others under an old seed as they were. */
+static uint64_t name_hash(const char *s) {
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+    return h;
+}
+
+static void run_exercise(runner *R, const gr_exercise *ex, gr_result *res) {
     printf("-- %s: %s\n", ex->name, ex->what);
     int n_shapes = 0;
     while (n_shapes < GR_MAX_SHAPES && ex->check_shapes[n_shapes].rank > 0) n_shapes++;
@@ -253,7 +281,7 @@ static void run_exercise(runner *R, const gr_exercise *ex, int index, gr_result 
         char sh[64], msg[768], err[512];
         gr_shape_format(&shape, sh, sizeof sh);
         gr_case c;
-        gr_case_init(&c, ex, shape, gr_derive_seed(R->opt->seed, (uint64_t)index + 1, (uint64_t)si));
+        gr_case_init(&c, ex, shape, gr_derive_seed(R->opt->seed, name_hash(ex->name), name_hash(sh)));
         ex->declare(&c);
         if (!gr_case_alloc(&c, err, sizeof err)) {
             fail_with(res, GR_CRASH, sh, err, NULL);
@@ -266,15 +294,13 @@ static void run_exercise(runner *R, const gr_exercise *ex, int index, gr_result 
             gr_case_free(&c);
             return;
         }
-        bool sampled;
-        unsigned char *mask = choose_rows(&c, &sampled);
+        bool sampled = false;
         double e;
-        gr_verdict v = launch_and_verify(R, &c, mask, true, true, &e, msg, sizeof msg);
+        gr_verdict v = launch_and_verify(R, &c, true, &sampled, &e, msg, sizeof msg);
         res->shapes_checked++;
         note_error(res, e, ex->tolerance(&shape));
         if (v != GR_PASS) {
             fail_with(res, v, sh, msg, ex->hint);
-            free(mask);
             gr_case_free(&c);
             return;
         }
@@ -287,8 +313,7 @@ static void run_exercise(runner *R, const gr_exercise *ex, int index, gr_result 
             printf("   note: %s\n", note);
         }
         fflush(stdout);
-        if (bench) time_case(R, &c, mask, res, sh);
-        free(mask);
+        if (bench) time_case(R, &c, res, sh);
         gr_case_free(&c);
     }
 }
@@ -309,17 +334,55 @@ static bool open_runner(runner *R, gr_result *res) {
     return true;
 }
 
-static void child_main(runner *R, const gr_exercise *ex, int index, int fd) {
+static void child_main(runner *R, const gr_exercise *ex, int fd) {
     gr_result res;
     memset(&res, 0, sizeof res);
-    if (ex->on_host || open_runner(R, &res)) run_exercise(R, ex, index, &res);
+    /* Grading: nothing of the parent's but the result pipe (the records file among them). */
+    if (grading_mode) gr_close_fds_except(fd);
+    bool ready = ex->on_host || open_runner(R, &res);
+    if (ready && grading_mode) {
+        char why[200];
+        if (!gr_confine_child(why, sizeof why)) fprintf(stderr, "check: warning: %s\n", why);
+    }
+    if (ready) run_exercise(R, ex, &res);
     fflush(stdout);
     ssize_t w = write(fd, &res, sizeof res);
     _exit(w == (ssize_t)sizeof res ? 0 : 3);
 }
 
+/* The child's result is data from a process that ran student code: make it well-formed before
+ * anything reads it. Percent of peak and the roof's verdict are worked out here, in the parent. */
+static const gr_gpu *parent_gpu;
+static void accept_result(gr_result *r, bool on_host) {
+    r->message[sizeof r->message - 1] = 0;
+    r->gpu[sizeof r->gpu - 1] = 0;
+    r->bench_shape[sizeof r->bench_shape - 1] = 0;
+    r->library_name[sizeof r->library_name - 1] = 0;
+    r->bound[0] = 0;
+    if ((unsigned)r->verdict >= GR_VERDICT_COUNT) {
+        memset(r, 0, sizeof *r);
+        r->verdict = GR_CRASH;
+        snprintf(r->message, sizeof r->message, "the exercise's process sent back a malformed result");
+        return;
+    }
+    if (!(r->median_ms > 0) || !isfinite(r->median_ms)) r->timed = false;
+    r->pct_peak = r->pct_measured = r->pct_library = -1;
+    if ((unsigned)r->compute >= GR_N_COMPUTE) r->compute = GR_ROOF_HBM;
+    if (r->timed && on_host) snprintf(r->bound, sizeof r->bound, "CPU");
+    if (!r->timed || on_host || !parent_gpu) return;
+    gr_fill_speed(r, parent_gpu);
+    /* Faster than the datasheet allows: the work was not done, or not timed. A derived roof is
+     * only an estimate, so it can't convict. */
+    if (r->verdict == GR_PASS && r->pct_peak > 100.0 && !parent_gpu->roof.derived) {
+        r->verdict = GR_IMPOSSIBLE;
+        snprintf(r->message, sizeof r->message, "size %s: %.1f%% of the roof is impossible: the timing or the "
+                 "work is not honest (%.3f ms measured)", r->bench_shape, r->pct_peak, r->median_ms);
+        printf("   %s  %s\n", gr_verdict_name(r->verdict), r->message);
+    }
+}
+
 /* Run fn in a child; wait at most limit_s. Returns false if it died or hung (res says how). */
-static void run_in_child(runner *R, const gr_exercise *ex, int index, gr_result *res) {
+static void run_in_child(runner *R, const gr_exercise *ex, gr_result *res) {
     int fds[2];
     memset(res, 0, sizeof *res);
     fflush(stdout);
@@ -327,26 +390,44 @@ static void run_in_child(runner *R, const gr_exercise *ex, int index, gr_result 
     if (pipe(fds) != 0) { res->verdict = GR_CRASH; snprintf(res->message, sizeof res->message, "pipe: %s", strerror(errno)); return; }
     pid_t pid = fork();
     if (pid < 0) { res->verdict = GR_CRASH; snprintf(res->message, sizeof res->message, "fork: %s", strerror(errno)); return; }
-    if (pid == 0) { close(fds[0]); child_main(R, ex, index, fds[1]); }
+    if (pid == 0) { close(fds[0]); child_main(R, ex, fds[1]); }
     close(fds[1]);
 
     struct pollfd p = {.fd = fds[0], .events = POLLIN};
     size_t got = 0;
     int limit_ms = R->opt->time_limit_s * 1000;
     bool timed_out = false;
-    while (got < sizeof *res) {
-        int r = poll(&p, 1, limit_ms);
-        if (r == 0) { timed_out = true; break; }
+    /* Exactly one result, then the end of the pipe: more bytes mean something else wrote into it. */
+    bool extra = false;
+    while (true) {
+        /* Once the result is in, the end of the pipe follows at once from an honest child; a
+         * process it left holding the pipe gets two seconds. */
+        int r = poll(&p, 1, got < sizeof *res ? limit_ms : 2000);
+        if (r == 0) { timed_out = got < sizeof *res; break; }
         if (r < 0 && errno == EINTR) continue;
-        ssize_t n = read(fds[0], (char *)res + got, sizeof *res - got);
+        char spill[256];
+        ssize_t n = got < sizeof *res ? read(fds[0], (char *)res + got, sizeof *res - got) : read(fds[0], spill, sizeof spill);
         if (n <= 0) break;
+        if (got >= sizeof *res) { extra = true; break; }
         got += (size_t)n;
     }
     close(fds[0]);
     if (timed_out) kill(pid, SIGKILL);
     int status = 0;
     waitpid(pid, &status, 0);
-    if (got == sizeof *res) return;
+    /* Whatever the child left running (a process it forked, even one that called setsid) is ours
+     * now, as the subreaper: it is gone before the next exercise. */
+    int stray = gr_reap_descendants();
+    if (stray > 0) printf("   (stopped %d process(es) the exercise left behind)\n", stray);
+    if (got == sizeof *res && !extra) { accept_result(res, ex->on_host); return; }
+    if (extra) {
+        memset(res, 0, sizeof *res);
+        res->verdict = GR_CRASH;
+        snprintf(res->message, sizeof res->message, "the exercise's process wrote more than its result into the "
+                 "grader's result channel");
+        printf("   %s  %s\n", gr_verdict_name(res->verdict), res->message);
+        return;
+    }
     memset(res, 0, sizeof *res);
     if (timed_out) {
         res->verdict = GR_TIMEOUT;
@@ -397,21 +478,24 @@ static bool probe_gpu(runner *R, gr_gpu *gpu, gr_result *why) {
 /* ---- entry point ------------------------------------------------------------------------- */
 
 static void usage(const char *prog) {
-    fprintf(stderr, "usage: %s [--seed N] [--results FILE] [--only EXERCISE] [--roofs DIR] [--small] [--bench] [--leaderboard] "
-            "[--solution] [--time-limit S] [--list]\n", prog);
+    fprintf(stderr, "usage: %s [--seed N] [--results FILE | --results-fd N] [--only EXERCISE] [--roofs DIR] [--small] "
+            "[--bench] [--leaderboard] [--solution] [--time-limit S] [--list]\n", prog);
 }
 
 static bool parse_options(int argc, char **argv, gr_options *opt) {
     memset(opt, 0, sizeof *opt);
     opt->time_limit_s = 120;
-    const char *env_seed = getenv("SEED");
-    if (env_seed && *env_seed) { opt->seed = strtoull(env_seed, NULL, 0); opt->seed_given = true; }
+    opt->results_fd = -1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--seed") && v) { char *end; opt->seed = strtoull(v, &end, 0); opt->seed_given = true; i++;
             if (*end) { fprintf(stderr, "check: --seed takes a number, got '%s'\n", v); return false; } }
         else if (!strcmp(a, "--results") && v) { opt->results_path = v; i++; }
+        else if (!strcmp(a, "--results-fd") && v) { char *end; long fd = strtol(v, &end, 10); i++;
+            if (*end || fd < 3 || fd > 1000 || fcntl((int)fd, F_GETFD) < 0) {
+                fprintf(stderr, "check: --results-fd takes an open descriptor above 2, got '%s'\n", v); return false; }
+            opt->results_fd = (int)fd; }
         else if (!strcmp(a, "--only") && v) { opt->only = v; i++; }
         else if (!strcmp(a, "--roofs") && v) { opt->roofs_dir = v; i++; }
         else if (!strcmp(a, "--time-limit") && v) { opt->time_limit_s = atoi(v); i++;
@@ -423,7 +507,17 @@ static bool parse_options(int argc, char **argv, gr_options *opt) {
         else if (!strcmp(a, "--list")) opt->list = true;
         else { usage(argv[0]); return false; }
     }
-    if (!opt->seed_given) opt->seed = gr_fresh_seed();
+    /* SEED from the environment is a student's replay; grading takes its seed from the kernel alone
+     * (an environment is something code under test could have set). */
+    const char *env_seed = getenv("SEED");
+    if (!opt->seed_given && !opt->leaderboard && env_seed && *env_seed) {
+        char *end;
+        opt->seed = strtoull(env_seed, &end, 0);
+        if (*end) { fprintf(stderr, "check: SEED takes a number, got '%s'\n", env_seed); return false; }
+        opt->seed_given = true;
+    }
+    if (!opt->seed_given) opt->seed = opt->leaderboard ? gr_secret_seed() & 0xFFFFFFFFFFull : gr_fresh_seed();
+    if (opt->results_path && opt->results_fd >= 0) { fprintf(stderr, "check: --results and --results-fd exclude each other\n"); return false; }
     return true;
 }
 
@@ -445,6 +539,8 @@ int gr_main(int argc, char **argv, const char *session, const gr_exercise *exerc
     runner R;
     memset(&R, 0, sizeof R);
     R.opt = &opt;
+    grading_mode = opt.leaderboard;
+    gr_confine_parent(grading_mode);
 
     bool needs_gpu = false, found = false;
     for (int i = 0; i < n; i++) {
@@ -458,6 +554,7 @@ int gr_main(int argc, char **argv, const char *session, const gr_exercise *exerc
     gr_result no_gpu;
     bool have_gpu = needs_gpu && probe_gpu(&R, &gpu, &no_gpu);
     gr_report_header(session, have_gpu ? &gpu : NULL, &opt);
+    parent_gpu = have_gpu ? &gpu : NULL;
 
     gr_result *res = calloc((size_t)n, sizeof *res);
     gr_exercise *ran = calloc((size_t)n, sizeof *ran);
@@ -469,7 +566,7 @@ int gr_main(int argc, char **argv, const char *session, const gr_exercise *exerc
             res[n_ran] = no_gpu;
             env_problem = true;
         } else {
-            run_in_child(&R, &exercises[i], i, &res[n_ran]);
+            run_in_child(&R, &exercises[i], &res[n_ran]);
         }
         res[n_ran].given = exercises[i].given;
         if (res[n_ran].verdict == GR_PASS) n_pass++;
@@ -479,11 +576,13 @@ int gr_main(int argc, char **argv, const char *session, const gr_exercise *exerc
     if (env_problem) printf("\n%s\n", no_gpu.message);
     printf("\n   %s: %d of %d exercises pass\n", session, n_pass, n_ran);
 
-    if (opt.results_path) {
-        FILE *f = fopen(opt.results_path, "a");
-        if (!f) { fprintf(stderr, "check: cannot append to %s: %s\n", opt.results_path, strerror(errno)); return 74; }
+    /* The records are written here, by the process that ran no student code, after every child
+     * (and anything a child left behind) is gone. */
+    if (opt.results_path || opt.results_fd >= 0) {
+        FILE *f = opt.results_fd >= 0 ? fdopen(opt.results_fd, "a") : fopen(opt.results_path, "a");
+        if (!f) { fprintf(stderr, "check: cannot append to %s: %s\n", opt.results_path ? opt.results_path : "the results descriptor", strerror(errno)); return 74; }
         for (int i = 0; i < n_ran; i++) gr_report_json(f, session, ran[i].name, &opt, &res[i]);
-        if (fclose(f) != 0) { fprintf(stderr, "check: writing %s failed\n", opt.results_path); return 74; }
+        if (fclose(f) != 0) { fprintf(stderr, "check: writing the results failed\n"); return 74; }
     }
     /* 0: all pass; 1: something failed; 2: only the machine was wrong (no GPU, other architecture). */
     bool real_failure = false;
@@ -491,6 +590,9 @@ int gr_main(int argc, char **argv, const char *session, const gr_exercise *exerc
         real_failure |= res[i].verdict != GR_PASS && res[i].verdict != GR_NO_GPU && res[i].verdict != GR_WRONG_ARCH;
     free(res);
     free(ran);
-    if (real_failure) return 1;
-    return env_problem ? 2 : 0;
+    /* _exit, not return: no destructor or atexit handler runs in this process after the records
+     * are written, whatever object registered it. */
+    fflush(stdout);
+    fflush(stderr);
+    _exit(real_failure ? 1 : env_problem ? 2 : 0);
 }

@@ -25,7 +25,7 @@ result() {  # result PASS|FAIL what [detail]
     if [ "$1" = PASS ]; then passed=$((passed + 1)); printf 'PASS  %s\n' "$2"
     else failed=$((failed + 1)); printf 'FAIL  %s  %s\n' "$2" "${3:-}"; fi
 }
-verdict_of() { sed -n 's/.*"verdict":"\([A-Z-]*\)".*/\1/p' "$1" | head -n1; }
+verdict_of() { build/$arch/grader/tools/record get verdict <"$1" 2>/dev/null; }
 
 have_sanitizer=1
 command -v compute-sanitizer >/dev/null || have_sanitizer=0
@@ -66,16 +66,23 @@ for s in $sessions; do
 done
 [ $have_sanitizer = 1 ] || echo "note: compute-sanitizer not found, sanitizer runs skipped"
 
-# The sample class (tests/class) graded end to end on this GPU: every student's every verdict.
-if [ -z "${SESSIONS:-}" ]; then
-    bash tests/grade-test.sh --gpu >"$log_dir/grade-test.log" 2>&1
-    grep -a '^FAIL' "$log_dir/grade-test.log"
-    last=$(tail -n 1 "$log_dir/grade-test.log")
-    echo "class grading: ${last:-no summary line} (table: $log_dir/grade-test.log)"
+# The sample class and the hostile class graded end to end on this GPU, and the check's
+# confinement with the GPU cheats: every verdict.
+gpu_suite() {  # gpu_suite TITLE LOG COMMAND...
+    local title=$1 log=$log_dir/$2 last p f; shift 2
+    "$@" >"$log" 2>&1
+    grep -a '^FAIL' "$log"
+    last=$(tail -n 1 "$log")
+    echo "$title: ${last:-no summary line} (log: $log)"
     p=$(echo "$last" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
     f=$(echo "$last" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
     if [ -n "$p" ]; then passed=$((passed + p)); failed=$((failed + f))
-    else result FAIL "class grading" "no summary line; see $log_dir/grade-test.log"; fi
+    else result FAIL "$title" "no summary line; see $log"; fi
+}
+if [ -z "${SESSIONS:-}" ] || [ "${GRADING_TESTS:-}" = 1 ]; then
+    gpu_suite "class grading" grade-test.log bash tests/grade-test.sh --gpu
+    gpu_suite "hostile class" hostile-test.log bash tests/grade-test.sh --gpu tests/hostile
+    gpu_suite "check confinement" confine-test.log bash tests/confine-test.sh --gpu
 fi
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]

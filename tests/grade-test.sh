@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Tests of the class grader (grader/grade-class.sh) on the sample class in tests/class.
 #   grade-test.sh          without a GPU (make test): the verdicts that need none (DISQUALIFIED,
-#                          COMPILE_ERROR, NOT_SUBMITTED) and NO-GPU for everything else, even on
+#                          COMPILE_ERROR, NOT_SUBMITTED) and NO_GPU for everything else, even on
 #                          a machine that has a GPU (the runs are given no device)
 #   grade-test.sh --gpu    on a GPU (make gpu-test): every verdict, end to end
 # Each student's folder has expected-verdicts.txt: "exercise  without-GPU  with-GPU" a line; an
@@ -13,24 +13,29 @@
 set -u
 cd "$(dirname "$0")/.."
 mode=no-gpu column=2 flags=(--no-gpu)
-case "${1:-}" in
-    --gpu) mode=gpu column=3 flags=() ;;
-    '') ;;
-    *) echo "usage: grade-test.sh [--gpu]"; exit 64 ;;
-esac
+class=tests/class
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --gpu) mode=gpu column=3 flags=() ;;
+        tests/*) class=${1%/} ;;
+        *) echo "usage: grade-test.sh [--gpu] [CLASS_DIR]"; exit 64 ;;
+    esac
+    shift
+done
+sample=0; [ "$class" = tests/class ] && sample=1
 passed=0 failed=0
 result() {  # result PASS|FAIL what [detail]
     if [ "$1" = PASS ]; then passed=$((passed + 1)); printf 'PASS  %s\n' "$2"
     else failed=$((failed + 1)); printf 'FAIL  %s  %s\n' "$2" "${3:-}"; fi
 }
 finish() { echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit $?; }
-field() { printf '%s' "$1" | sed -n "s/.*\"$2\":\"\\(\\([^\"\\\\]\\|\\\\.\\)*\\)\".*/\\1/p"; }
+field() { printf '%s\n' "$1" | "$record_tool" get "$2"; }
 
-class=tests/class
 sessions="ladder/01-gpu-vs-cpu ladder/02-cuda-model ladder/03-memory"
-out=build/grade-test/$mode
+out=build/grade-test/$(basename "$class")-$mode
 arch=$(make --no-print-directory -s print-ARCH)
 [ $mode = no-gpu ] && arch=sm_80
+record_tool=build/$arch/grader/tools/record
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/grade-test.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
@@ -49,6 +54,13 @@ printf '\n%-10s %-44s %-15s %-15s\n' student exercise expected got
 students=0
 for dir in "$class"/*/; do
     name=$(basename "$dir")
+    if [ -L "${dir%/}" ]; then   # a student folder that is a link is not graded
+        [ -e "$out/$name.jsonl" ] && result FAIL "$name (a link to a folder): not graded" "$out/$name.jsonl exists" ||
+            result PASS "$name (a link to a folder): not graded"
+        grep -q "skipped '$name'" "$out/grade.log" && result PASS "$name: the skip is said in one line" ||
+            result FAIL "$name: the skip is said in one line"
+        continue
+    fi
     students=$((students + 1))
     if [ ! -f "$dir/expected-verdicts.txt" ]; then result FAIL "$name: has expected-verdicts.txt"; continue; fi
     res=$out/$name.jsonl
@@ -67,16 +79,16 @@ for dir in "$class"/*/; do
         [ "$want" = "$got" ] || bad+=" $ex: expected $want, got ${got:-none} (${msg:0:120});"
         # Each verdict's message says what happened.
         case "$got" in
-            DISQUALIFIED) [[ $msg =~ ^${ex}\.cu:[0-9]+:\ DISQUALIFIED: ]] || bad+=" $ex: DISQUALIFIED without file:line ($msg);" ;;
+            DISQUALIFIED) [[ $msg =~ ^${ex}\.cu(:[0-9]+)?:\ DISQUALIFIED: ]] || bad+=" $ex: DISQUALIFIED without the file and reason ($msg);" ;;
             COMPILE_ERROR) [[ $msg == *error* ]] || bad+=" $ex: COMPILE_ERROR without the error ($msg);" ;;
             NOT_SUBMITTED) [[ $msg == "not handed in"* ]] || bad+=" $ex: NOT_SUBMITTED message ($msg);" ;;
-            NO-GPU) [[ $msg == *"needs a CUDA GPU"* ]] || bad+=" $ex: NO-GPU message ($msg);" ;;
-            WRONG|CRASH|TIMEOUT) [ -n "$msg" ] || bad+=" $ex: $got without a message;" ;;
+            NO_GPU) [[ $msg == *"needs a CUDA GPU"* ]] || bad+=" $ex: NO_GPU message ($msg);" ;;
+            FAIL|CRASH|TIMEOUT) [ -n "$msg" ] || bad+=" $ex: $got without a message;" ;;
         esac
     done
     [ -z "$bad" ] && result PASS "$name: every verdict as expected" || result FAIL "$name: verdicts" "$bad"
 done
-[ $students -ge 5 ] && result PASS "the sample class has $students students" || result FAIL "the sample class has at least 5 students"
+[ $students -ge 5 ] && result PASS "the class has $students students" || result FAIL "the class has at least 5 students"
 
 # Runs got fresh seeds of their own: no two records of a run share one.
 seeds=$(cat "$out"/*.jsonl | sed -n 's/.*"seed":"\(0x[0-9a-f]*\)".*/\1/p')
@@ -90,18 +102,23 @@ if [ -s "$out/leaderboard/leaderboard.md" ] && ! grep -q 'warning' "$out/leaderb
 else
     result FAIL "the leaderboard reads every results file without a warning" "$(head -n 3 "$out/leaderboard.log" 2>/dev/null | tr '\n' ' ')"
 fi
-rank=$(awk '$0 == "## ladder/02-cuda-model" {on = 1; next} /^## / {on = 0} on && /^\| / && /dave/' "$out/leaderboard/leaderboard.md" 2>/dev/null)
-[[ $rank == *DISQUALIFIED* ]] && result PASS "the leaderboard shows dave disqualified in ladder/02-cuda-model" ||
-    result FAIL "the leaderboard shows dave disqualified in ladder/02-cuda-model" "$rank"
+if [ $sample = 1 ]; then
+    rank=$(awk '$0 == "## ladder/02-cuda-model" {on = 1; next} /^## / {on = 0} on && /^\| / && /dave/' "$out/leaderboard/leaderboard.md" 2>/dev/null)
+    [[ $rank == *DISQUALIFIED* ]] && result PASS "the leaderboard shows dave disqualified in ladder/02-cuda-model" ||
+        result FAIL "the leaderboard shows dave disqualified in ladder/02-cuda-model" "$rank"
+fi
 
 # ---- isolation (as root) -----------------------------------------------------------------------------------
 if [ "$(id -u)" = 0 ]; then
-    if id -u kwgrader >/dev/null 2>&1 && ! setpriv --reuid=kwgrader --regid=kwgrader --clear-groups test -r "$PWD/solutions" 2>/dev/null &&
-       ! setpriv --reuid=kwgrader --regid=kwgrader --clear-groups test -r "$PWD/$class/alice" 2>/dev/null; then
-        result PASS "the student's user kwgrader reads neither solutions/ nor the class"
+    if id -u kwgrader1 >/dev/null 2>&1 && ! setpriv --reuid=kwgrader1 --regid=kwgrader1 --clear-groups test -r "$PWD/solutions" 2>/dev/null &&
+       ! setpriv --reuid=kwgrader1 --regid=kwgrader1 --clear-groups test -r "$PWD/$class/alice" 2>/dev/null; then
+        result PASS "the student's user kwgrader1 reads neither solutions/ nor the class"
     else
-        result FAIL "the student's user kwgrader reads neither solutions/ nor the class"
+        result FAIL "the student's user kwgrader1 reads neither solutions/ nor the class"
     fi
+    # Nothing of any grading user is still running.
+    stray=$(for u in $(getent passwd | cut -d: -f1 | grep '^kwgrader[0-9]'); do pgrep -U "$u"; done)
+    [ -z "$stray" ] && result PASS "no process of a grading user is left" || result FAIL "no process of a grading user is left" "$stray"
     leftover=$(find "${TMPDIR:-/tmp}" -maxdepth 1 -name 'kwgrade.*' -newer "$tmp" 2>/dev/null | head -n 1)
     [ -z "$leftover" ] && result PASS "no scratch folder left behind" || result FAIL "no scratch folder left behind" "$leftover"
 fi
@@ -123,4 +140,38 @@ one_line "a class that handed in nothing" bash grader/grade-class.sh "$tmp/nothi
 one_line "an unknown session" bash grader/grade-class.sh "$class" "$tmp/o4" --arch sm_80 --sessions ladder/99-nothing
 one_line "an unknown student" bash grader/grade-class.sh "$class" "$tmp/o5" --arch sm_80 --students nobody
 one_line "no arguments" bash grader/grade-class.sh
+[ $sample = 0 ] || finish
+
+# ---- hostile input to the class grader itself -------------------------------------------------------------
+# OUT inside CLASS, CLASS inside OUT, and the same folder: refused before anything is touched.
+mkdir -p "$tmp/nest/alice/ladder/02-cuda-model"
+cp tests/class/alice/ladder/02-cuda-model/02_saxpy_grid_stride.cu "$tmp/nest/alice/ladder/02-cuda-model/"
+one_line "OUT inside CLASS" bash grader/grade-class.sh "$tmp/nest" "$tmp/nest/results" --arch sm_80
+one_line "CLASS inside OUT" bash grader/grade-class.sh "$tmp/nest" "$tmp" --arch sm_80
+one_line "OUT the same as CLASS" bash grader/grade-class.sh "$tmp/nest" "$tmp/nest" --arch sm_80
+[ -f "$tmp/nest/alice/ladder/02-cuda-model/02_saxpy_grid_stride.cu" ] && result PASS "no submission lost to an overlap" ||
+    result FAIL "no submission lost to an overlap"
+# A class whose path holds '|' and a 50 MB file: graded, the big file DISQUALIFIED with a reason.
+odd="$tmp/odd|class"
+mkdir -p "$odd/bigfile/ladder/02-cuda-model" "$odd/alice/ladder/02-cuda-model"
+cp tests/class/alice/ladder/02-cuda-model/02_saxpy_grid_stride.cu "$odd/alice/ladder/02-cuda-model/"
+{ cat tests/class/alice/ladder/02-cuda-model/02_saxpy_grid_stride.cu; head -c 50000000 /dev/zero | tr '\0' '/'; } \
+    >"$odd/bigfile/ladder/02-cuda-model/02_saxpy_grid_stride.cu"
+timeout 900 bash grader/grade-class.sh "$odd" "$tmp/odd-out" --sessions ladder/02-cuda-model --arch "$arch" --time-limit 60 "${flags[@]}" \
+    >"$tmp/odd.log" 2>&1
+rc=$?
+big=$(grep -F '"exercise":"02_saxpy_grid_stride"' "$tmp/odd-out/bigfile.jsonl" 2>/dev/null)
+v=$(field "$big" verdict) m=$(field "$big" message)
+[ $rc = 0 ] && [ "$v" = DISQUALIFIED ] && [[ $m == *MB* ]] && result PASS "a 50 MB file: DISQUALIFIED, saying its size" ||
+    result FAIL "a 50 MB file: DISQUALIFIED, saying its size" "exit $rc, $v: $m"
+v=$(field "$(grep -F '"exercise":"02_saxpy_grid_stride"' "$tmp/odd-out/alice.jsonl" 2>/dev/null)" verdict)
+want=NO_GPU; [ $mode = gpu ] && want=PASS
+[ "$v" = "$want" ] && result PASS "a class folder whose path holds '|': graded ($v)" ||
+    result FAIL "a class folder whose path holds '|': graded" "got '$v' (log: $(tail -n 3 "$tmp/odd.log" | tr '\n' ' '))"
+# A results file replaced by a link to /dev/zero does not hang the report.
+ln -sf /dev/zero "$tmp/odd-out/zero.jsonl"
+timeout 60 bash grader/grade-class.sh --report "$tmp/odd-out" --arch "$arch" >"$tmp/report.log" 2>&1
+rc=$?
+[ $rc != 124 ] && result PASS "a results file that is a link to /dev/zero does not hang the report (exit $rc)" ||
+    result FAIL "a results file that is a link to /dev/zero does not hang the report"
 finish

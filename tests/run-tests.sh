@@ -14,6 +14,10 @@
 #  11. the same grading as a Slurm array job on a one-node cluster started here (root only)
 #  12. the mini-model's CPU engine as a command: bad arguments and files refused in one line,
 #      speculative output equal to greedy output (its unit tests are in 1.)
+#  13. the grader's boundary: the object policy on every skeleton and solution and on known
+#      cheating objects (tests/cheats-obj), the check's confinement on cheats linked in as they are
+#      (tests/cheats-run), a hostile class graded end to end (tests/hostile)
+#  14. every reader of a user's file fuzzed for a bounded time (tests/fuzz), and crafted files
 # Ends with "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
@@ -162,6 +166,10 @@ suite "handouts" tests/handouts-test.sh
 suite "class grading" tests/grade-test.sh
 suite "Slurm (one node)" tests/slurm-test.sh
 suite "mini-model engine" tests/mini-test.sh
+suite "object policy" tests/objcheck-test.sh
+suite "check confinement" tests/confine-test.sh
+suite "hostile class" tests/hostile-test.sh
+suite "fuzzing the file readers" tests/fuzz-test.sh
 
 echo
 echo "$passed passed, $failed failed"
