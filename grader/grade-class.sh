@@ -310,9 +310,11 @@ grade_session() {  # grade_session STUDENT SESSION RESULTS LOGDIR USER
         report=${report//"$real"/"$s/$ex.cu"}
         if [ $rc = 1 ] || [ $rc = 3 ]; then
             # 1: forbidden use (file:line: reason); 3: refused whole (too large, not text)
-            local hits n_hits
-            hits=$(printf '%s\n' "$report" | grep . | head -n 3)
-            n_hits=$(printf '%s\n' "$report" | grep -c .)
+            local hits n_hits beyond
+            hits=$(printf '%s\n' "$report" | grep -v '\.\.\. and [0-9]* more' | grep . | head -n 3)
+            n_hits=$(printf '%s\n' "$report" | grep -v '\.\.\. and [0-9]* more' | grep -c .)
+            beyond=$(printf '%s\n' "$report" | sed -n 's/.*\.\.\. and \([0-9]*\) more.*/\1/p' | head -n 1)
+            n_hits=$((n_hits + ${beyond:-0}))
             [ "$n_hits" -gt 3 ] && hits+=" (and $((n_hits - 3)) more)"
             record_all "$res.$ex" "$s" "$ex" DISQUALIFIED "${hits:-$s/$ex.cu: DISQUALIFIED: the scanner refused the file}"
             continue

@@ -150,8 +150,11 @@ double gr_freivalds_gemm_f32(const float *A, const float *B, const float *C0, fl
 /* bfloat16 (as stored: the top 16 bits of a float32) to float32, n elements. */
 void gr_bf16_to_f32(const uint16_t *in, float *out, size_t n);
 
-/* The session's entry point: parses the command line, runs every exercise, prints the report. */
+/* The session's entry point: parses the command line, runs every exercise, prints the report, and
+ * ends the process (with _exit: nothing registered to run at exit runs after the records). */
 int gr_main(int argc, char **argv, const char *session, const gr_exercise *exercises, int n_exercises);
+/* The same, returning its exit status instead of ending the process (for the unit tests). */
+int gr_run_session(int argc, char **argv, const char *session, const gr_exercise *exercises, int n_exercises);
 
 /* Seconds on a monotonic clock, for wall-clock timing on the host. */
 double gr_wall_seconds(void);

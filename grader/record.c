@@ -40,7 +40,8 @@ void gr_json_write_string(FILE *f, const char *s) {
         unsigned char ch = (unsigned char)*s;
         if (ch == '"' || ch == '\\') fprintf(f, "\\%c", ch);
         else if (ch == '\n') fputs("\\n", f);
-        else if (ch < 0x20 || ch == 0x7f) fputc(' ', f);   /* readers refuse control characters */
+        else if (ch == '\t') fputs("\\t", f);
+        else if (ch < 0x20 || ch == 0x7f) fputc(' ', f);   /* readers refuse \u escapes of controls */
         else fputc(ch, f);
     }
     fputc('"', f);

@@ -528,7 +528,7 @@ static bool gr_exercise_selected(const char *only, const char *name) {
     return !strncmp(only, name, n) && (name[n] == 0 || name[n] == '+');
 }
 
-int gr_main(int argc, char **argv, const char *session, const gr_exercise *exercises, int n) {
+int gr_run_session(int argc, char **argv, const char *session, const gr_exercise *exercises, int n) {
     gr_options opt;
     if (!parse_options(argc, argv, &opt)) return 64;
     if (opt.list) {  /* for scripts: one exercise a line, and where it runs */
@@ -590,9 +590,14 @@ int gr_main(int argc, char **argv, const char *session, const gr_exercise *exerc
         real_failure |= res[i].verdict != GR_PASS && res[i].verdict != GR_NO_GPU && res[i].verdict != GR_WRONG_ARCH;
     free(res);
     free(ran);
+    return real_failure ? 1 : env_problem ? 2 : 0;
+}
+
+int gr_main(int argc, char **argv, const char *session, const gr_exercise *exercises, int n) {
+    int status = gr_run_session(argc, argv, session, exercises, n);
     /* _exit, not return: no destructor or atexit handler runs in this process after the records
      * are written, whatever object registered it. */
     fflush(stdout);
     fflush(stderr);
-    _exit(real_failure ? 1 : env_problem ? 2 : 0);
+    _exit(status);
 }

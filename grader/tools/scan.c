@@ -1,14 +1,54 @@
 /* The source scanner of the class grader: what an exercise file must not use.
  *
- *   scan FILE.cu [FILE.cu ...]
+ *   scan [--time-limit S] FILE.cu [FILE.cu ...]
  *
- * Reads each student exercise file, blanks its comments and the insides of its string and character
- * literals (line numbers kept), and reports every use of what the exercises forbid, one line a hit:
+ * Reads each student exercise file as the compiler's preprocessor does (below), blanks its comments
+ * and the insides of its string and character literals (line numbers kept), and reports every use of
+ * what the exercises forbid, one line a hit, in the order of the file:
  *
  *   FILE:LINE: DISQUALIFIED: <reason> (<the offending token>)
  *
- * Exit: 0 when every file is clean, 1 when any hit, 2 when a file cannot be read (or is not text:
- * NUL bytes, over 8 MiB), said in one line "FILE: scan: cannot read (...)" on stdout; 64 on usage.
+ * A token is reported once a line; after the first 50 hits of a file one more line says how many
+ * were left out: "FILE: ... and N more".
+ *
+ * Exit codes (with several files, the worst: 2, then 3, then 1, then 0):
+ *   0   every file clean
+ *   1   a hit: the file is DISQUALIFIED
+ *   2   a file could not be checked: cannot read it (missing, I/O error, out of memory), or the
+ *       scan took longer than the time limit; one line "FILE: scan: cannot read (...)" or
+ *       "FILE: scan: took longer than S s" on stdout
+ *   3   a file refused without scanning, one line on stdout:
+ *       "FILE: scan: refused: too large (the file is 50.0 MiB; an exercise file may be at most 1 MiB)"
+ *       "FILE: scan: refused: not a text file (a NUL byte at offset N)"
+ *       Every skeleton and solution in the workbook is under 16 KiB.
+ *   64  usage
+ * --time-limit S: wall-clock seconds allowed for each file (default 10; 0: none). Scanning is linear
+ * in the file's size (about 1 MiB at most), so only a bug would reach it.
+ *
+ * Reading as the preprocessor does, so that nothing is hidden between what the compiler sees and
+ * what the scanner sees (GCC is nvcc's preprocessor here; the build is C++17):
+ *   - translation phases 1-2 first: CRLF and a lone CR end a line, a backslash-newline is spliced
+ *     away (also with spaces between, as GCC does), inside identifiers too (cuda\<newline>Malloc).
+ *     A hit is reported on the original line where its token starts. Raw strings undo splices, as
+ *     in C++ (a splice cannot end one), but nvcc's front end, which reads GCC's output again,
+ *     does not: a splice inside a raw string is reported.
+ *   - trigraphs: C++17 has none, so "??/" is not a backslash and splices nothing. In older modes
+ *     (-std=c++14, -trigraphs) it would, and the compiler would then read another file than the
+ *     scanner: a "??/" at a line end is reported, whatever surrounds it.
+ *   - the lexing that decides what is a comment or a literal follows GCC's: digraphs (%: is #),
+ *     pp-numbers with digit separators (1'000, 1e+'a), literal prefixes (u8R"x(...)x"), header
+ *     names after #include and __has_include (a slash-star in <...> starts no comment there,
+ *     but does where the directive is skipped: a quote, backslash or comment mark in a header
+ *     name is reported).
+ *     Where GCC's reading depends on more than the text, or the text is malformed, the spot is
+ *     reported instead: '$', '\' or a non-ASCII byte in code, a raw string touching a literal
+ *     ("a"R"(...)": R may be a macro), a malformed or unterminated raw string, an unterminated
+ *     comment.
+ *   - the preprocessor can build text that the file never spells: token pasting (##, %:%:) is
+ *     forbidden outright (no exercise needs it; no skeleton or solution uses it); a computed
+ *     #include or _Pragma, and an asm statement whose text is not plain string literals (a macro
+ *     or #x between them, asm used inside a macro), are reported, since what they name cannot be
+ *     checked. Adjacent literals are one text ("%%global" "timer").
  *
  * What is looked at, and where (the `where` column of the rule table):
  *   IDENT   an identifier, or any part of a qualified name (std::chrono::now: std, chrono, now),
@@ -18,7 +58,7 @@
  *   STRING  the text of string literals, escapes decoded, adjacent literals joined ("%%global"
  *           "timer" is one text): asm text is string literals, and the blanked code cannot see it.
  *   INCLUDE the header of an #include; headers on INCLUDE_ALLOWED pass, any other is a hit.
- *   PRAGMA  the first word after #pragma.
+ *   PRAGMA  the first word after #pragma, or of the string in _Pragma("...").
  * Rules are tried in table order and a token is reported once, for the first rule it breaks.
  *
  * Decisions (change them in the tables):
@@ -31,20 +71,28 @@
  *     what reads a clock is forbidden: clock(), clock64(), %globaltimer, %clock in asm, chrono.
  *   - Inline PTX (mma.sync, ldmatrix, cp.async, ...) is legitimate: only the special registers
  *     that read time are looked for in asm text.
- *   - Static constructors: __attribute__((constructor)), [[gnu::constructor]], init_priority and
- *     .init_array are flagged. A global object whose constructor runs before main is not detected
- *     (it needs a parser); its constructor's payload (getenv, dlsym, fopen, ...) still is.
+ *   - Static constructors: __attribute__((constructor)), [[gnu::constructor]], init_priority, a
+ *     section attribute and .init_array/.preinit_array/.ctors in asm are flagged. A global object
+ *     whose constructor runs before main is not detected (it needs a parser); its constructor's
+ *     payload (getenv, dlsym, fopen, ...) still is.
  *
- * Not catchable by reading source (the grader's run-time checks are the answer): output cached
- * between calls (a static keyed by pointer or shape: fresh inputs and the recheck after timing),
- * inputs mutated (the recheck compares against a reference of the original inputs), stale memory
- * (fresh seeds), identifiers pasted by the preprocessor from innocent pieces (a(cudaStr, eamCreate)).
+ * Not catchable by reading source (the grader's run-time checks, and the check of the compiled
+ * object, are the answer): output cached between calls (a static keyed by pointer or shape: fresh
+ * inputs and the recheck after timing), inputs mutated (the recheck compares against a reference of
+ * the original inputs), stale memory (fresh seeds).
  */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L /* fstat, sigaction, setitimer */
+#endif
 #include <ctype.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 enum where { IDENT, CALL, QUAL, STRING, INCLUDE, PRAGMA };
 
@@ -165,7 +213,10 @@ static const struct rule RULES[] = {
     {IDENT, "destructor", BEFORE_MAIN},
     {IDENT, "__destructor__", BEFORE_MAIN},
     {IDENT, "init_priority", BEFORE_MAIN},
-    {STRING, ".init_array", BEFORE_MAIN},
+    {CALL, "section", BEFORE_MAIN},           /* __attribute__((section(".init_array")))       */
+    {CALL, "__section__", BEFORE_MAIN},
+    {STRING, "init_array", BEFORE_MAIN},      /* .init_array, .preinit_array in asm text       */
+    {STRING, ".ctors", BEFORE_MAIN},
     /* ---- timing and detection ------------------------------------------------------------- */
     {CALL, "clock", TIMING},
     {CALL, "clock64", TIMING},
@@ -224,51 +275,122 @@ static const char *const INCLUDE_ALLOWED[] = {
 /* Besides the list: a session's own header of given code, "NAME_given.cuh" with no path. */
 #define GIVEN_HEADER_SUFFIX "_given.cuh"
 
+/* What the reading itself reports: not rules about names, but spots where the file's text cannot be
+ * checked or would be read otherwise by the compiler. */
+#define PASTE "token pasting (##) can build a forbidden name from innocent pieces: an exercise file may not use it"
+#define COMPUTED_INCLUDE "computed #include: the header cannot be checked"
+#define COMPUTED_PRAGMA "_Pragma of a computed string: the pragma cannot be checked"
+#define ASM_TEXT "asm text that is not plain string literals (a macro or # between them, asm inside a macro): it cannot be checked"
+#define ODD_CHAR "a character code does not need ($, \\, non-ASCII) outside comments and literals: the compiler may read it otherwise than the scanner"
+#define RAW_TOUCHING "a raw string touching a literal: the compiler reads it otherwise when its prefix is a macro"
+#define RAW_BAD "a malformed raw string literal: the scanner cannot tell where the compiler ends it"
+#define RAW_SPLICE "a line splice inside a raw string: GCC undoes it, nvcc's front end does not, and they disagree where the string ends"
+#define HEADER_ODD "a header name holding a quote, backslash or comment mark: read otherwise where its directive is skipped"
+#define UNTERMINATED "unterminated up to the end of the file: the scanner cannot tell what the compiler reads after it"
+#define TRIGRAPH "?\?/ at a line end splices lines where trigraphs are on (older language modes)"
+
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
-#define MAX_BYTES (8L << 20)
+#define MAX_BYTES (1L << 20) /* an exercise file; the largest skeleton or solution is 14 KB */
+#define MAX_SHOWN 50         /* hits printed for a file; the others are counted */
+#define MAX_TOKEN 127        /* a reported token is cut there */
+
+static size_t pattern_len[COUNT(RULES)];
+
+/* ---- hits ----------------------------------------------------------------------------------- */
 
 struct hit {
     int line;
-    long pos;
+    unsigned len;        /* of the token */
+    size_t pos;          /* in the text: the order on a line */
+    size_t tok;          /* the token's offset in the arena */
     const char *reason;
-    char token[128];
 };
 
 static struct hit *hits;
 static size_t nhits, caphits;
+static char *arena;      /* the tokens' bytes, one after the other */
+static size_t narena, caparena;
 
-static void add_hit(int line, long pos, const char *reason, const char *token, size_t len) {
-    if (len > sizeof hits[0].token - 1) len = sizeof hits[0].token - 1;
-    for (size_t i = 0; i < nhits; i++)  /* one line per (line, token), however often it occurs */
-        if (hits[i].line == line && !strncmp(hits[i].token, token, len) && hits[i].token[len] == 0) return;
-    if (nhits == caphits) {
-        caphits = caphits ? 2 * caphits : 64;
-        struct hit *h = realloc(hits, caphits * sizeof *h);
-        if (!h) { fprintf(stderr, "scan: out of memory\n"); exit(2); }
-        hits = h;
-    }
-    struct hit *h = &hits[nhits++];
-    h->line = line;
-    h->pos = pos;
-    h->reason = reason;
-    memcpy(h->token, token, len);
-    h->token[len] = 0;
+static void *grow(void *p, size_t *cap, size_t need, size_t size) {
+    if (need <= *cap) return p;
+    size_t c = *cap ? *cap : 256;
+    while (c < need) c *= 2;
+    void *q = realloc(p, c * size);
+    if (!q) { printf("scan: out of memory\n"); exit(2); }
+    *cap = c;
+    return q;
 }
 
-static int by_place(const void *a, const void *b) {
+/* A hit for the token pre+tok (pre: "" or a shown prefix such as "#pragma "). Repeats of a (line,
+ * token) are dropped once, by sorting, at the end of the file (dedupe); a repeat of the hit just
+ * before is dropped here already, so that a long run of one token costs no memory. */
+static void add_hit(int line, size_t pos, const char *reason, const char *pre, const char *tok, size_t len) {
+    size_t plen = strlen(pre);
+    if (len > MAX_TOKEN - plen) len = MAX_TOKEN - plen;
+    if (nhits) {
+        const struct hit *h = &hits[nhits - 1];
+        if (h->line == line && h->len == plen + len && !memcmp(arena + h->tok, pre, plen) &&
+            !memcmp(arena + h->tok + plen, tok, len))
+            return;
+    }
+    hits = grow(hits, &caphits, nhits + 1, sizeof *hits);
+    arena = grow(arena, &caparena, narena + plen + len, 1);
+    memcpy(arena + narena, pre, plen);
+    memcpy(arena + narena + plen, tok, len);
+    hits[nhits++] = (struct hit){line, (unsigned)(plen + len), pos, narena, reason};
+    narena += plen + len;
+}
+
+static int same_token(const struct hit *x, const struct hit *y) {
+    return x->len == y->len && !memcmp(arena + x->tok, arena + y->tok, x->len);
+}
+
+static int by_token(const void *a, const void *b) {  /* line, token, place */
     const struct hit *x = a, *y = b;
     if (x->line != y->line) return x->line < y->line ? -1 : 1;
+    int d = memcmp(arena + x->tok, arena + y->tok, x->len < y->len ? x->len : y->len);
+    if (d || x->len != y->len) return d ? d : x->len < y->len ? -1 : 1;
     return (x->pos > y->pos) - (x->pos < y->pos);
 }
 
-static int is_id0(char c) { return isalpha((unsigned char)c) || c == '_'; }
-static int is_id(char c) { return isalnum((unsigned char)c) || c == '_'; }
+static int by_place(const void *a, const void *b) {  /* line, place (token: a total order) */
+    const struct hit *x = a, *y = b;
+    if (x->line != y->line) return x->line < y->line ? -1 : 1;
+    if (x->pos != y->pos) return x->pos < y->pos ? -1 : 1;
+    return by_token(a, b);
+}
+
+/* One hit per (line, token), the first on the line; returns how many are left, in file order.
+ * Sorting keeps this O(h log h) however many hits a hostile file makes. */
+static size_t dedupe(void) {
+    if (!nhits) return 0;  /* hits is still NULL: qsort must not see it */
+    qsort(hits, nhits, sizeof *hits, by_token);
+    size_t k = 0;
+    for (size_t h = 0; h < nhits; h++)
+        if (!k || hits[k - 1].line != hits[h].line || !same_token(&hits[k - 1], &hits[h])) hits[k++] = hits[h];
+    qsort(hits, k, sizeof *hits, by_place);
+    return k;
+}
+
+/* ---- characters and patterns ---------------------------------------------------------------- */
+
+/* As GCC lexes: '$' and the bytes of UTF-8 characters continue an identifier (both are reported
+ * in code anyway, see ODD_CHAR). The C locale is never changed, so isalpha is ASCII. */
+static int is_id0(char c) { unsigned char u = (unsigned char)c; return isalpha(u) || u == '_' || u == '$' || u >= 0x80; }
+static int is_id(char c) { return is_id0(c) || isdigit((unsigned char)c); }
+static int hspace(char c) { return c == ' ' || c == '\t' || c == '\f' || c == '\v'; }
+static int is_word(const char *s, size_t len, const char *w) { return strlen(w) == len && !memcmp(s, w, len); }
 
 /* s[0..len) against a pattern: exact, or a prefix when the pattern ends in '*'. */
-static int matches(const char *pattern, const char *s, size_t len) {
-    size_t p = strlen(pattern);
-    if (p && pattern[p - 1] == '*') return len >= p - 1 && !strncmp(pattern, s, p - 1);
-    return len == p && !strncmp(pattern, s, p);
+static int matches_n(const char *pattern, size_t p, const char *s, size_t len) {
+    if (p && pattern[p - 1] == '*') return len >= p - 1 && !memcmp(pattern, s, p - 1);
+    return len == p && !memcmp(pattern, s, p);
+}
+static int matches(const char *pattern, const char *s, size_t len) { return matches_n(pattern, strlen(pattern), s, len); }
+
+/* RULES[r] against s[0..len); the first byte first, since this runs for every rule and name. */
+static int rule_matches(size_t r, const char *s, size_t len) {
+    return len && RULES[r].pattern[0] == s[0] && matches_n(RULES[r].pattern, pattern_len[r], s, len);
 }
 
 static int allowed(const char *s, size_t len) {
@@ -277,218 +399,483 @@ static int allowed(const char *s, size_t len) {
     return 0;
 }
 
-/* ---- stripping ------------------------------------------------------------------------------ */
+/* ---- reading: translation phases 1-2, then comments and literals ----------------------------- */
 
 struct source {
-    const char *text;  /* the file as read */
+    char *text;              /* the file after translation phases 1-2, NUL-terminated */
     size_t n;
-    char *code;        /* the same with comments and literal contents blanked (newlines kept) */
-    int *line;         /* line of each byte */
-    char *str;         /* string literal texts, decoded; runs of adjacent literals joined, and
-                          runs separated by '\n' (a pattern holds no newline) */
-    int *str_line;
-    long *str_pos;
+    int *line;               /* the file's own line of each byte of text (and of text[n]) */
+    unsigned char *spliced;  /* spliced[i]: a line splice was removed just before text[i] */
+    char *code;              /* text with comments and literal insides blanked (newlines kept); a
+                                '"' left in code is always one of a pair */
+    char *str;               /* string literal texts, decoded; runs of adjacent literals joined, and
+                                runs separated by '\n' (a pattern holds no newline) */
+    size_t *str_pos;         /* where in text each byte of str comes from */
     size_t nstr;
 };
 
-static void put_str(struct source *s, char c, int line, long pos) {
-    s->str[s->nstr] = c;
-    s->str_line[s->nstr] = line;
-    s->str_pos[s->nstr] = pos;
-    s->nstr++;
+/* Phases 1-2 of raw[0..rn) into s->text: CRLF and a lone CR become LF, and a backslash-newline is
+ * removed, also with blanks between the two (GCC splices those too, with a warning). The line of
+ * each byte is the file's, so a spliced token is reported where it starts. */
+static void phases12(struct source *s, const char *raw, size_t rn) {
+    size_t o = 0;
+    int ln = 1;
+    for (size_t i = 0; i < rn;) {
+        char c = raw[i];
+        int tri = c == '?' && i + 2 < rn && raw[i + 1] == '?' && raw[i + 2] == '/';
+        if (c == '\\' || tri) {
+            size_t j = i + (tri ? 3 : 1);
+            while (j < rn && hspace(raw[j])) j++;
+            if (j < rn && (raw[j] == '\n' || raw[j] == '\r')) {
+                if (tri) {  /* not a splice in C++17, but one where trigraphs are on: reported */
+                    add_hit(ln, o, TRIGRAPH, "", "?\?/", 3);  /* "?\?": no trigraph in -std=c11 */
+                } else {
+                    i = j + 1 + (raw[j] == '\r' && j + 1 < rn && raw[j + 1] == '\n');
+                    s->spliced[o] = 1;
+                    ln++;
+                    continue;
+                }
+            }
+        }
+        if (c == '\r') {
+            c = '\n';
+            if (i + 1 < rn && raw[i + 1] == '\n') i++;
+        }
+        s->text[o] = c;
+        s->line[o++] = ln;
+        if (c == '\n') ln++;
+        i++;
+    }
+    s->text[o] = 0;
+    s->line[o] = ln;
+    s->n = o;
 }
 
-/* The value of the escape at t[i] == '\\' (one byte); *end: the index after it. */
-static char unescape(const char *t, size_t n, size_t i, size_t *end) {
+static void blank(struct source *s, size_t from, size_t to) {
+    for (size_t k = from; k < to; k++)
+        if (s->code[k] != '\n') s->code[k] = ' ';
+}
+
+static void put_str(struct source *s, char c, size_t pos) {
+    s->str[s->nstr] = c ? c : '\n';  /* a \0 in a literal ends the text for the patterns too */
+    s->str_pos[s->nstr++] = pos;
+}
+
+static int hexval(char c) { return isdigit((unsigned char)c) ? c - '0' : tolower((unsigned char)c) - 'a' + 10; }
+
+/* The escape at text[i] == '\\' (not at the end of a line) into str; returns the index after it.
+ * A universal character name becomes UTF-8: "\u0067lobaltimer" is "globaltimer". */
+static size_t put_escape(struct source *s, size_t i) {
+    const char *t = s->text;
     size_t j = i + 1;
-    if (j >= n) { *end = j; return '\\'; }
+    unsigned long v = 0;
     char c = t[j];
-    int v = 0, k;
     if (c == 'x') {
-        for (j++; j < n && isxdigit((unsigned char)t[j]); j++)
-            v = v * 16 + (isdigit((unsigned char)t[j]) ? t[j] - '0' : (tolower((unsigned char)t[j]) - 'a' + 10));
-        *end = j;
-        return (char)v;
+        for (j++; isxdigit((unsigned char)t[j]); j++) v = v * 16 + (unsigned long)hexval(t[j]);
+        put_str(s, (char)v, i);
+        return j;
     }
     if (c >= '0' && c <= '7') {
-        for (k = 0; k < 3 && j < n && t[j] >= '0' && t[j] <= '7'; k++, j++) v = v * 8 + (t[j] - '0');
-        *end = j;
-        return (char)v;
+        for (int k = 0; k < 3 && t[j] >= '0' && t[j] <= '7'; k++, j++) v = v * 8 + (unsigned long)(t[j] - '0');
+        put_str(s, (char)v, i);
+        return j;
     }
-    *end = j + 1;
-    switch (c) {
-    case 'n': return '\n';
-    case 't': return '\t';
-    case 'r': return '\r';
-    default: return c;
+    if (c == 'u' || c == 'U') {
+        int want = c == 'u' ? 4 : 8, k = 0;
+        for (j++; k < want && isxdigit((unsigned char)t[j]); k++, j++) v = v * 16 + (unsigned long)hexval(t[j]);
+        if (k == want) {
+            if (v < 0x80) {
+                put_str(s, (char)v, i);
+            } else {  /* UTF-8: two to four bytes, none of them ASCII */
+                int extra = v < 0x800 ? 1 : v < 0x10000 ? 2 : 3;
+                put_str(s, (char)((0xF00 >> extra) | (v >> (6 * extra))), i);
+                while (extra--) put_str(s, (char)(0x80 | ((v >> (6 * extra)) & 0x3F)), i);
+            }
+            return j;
+        }
+        j = i + 1;  /* not a UCN: the letter itself, as GCC (which warns) */
     }
+    static const char from[] = "ntrvfab", to[] = "\n\t\r\v\f\a\b";
+    const char *e = strchr(from, c);
+    put_str(s, e ? to[e - from] : c, i);
+    return j + 1;
 }
 
-static void strip(struct source *s) {
+/* The string literal opening at text[q]; raw: R"delim(...)delim". Returns the index after it. */
+static size_t string_literal(struct source *s, size_t q, int raw, int *in_run) {
+    const char *t = s->text;
+    size_t n = s->n;
+    if (!*in_run && s->nstr) put_str(s, '\n', q);
+    *in_run = 1;
+    if (raw) {
+        /* The delimiter: at most 16 characters, none of " ()\\" or blanks; a splice inside the
+         * quotes is undone in a raw string, so none may fall in it either. */
+        size_t d = q + 1, p = d;
+        while (p < n && p - d <= 16 && !strchr(" ()\\\t\v\f\n", t[p]) && !s->spliced[p]) p++;
+        if (p >= n || t[p] != '(' || p - d > 16 || s->spliced[p]) {
+            add_hit(s->line[q], q, RAW_BAD, "", "R\"", 2);
+            s->code[q] = ' ';
+            *in_run = 0;
+            return q + 1;
+        }
+        size_t dl = p - d;
+        for (size_t k = p + 1;;) {
+            const char *e = memchr(t + k, ')', n - k);
+            if (!e) {
+                add_hit(s->line[q], q, UNTERMINATED, "", "R\"", 2);
+                blank(s, q, n);
+                return n;
+            }
+            size_t r = (size_t)(e - t);
+            for (; k < r; k++) put_str(s, t[k], k);
+            /* the end: )delim" with no splice in it (the compiler undoes them there) */
+            int end = r + dl + 1 < n && !memcmp(t + r + 1, t + d, dl) && t[r + dl + 1] == '"';
+            for (size_t m = r + 1; end && m <= r + dl + 1; m++)
+                if (s->spliced[m]) end = 0;
+            if (end) {
+                for (size_t m = q + 1; m <= r + dl + 1; m++)
+                    if (s->spliced[m]) {
+                        add_hit(s->line[q], q, RAW_SPLICE, "", "R\"", 2);
+                        break;
+                    }
+                blank(s, q + 1, r + dl + 1);
+                return r + dl + 2;
+            }
+            put_str(s, ')', r);
+            k = r + 1;
+        }
+    }
+    size_t j = q + 1;
+    while (j < n && t[j] != '"' && t[j] != '\n') {
+        if (t[j] == '\\' && j + 1 < n && t[j + 1] != '\n') {
+            j = put_escape(s, j);
+        } else {
+            put_str(s, t[j], j);
+            j++;
+        }
+    }
+    blank(s, q + 1, j);
+    if (j < n && t[j] == '"') return j + 1;
+    s->code[q] = ' ';  /* unterminated: GCC too reads it to the line end */
+    return j;
+}
+
+static size_t char_literal(struct source *s, size_t q) {
+    const char *t = s->text;
+    size_t n = s->n, j = q + 1;
+    while (j < n && t[j] != '\'' && t[j] != '\n') j += t[j] == '\\' && j + 1 < n && t[j + 1] != '\n' ? 2 : 1;
+    blank(s, q + 1, j);
+    if (j < n && t[j] == '\'') return j + 1;
+    s->code[q] = ' ';
+    return j;
+}
+
+/* p[0..len), directly before a quote: an encoding prefix (u8 u U L; R makes a string raw). */
+static int string_prefix(const char *p, size_t len, int *raw) {
+    *raw = p[len - 1] == 'R';
+    size_t e = len - (size_t)*raw;
+    return (e == 0 && *raw) || (e == 1 && strchr("uUL", p[0])) || (e == 2 && p[0] == 'u' && p[1] == '8');
+}
+static int char_prefix(const char *p, size_t len) {
+    return (len == 1 && strchr("uUL", p[0])) || (len == 2 && p[0] == 'u' && p[1] == '8');
+}
+
+static int is_paste(const char *t) {
+    return (t[0] == '#' && t[1] == '#') || (t[0] == '%' && t[1] == ':' && t[2] == '%' && t[3] == ':');
+}
+
+/* Blanks comments and literal insides in s->code and collects the literals' texts in s->str,
+ * lexing as GCC does wherever that decides what is a comment or a literal. */
+static void lex(struct source *s) {
     const char *t = s->text;
     size_t n = s->n, i = 0;
-    int ln = 1, in_run = 0, number = 0;
-#define KEEP(ch) do { s->code[i] = (ch); s->line[i] = ln; if (t[i] == '\n') ln++; i++; } while (0)
-#define BLANK() KEEP(t[i] == '\n' ? '\n' : ' ')
+    size_t lit_end = (size_t)-1;     /* just after the last literal */
+    size_t gt_from = 1, gt = 0;      /* gt: the first '>' or '\n' at or after gt_from */
+    int bol = 1;                     /* only blanks and comments since the line began */
+    int directive = 0;               /* the last token was the # of a directive */
+    int pragma = 0;                  /* in a #pragma line */
+    int header = 0;                  /* a header name may come next (no comment in it) */
+    int has = 0;                     /* the last token was __has_include */
+    int in_run = 0;                  /* the last token was a string literal */
+    memcpy(s->code, t, n + 1);
     while (i < n) {
-        char c = t[i], d = i + 1 < n ? t[i + 1] : 0;
-        if (c == '/' && d == '/') {  /* to the end of the line; a backslash-newline continues it */
-            while (i < n) {
-                if (t[i] == '\n' && !(i > 0 && (t[i - 1] == '\\' || (t[i - 1] == '\r' && i > 1 && t[i - 2] == '\\')))) break;
-                BLANK();
-            }
+        char c = t[i], d = t[i + 1];
+        if (c == '\n') {  /* a directive ends here */
+            bol = 1;
+            directive = pragma = header = has = 0;
+            i++;
+            continue;
+        }
+        if (hspace(c)) { i++; continue; }
+        if (c == '/' && d == '/') {
+            const char *e = memchr(t + i, '\n', n - i);
+            size_t j = e ? (size_t)(e - t) : n;
+            blank(s, i, j);
+            i = j;
             continue;
         }
         if (c == '/' && d == '*') {
-            BLANK(); BLANK();
-            while (i < n && !(t[i] == '*' && i + 1 < n && t[i + 1] == '/')) BLANK();
-            if (i < n) { BLANK(); BLANK(); }
+            const char *e = strstr(t + i + 2, "*/");
+            if (!e) {
+                add_hit(s->line[i], i, UNTERMINATED, "", "/*", 2);
+                blank(s, i, n);
+                break;
+            }
+            blank(s, i, (size_t)(e - t) + 2);
+            i = (size_t)(e - t) + 2;
+            continue;
+        }
+        /* a token: what it is may depend on the ones before */
+        int was_bol = bol, was_directive = directive, maybe_header = header, was_has = has;
+        bol = directive = header = has = 0;
+        /* A header name. Where its directive is skipped (#if 0) the compiler reads the same text
+         * as tokens: the two readings agree unless it holds a quote, a backslash or a comment
+         * mark, and then it is reported. */
+        if (maybe_header && c == '<') {
+            if (gt < i || gt_from > i) {
+                const char *e = t + i;
+                while (*e && *e != '>' && *e != '\n') e++;
+                gt_from = i;
+                gt = (size_t)(e - t);
+            }
+            if (t[gt] == '>') {  /* kept in code; without a '>' GCC reads '<' as an operator */
+                for (size_t k = i + 1; k < gt; k++)
+                    if (strchr("\"'\\", t[k]) || (t[k] == '/' && (t[k + 1] == '*' || t[k + 1] == '/'))) {
+                        add_hit(s->line[i], i, HEADER_ODD, "", t + i, gt + 1 - i);
+                        break;
+                    }
+                i = gt + 1;
+                in_run = 0;
+                continue;
+            }
+        }
+        if (maybe_header && c == '"') {  /* no escapes; its text goes to str like a literal's */
+            size_t j = i + 1;
+            if (s->nstr) put_str(s, '\n', i);
+            while (j < n && t[j] != '"' && t[j] != '\n') {
+                if (t[j] == '\\') add_hit(s->line[i], i, HEADER_ODD, "", t + i, j + 1 - i);
+                put_str(s, t[j], j);
+                j++;
+            }
+            blank(s, i + 1, j);
+            if (t[j] != '"') s->code[i] = ' ';
+            i = j + (t[j] == '"');
+            in_run = 0;
+            continue;
+        }
+        if (was_bol && (c == '#' || (c == '%' && d == ':')) && !is_paste(t + i)) {
+            directive = 1;
+            i += c == '#' ? 1 : 2;
+            in_run = 0;
+            continue;
+        }
+        if (is_id0(c)) {
+            size_t j = i + 1;
+            while (is_id(t[j])) j++;
+            int raw = 0;
+            if (t[j] == '"' && string_prefix(t + i, j - i, &raw)) {
+                if (raw && lit_end == i) add_hit(s->line[i], i, RAW_TOUCHING, "", t + i, j - i + 1);
+                i = lit_end = string_literal(s, j, raw, &in_run);
+                continue;
+            }
+            if (t[j] == '\'' && char_prefix(t + i, j - i)) {
+                i = lit_end = char_literal(s, j);
+                in_run = 0;
+                continue;
+            }
+            size_t len = j - i;
+            if (was_directive && (is_word(t + i, len, "include") || is_word(t + i, len, "include_next") ||
+                                  is_word(t + i, len, "import")))
+                header = 1;
+            else if (was_directive && is_word(t + i, len, "pragma"))
+                pragma = 1;
+            else if (pragma && is_word(t + i, len, "dependency"))  /* #pragma GCC dependency <file> */
+                header = 1;
+            if (len >= 13 && !memcmp(t + i, "__has_include", 13)) has = 1;  /* and _next, and __..__ */
+            i = j;
+            in_run = 0;
+            continue;
+        }
+        if (isdigit((unsigned char)c) || (c == '.' && isdigit((unsigned char)d))) {
+            /* a pp-number as GCC reads it: 1'000, 0x1p-3, 1e+'a; a ' never starts a literal here */
+            size_t j = i + 1;
+            for (;;) {
+                char e = t[j], p = t[j - 1];
+                if (is_id(e) || e == '\'' || (e == '.' && p != '\'') ||
+                    ((e == '+' || e == '-') && (p == 'e' || p == 'E' || p == 'p' || p == 'P')))
+                    j++;
+                else
+                    break;
+            }
+            while (t[j - 1] == '\'') j--;  /* it does not end in a separator */
+            for (size_t k = i; k < j; k++)
+                if (t[k] == '\'') s->code[k] = '_';  /* one run for the scan: 1_000 */
+            i = j;
+            in_run = 0;
             continue;
         }
         if (c == '"') {
-            size_t b = i;
-            while (b > 0 && is_id(t[b - 1])) b--;
-            const char *pre = t + b;
-            size_t plen = i - b;
-            int raw = (plen == 1 && pre[0] == 'R') || (plen == 2 && pre[1] == 'R' && strchr("LuU", pre[0])) ||
-                      (plen == 3 && !strncmp(pre, "u8R", 3));
-            if (!in_run && s->nstr) put_str(s, '\n', ln, (long)i);
-            KEEP('"');
-            if (raw) {  /* R"delim( ... )delim" */
-                char delim[20];
-                size_t dl = 0;
-                while (i < n && t[i] != '(' && t[i] != '\n' && dl < sizeof delim - 1) { delim[dl++] = t[i]; BLANK(); }
-                if (i < n && t[i] == '(') BLANK();
-                while (i < n) {
-                    if (t[i] == ')' && i + 1 + dl < n && !strncmp(t + i + 1, delim, dl) && t[i + 1 + dl] == '"') {
-                        for (size_t k = 0; k <= dl; k++) BLANK();
-                        break;
-                    }
-                    put_str(s, t[i], ln, (long)i);
-                    BLANK();
-                }
-            } else {
-                while (i < n && t[i] != '"' && t[i] != '\n') {
-                    if (t[i] == '\\') {
-                        size_t end;
-                        char v = unescape(t, n, i, &end);
-                        if (!(end == i + 2 && t[i + 1] == '\n')) put_str(s, v, ln, (long)i);  /* splice */
-                        while (i < end && i < n) BLANK();
-                    } else {
-                        put_str(s, t[i], ln, (long)i);
-                        BLANK();
-                    }
-                }
-            }
-            if (i < n && t[i] == '"') KEEP('"');
-            in_run = 1;
-            number = 0;
+            i = lit_end = string_literal(s, i, 0, &in_run);
             continue;
         }
-        if (c == '\'' && number && is_id(d)) { KEEP(' '); continue; }  /* digit separator: 1'000 */
         if (c == '\'') {
-            KEEP('\'');
-            while (i < n && t[i] != '\'' && t[i] != '\n') {
-                if (t[i] == '\\' && i + 1 < n && t[i + 1] != '\n') BLANK();
-                BLANK();
-            }
-            if (i < n && t[i] == '\'') KEEP('\'');
+            i = lit_end = char_literal(s, i);
             in_run = 0;
-            number = 0;
             continue;
         }
-        if (!isspace((unsigned char)c)) in_run = 0;
-        if (isdigit((unsigned char)c) && !(i > 0 && is_id(t[i - 1]))) number = 1;
-        else if (!is_id(c) && c != '.') number = 0;
-        KEEP(c);
+        if (c == '(' && was_has) header = 1;
+        in_run = 0;
+        i++;
     }
-    s->code[n] = 0;
-    s->line[n] = ln;
-    s->str[s->nstr] = 0;
-#undef KEEP
-#undef BLANK
 }
 
 /* ---- matching ------------------------------------------------------------------------------- */
 
 static size_t skip_space(const char *c, size_t i) {
-    while (c[i] == ' ' || c[i] == '\t' || c[i] == '\n' || c[i] == '\r' || c[i] == '\f' || c[i] == '\v' ||
-           (c[i] == '\\' && (c[i + 1] == '\n' || (c[i + 1] == '\r' && c[i + 2] == '\n'))))
-        i++;
+    while (isspace((unsigned char)c[i])) i++;
     return i;
 }
 
 static void check_include(const char *name, size_t len, const char *shown, size_t shown_len,
-                          int line, long pos) {
+                          int line, size_t pos) {
     for (size_t r = 0; r < COUNT(RULES); r++)
-        if (RULES[r].where == INCLUDE && matches(RULES[r].pattern, name, len)) {
-            add_hit(line, pos, RULES[r].reason, shown, shown_len);
+        if (RULES[r].where == INCLUDE && rule_matches(r, name, len)) {
+            add_hit(line, pos, RULES[r].reason, "", shown, shown_len);
             return;
         }
     for (size_t a = 0; a < COUNT(INCLUDE_ALLOWED); a++)
         if (matches(INCLUDE_ALLOWED[a], name, len)) return;
     const size_t suffix = sizeof GIVEN_HEADER_SUFFIX - 1;
     if (shown_len > 0 && shown[0] == '"' && !memchr(name, '/', len) && len > suffix &&
-        !strncmp(name + len - suffix, GIVEN_HEADER_SUFFIX, suffix))
+        !memcmp(name + len - suffix, GIVEN_HEADER_SUFFIX, suffix))
         return;
-    add_hit(line, pos, OFF_LIST, shown, shown_len);
+    add_hit(line, pos, OFF_LIST, "", shown, shown_len);
 }
 
-/* A preprocessor directive starting at code[i] == '#'; returns where scanning goes on. */
+/* The first word of a pragma (#pragma omp, _Pragma("omp ...")) against the PRAGMA rules. */
+static void check_pragma(const char *word, size_t len, int line, size_t pos, const char *shown) {
+    for (size_t r = 0; r < COUNT(RULES); r++)
+        if (RULES[r].where == PRAGMA && rule_matches(r, word, len)) {
+            add_hit(line, pos, RULES[r].reason, shown, word, len);
+            return;
+        }
+}
+
+/* A preprocessor directive whose # (or %:) is at code[i]; returns where scanning goes on. */
 static size_t directive(const struct source *s, size_t i) {
     const char *c = s->code;
-    size_t j = i + 1;
-    while (c[j] == ' ' || c[j] == '\t') j++;
+    size_t j = i + (c[i] == '#' ? 1 : 2);
+    while (hspace(c[j])) j++;
     size_t w = j;
     while (is_id(c[j])) j++;
     size_t wlen = j - w;
     int line = s->line[i];
-    if ((wlen == 7 && !strncmp(c + w, "include", 7)) || (wlen == 12 && !strncmp(c + w, "include_next", 12)) ||
-        (wlen == 6 && !strncmp(c + w, "import", 6))) {
-        while (c[j] == ' ' || c[j] == '\t') j++;
-        size_t start = j, end = j;
+    if (is_word(c + w, wlen, "include") || is_word(c + w, wlen, "include_next") || is_word(c + w, wlen, "import")) {
+        while (hspace(c[j])) j++;
+        size_t end;
         if (c[j] == '<') {
             for (end = j + 1; c[end] && c[end] != '>' && c[end] != '\n'; end++) {}
-            check_include(c + j + 1, end - j - 1, c + j, end - j + (c[end] == '>'), line, (long)j);
+            check_include(c + j + 1, end - j - 1, c + j, end - j + (c[end] == '>'), line, j);
         } else if (c[j] == '"') {  /* the name is blanked in code: read it in the text */
             for (end = j + 1; c[end] && c[end] != '"' && c[end] != '\n'; end++) {}
-            check_include(s->text + j + 1, end - j - 1, s->text + j, end - j + (c[end] == '"'), line, (long)j);
+            check_include(s->text + j + 1, end - j - 1, s->text + j, end - j + (c[end] == '"'), line, j);
         } else {
             for (end = j; c[end] && !isspace((unsigned char)c[end]); end++) {}
-            add_hit(line, (long)j, "computed #include: the header cannot be checked", c + start, end - start);
+            if (end > j) add_hit(line, j, COMPUTED_INCLUDE, "", c + j, end - j);
+            else add_hit(line, i, COMPUTED_INCLUDE, "", "#include", 8);
         }
-        while (c[end] && !(c[end] == '\n' && c[end - 1] != '\\')) end++;
+        while (c[end] && c[end] != '\n') end++;  /* GCC ignores the rest of the line */
         return end;
     }
-    if (wlen == 6 && !strncmp(c + w, "pragma", 6)) {
-        size_t p = skip_space(c, j), q = p;
-        while (is_id(c[q])) q++;
-        for (size_t r = 0; r < COUNT(RULES); r++)
-            if (RULES[r].where == PRAGMA && matches(RULES[r].pattern, c + p, q - p)) {
-                char shown[80];
-                int len = snprintf(shown, sizeof shown, "#pragma %.*s", (int)(q - p), c + p);
-                add_hit(line, (long)i, RULES[r].reason, shown, (size_t)len);
-                break;
-            }
+    if (is_word(c + w, wlen, "pragma")) {
+        size_t p = j, q;
+        while (hspace(c[p])) p++;
+        for (q = p; is_id(c[q]); q++) {}
+        check_pragma(c + p, q - p, line, i, "#pragma ");
     }
     return j;  /* the rest of the line is code like any other (#define X cudaStreamCreate) */
 }
 
-/* Identifier or qualified name a::b::c at code[i]; returns the index after it. */
+/* _Pragma at code[i]; k: the first token after it. The operand must be one plain literal, whose
+ * decoded text (in str) is checked as a #pragma line; anything else cannot be checked. */
+static void pragma_operator(const struct source *s, size_t i, size_t k) {
+    const char *c = s->code;
+    if (c[k] == '(') {
+        size_t q = skip_space(c, k + 1);
+        while (is_id(c[q])) q++;  /* a prefix: L"..." */
+        if (c[q] == '"') {
+            size_t end = (size_t)(strchr(c + q + 1, '"') - c), lo = 0, hi = s->nstr;
+            while (lo < hi) {  /* the first byte of str from inside the literal */
+                size_t mid = lo + (hi - lo) / 2;
+                if (s->str_pos[mid] > q) hi = mid; else lo = mid + 1;
+            }
+            size_t a = lo, b;
+            while (a < s->nstr && s->str_pos[a] < end && isspace((unsigned char)s->str[a])) a++;
+            for (b = a; b < s->nstr && s->str_pos[b] < end && is_id(s->str[b]); b++) {}
+            check_pragma(s->str + a, b - a, s->line[i], i, "_Pragma ");
+            return;
+        }
+    }
+    add_hit(s->line[i], i, COMPUTED_PRAGMA, "", "_Pragma", 7);
+}
+
+/* asm at code[i..j): its text must be plain string literals, which the STRING rules read. A macro
+ * between them, "#x", or asm in a macro body or argument would build text the scanner never sees. */
+static void asm_statement(const struct source *s, size_t i, size_t j) {
+    static const char *const QUALIFIERS[] = {"volatile", "__volatile__", "__volatile", "inline", "__inline", "__inline__", "goto"};
+    const char *c = s->code;
+    size_t k = skip_space(c, j);
+    for (;;) {
+        size_t e = k;
+        while (is_id(c[e])) e++;
+        size_t q = 0;
+        while (q < COUNT(QUALIFIERS) && !is_word(c + k, e - k, QUALIFIERS[q])) q++;
+        if (e == k || q == COUNT(QUALIFIERS)) break;
+        k = skip_space(c, e);
+    }
+    int plain = 0;
+    if (c[k] == '(') {
+        k = skip_space(c, k + 1);
+        for (;;) {
+            size_t q = k;
+            while (is_id(c[q])) q++;  /* a prefix */
+            if (c[q] != '"') break;
+            k = skip_space(c, (size_t)(strchr(c + q + 1, '"') - c) + 1);
+            plain = 1;
+        }
+        plain = plain && (c[k] == ':' || c[k] == ')');
+    }
+    if (!plain) add_hit(s->line[i], i, ASM_TEXT, "", c + i, j - i);
+}
+
+/* Identifier or qualified name a::b::c at code[i]; returns the index after it. Every part is
+ * checked, however many; the rule reported is the first in the table that any check breaks. */
 static size_t name(const struct source *s, size_t i) {
     const char *c = s->code;
-    size_t part[16], part_len[16], parts = 0, j = i;
+    size_t j = i, best = COUNT(RULES), at = i, tok = i, tok_len = 0, last = i, last_len = 0;
     char full[256];
     size_t flen = 0;
+    int parts = 0, cut = 0;
+    full[0] = 0;
     for (;;) {
         size_t b = j;
         while (is_id(c[j])) j++;
-        if (parts < 16) { part[parts] = b; part_len[parts] = j - b; parts++; }
-        if (flen + (j - b) + 2 < sizeof full) {
+        size_t len = j - b;
+        parts++;
+        for (size_t r = 0; r < best; r++)
+            if (RULES[r].where == IDENT && rule_matches(r, c + b, len)) {
+                if (!allowed(c + b, len)) { best = r; at = tok = b; tok_len = len; }
+                break;  /* an allowed name is exempt from every IDENT rule */
+            }
+        if (!cut && flen + len + 2 < sizeof full) {  /* cut: QUAL patterns are short prefixes */
             if (flen) { full[flen++] = ':'; full[flen++] = ':'; }
-            memcpy(full + flen, c + b, j - b);
-            flen += j - b;
+            memcpy(full + flen, c + b, len);
+            flen += len;
+        } else {
+            cut = 1;
         }
+        last = b;
+        last_len = len;
         size_t k = skip_space(c, j);
         if (c[k] == ':' && c[k + 1] == ':') {
             size_t m = skip_space(c, k + 2);
@@ -496,40 +883,57 @@ static size_t name(const struct source *s, size_t i) {
         }
         break;
     }
-    int call = c[skip_space(c, j)] == '(';
-    int line = s->line[i];
-    for (size_t r = 0; r < COUNT(RULES); r++) {
-        const struct rule *u = &RULES[r];
-        if (u->where == QUAL && matches(u->pattern, full, flen)) {
-            add_hit(line, (long)i, u->reason, full, flen);
-            return j;
+    size_t after = skip_space(c, j);
+    int call = c[after] == '(';
+    for (size_t r = 0; r < best; r++) {
+        if (RULES[r].where == QUAL && rule_matches(r, full, flen)) {
+            best = r; at = i; tok = (size_t)-1;
+            break;
         }
-        if (u->where == CALL && call && matches(u->pattern, c + part[parts - 1], part_len[parts - 1])) {
-            add_hit(s->line[part[parts - 1]], (long)part[parts - 1], u->reason, c + part[parts - 1], part_len[parts - 1]);
-            return j;
+        if (RULES[r].where == CALL && call && rule_matches(r, c + last, last_len)) {
+            best = r; at = tok = last; tok_len = last_len;
+            break;
         }
-        if (u->where == IDENT)
-            for (size_t p = 0; p < parts; p++)
-                if (!allowed(c + part[p], part_len[p]) && matches(u->pattern, c + part[p], part_len[p])) {
-                    add_hit(s->line[part[p]], (long)part[p], u->reason, c + part[p], part_len[p]);
-                    return j;
-                }
     }
+    if (best < COUNT(RULES)) {
+        if (tok == (size_t)-1) add_hit(s->line[at], at, RULES[best].reason, "", full, flen);
+        else add_hit(s->line[at], at, RULES[best].reason, "", c + tok, tok_len);
+    }
+    if (parts == 1 && is_word(c + i, j - i, "_Pragma")) pragma_operator(s, i, after);
+    if (parts == 1 && (is_word(c + i, j - i, "asm") || is_word(c + i, j - i, "__asm") || is_word(c + i, j - i, "__asm__")))
+        asm_statement(s, i, j);
     return j;
 }
 
 static void scan_code(const struct source *s) {
     const char *c = s->code;
+    int odd_line = 0;
+    for (size_t i = 0; c[i]; i++) {  /* one ODD_CHAR hit a line is enough */
+        unsigned char u = (unsigned char)c[i];
+        if ((u == '$' || u == '\\' || u >= 0x80) && s->line[i] != odd_line) {
+            char shown[8];
+            int len = u >= 0x80 ? snprintf(shown, sizeof shown, "\\x%02X", u) : snprintf(shown, sizeof shown, "%c", u);
+            add_hit(s->line[i], i, ODD_CHAR, "", shown, (size_t)len);
+            odd_line = s->line[i];
+        }
+    }
     size_t i = 0;
     int line_start = 1;
     while (c[i]) {
         char ch = c[i];
         if (ch == '\n') { line_start = 1; i++; continue; }
         if (isspace((unsigned char)ch)) { i++; continue; }
-        if (ch == '#' && line_start) { line_start = 0; i = directive(s, i); continue; }
+        if (is_paste(c + i)) {  /* before directives: "##" at a line start is no '#' */
+            size_t len = ch == '#' ? 2 : 4;
+            add_hit(s->line[i], i, PASTE, "", c + i, len);
+            i += len;
+            line_start = 0;
+            continue;
+        }
+        if (line_start && (ch == '#' || (ch == '%' && c[i + 1] == ':'))) { line_start = 0; i = directive(s, i); continue; }
         line_start = 0;
         if (isdigit((unsigned char)ch) || (ch == '.' && isdigit((unsigned char)c[i + 1]))) {
-            while (is_id(c[i]) || c[i] == '.') i++;  /* a number: 0x1f, 1e5f, 2.5 */
+            while (is_id(c[i]) || c[i] == '.') i++;  /* a number: 0x1f, 1e5f, 2.5, 1_000 */
             continue;
         }
         if (is_id0(ch)) { i = name(s, i); continue; }
@@ -538,64 +942,160 @@ static void scan_code(const struct source *s) {
 }
 
 static void scan_strings(const struct source *s) {
+    s->str[s->nstr] = 0;
     for (size_t r = 0; r < COUNT(RULES); r++) {
         if (RULES[r].where != STRING) continue;
         const char *p = s->str;
-        size_t len = strlen(RULES[r].pattern);
         while ((p = strstr(p, RULES[r].pattern)) != NULL) {
-            size_t at = (size_t)(p - s->str);
-            add_hit(s->str_line[at], s->str_pos[at], RULES[r].reason, RULES[r].pattern, len);
-            p += len;
+            size_t at = s->str_pos[p - s->str];
+            add_hit(s->line[at], at, RULES[r].reason, "", RULES[r].pattern, pattern_len[r]);
+            p += pattern_len[r];
         }
     }
 }
 
 /* ---- files ---------------------------------------------------------------------------------- */
 
-/* 0 clean, 1 hits, 2 unreadable. */
-static int scan_file(const char *path) {
+/* The wall-clock limit: the message is made before the timer can fire, and only write(2) and
+ * _exit(2) run in the handler. */
+static const char *volatile alarm_msg;
+static volatile size_t alarm_len;
+
+static void on_alarm(int sig) {
+    (void)sig;
+    if (alarm_msg) {
+        ssize_t r = write(STDOUT_FILENO, alarm_msg, alarm_len);
+        (void)r;
+    }
+    _exit(2);
+}
+
+static void set_timer(double seconds) {
+    struct itimerval it = {{0, 0}, {0, 0}};
+    if (seconds > 0) {
+        it.it_value.tv_sec = (time_t)seconds;
+        it.it_value.tv_usec = (suseconds_t)((seconds - (double)it.it_value.tv_sec) * 1e6);
+        if (!it.it_value.tv_sec && !it.it_value.tv_usec) it.it_value.tv_usec = 1;
+    }
+    setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static void too_large(const char *path, long long size) {
+    const double mib = 1 << 20;
+    printf("%s: scan: refused: too large (the file is ", path);
+    if (size < 0) printf("over %.0f MiB", MAX_BYTES / mib);
+    else if (size >= MAX_BYTES * 1.1) printf("%.1f MiB", (double)size / mib);
+    else printf("%lld bytes", size);  /* "1.0 MiB" would read as within the limit */
+    printf("; an exercise file may be at most %.0f MiB", MAX_BYTES / mib);
+    if (size >= 0 && size < MAX_BYTES * 1.1) printf(", %ld bytes", MAX_BYTES);
+    printf(")\n");
+}
+
+/* The file's bytes into *raw, *n; 0, or the exit code after its one line is printed. */
+static int read_file(const char *path, char **raw, size_t *n) {
     FILE *f = fopen(path, "rb");
     if (!f) { printf("%s: scan: cannot read (%s)\n", path, strerror(errno)); return 2; }
-    char *text = malloc((size_t)MAX_BYTES + 1);
-    size_t n = text ? fread(text, 1, (size_t)MAX_BYTES + 1, f) : 0;
-    int err = ferror(f);
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > MAX_BYTES) {  /* not read at all */
+        fclose(f);
+        too_large(path, (long long)st.st_size);
+        return 3;
+    }
+    char *buf = malloc((size_t)MAX_BYTES + 1);
+    size_t got = buf ? fread(buf, 1, (size_t)MAX_BYTES + 1, f) : 0;
+    int err = !buf ? ENOMEM : ferror(f) ? (errno ? errno : EIO) : 0;
     fclose(f);
-    if (!text || err || n > (size_t)MAX_BYTES || memchr(text, 0, n)) {
-        printf("%s: scan: cannot read (%s)\n", path,
-               !text ? "out of memory" : err ? "read error" : n > (size_t)MAX_BYTES ? "over 8 MiB" : "not a text file");
-        free(text);
-        return 2;
+    if (err) { printf("%s: scan: cannot read (%s)\n", path, strerror(err)); free(buf); return 2; }
+    if (got > (size_t)MAX_BYTES) { too_large(path, -1); free(buf); return 3; }  /* a pipe, or growing */
+    const char *nul = memchr(buf, 0, got);
+    if (nul) {
+        printf("%s: scan: refused: not a text file (a NUL byte at offset %zu)\n", path, (size_t)(nul - buf));
+        free(buf);
+        return 3;
     }
-    text[n] = 0;
-    struct source s = {.text = text, .n = n};
-    s.code = malloc(n + 1);
-    s.line = malloc((n + 1) * sizeof *s.line);
-    s.str = malloc(2 * n + 2);  /* each literal's text, plus a separator before it */
-    s.str_line = malloc((2 * n + 2) * sizeof *s.str_line);
-    s.str_pos = malloc((2 * n + 2) * sizeof *s.str_pos);
-    if (!s.code || !s.line || !s.str || !s.str_line || !s.str_pos) {
-        printf("%s: scan: cannot read (out of memory)\n", path);
-        free(s.code); free(s.line); free(s.str); free(s.str_line); free(s.str_pos); free(text);
-        return 2;
+    *raw = buf;
+    *n = got;
+    return 0;
+}
+
+/* 0 clean, 1 hits, 2 not checked, 3 refused. */
+static int scan_file(const char *path, double limit) {
+    size_t mlen = strlen(path) + 64;
+    char *msg = malloc(mlen);
+    if (!msg) { printf("%s: scan: cannot read (out of memory)\n", path); return 2; }
+    snprintf(msg, mlen, "%s: scan: took longer than %g s\n", path, limit);
+    alarm_len = strlen(msg);
+    alarm_msg = msg;
+    fflush(stdout);  /* the handler writes past stdio */
+    set_timer(limit);
+
+    char *raw = NULL;
+    size_t rn = 0;
+    int status = read_file(path, &raw, &rn);
+    struct source s = {0};
+    if (!status) {
+        s.text = malloc(rn + 1);
+        s.line = malloc((rn + 1) * sizeof *s.line);
+        s.spliced = calloc(rn + 1, 1);
+        s.code = malloc(rn + 1);
+        s.str = malloc(2 * rn + 2);  /* each literal's text, plus a separator before it */
+        s.str_pos = malloc((2 * rn + 2) * sizeof *s.str_pos);
+        if (!s.text || !s.line || !s.spliced || !s.code || !s.str || !s.str_pos) {
+            printf("%s: scan: cannot read (out of memory)\n", path);
+            status = 2;
+        }
     }
-    strip(&s);
-    nhits = 0;
-    scan_code(&s);
-    scan_strings(&s);
-    qsort(hits, nhits, sizeof *hits, by_place);
-    for (size_t h = 0; h < nhits; h++)
-        printf("%s:%d: DISQUALIFIED: %s (%s)\n", path, hits[h].line, hits[h].reason, hits[h].token);
-    free(s.code); free(s.line); free(s.str); free(s.str_line); free(s.str_pos); free(text);
-    return nhits ? 1 : 0;
+    size_t found = 0;
+    if (!status) {
+        nhits = narena = 0;
+        phases12(&s, raw, rn);
+        lex(&s);
+        scan_code(&s);
+        scan_strings(&s);
+        found = dedupe();
+    }
+    set_timer(0);
+    alarm_msg = NULL;
+    free(msg);
+    for (size_t h = 0; h < found && h < MAX_SHOWN; h++)
+        printf("%s:%d: DISQUALIFIED: %s (%.*s)\n", path, hits[h].line, hits[h].reason, (int)hits[h].len, arena + hits[h].tok);
+    if (found > MAX_SHOWN) printf("%s: ... and %zu more\n", path, found - MAX_SHOWN);
+    free(raw); free(s.text); free(s.line); free(s.spliced); free(s.code); free(s.str); free(s.str_pos);
+    return status ? status : found ? 1 : 0;
+}
+
+static int usage(void) {
+    fprintf(stderr, "usage: scan [--time-limit SECONDS] FILE.cu [FILE.cu ...]\n");
+    return 64;
 }
 
 int main(int argc, char **argv) {
-    if (argc < 2) { fprintf(stderr, "usage: scan FILE.cu [FILE.cu ...]\n"); return 64; }
+    double limit = 10;
+    int a = 1;
+    for (; a < argc && argv[a][0] == '-'; a++) {
+        const char *v = NULL;
+        if (!strcmp(argv[a], "--")) { a++; break; }
+        if (!strcmp(argv[a], "--time-limit") && a + 1 < argc) v = argv[++a];
+        else if (!strncmp(argv[a], "--time-limit=", 13)) v = argv[a] + 13;
+        else return usage();
+        char *end;
+        limit = strtod(v, &end);
+        if (end == v || *end || !(limit >= 0 && limit <= 1e6)) return usage();
+    }
+    if (a >= argc) return usage();
+    for (size_t r = 0; r < COUNT(RULES); r++) pattern_len[r] = strlen(RULES[r].pattern);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_alarm;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGALRM, &sa, NULL);
+    static const int worse[] = {0, 1, 3, 2};  /* how bad each exit is: 2 > 3 > 1 > 0 */
     int status = 0;
-    for (int a = 1; a < argc; a++) {
-        int r = scan_file(argv[a]);
-        if (r > status) status = r;
+    for (; a < argc; a++) {
+        int r = scan_file(argv[a], limit);
+        if (worse[r] > worse[status]) status = r;
     }
     free(hits);
+    free(arena);
     return status;
 }
