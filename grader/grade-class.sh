@@ -119,11 +119,11 @@ mkdir -p "$out" || die "cannot create $out"
 out=$(cd "$out" && pwd -P)
 
 # Students: the folders of the class, or those asked for.
-all_students=()
+all_students=() skipped=()
 for d in "$class"/*/; do
     [ -d "$d" ] || continue
     n=$(basename "$d")
-    if [ -L "$class/$n" ]; then echo "grade: skipped '$n': a student's folder is a folder, not a link (it points to $(readlink "$class/$n"))" >&2; continue; fi
+    if [ -L "$class/$n" ]; then skipped+=("grade: skipped '$n': a student's folder is a folder, not a link (it points to $(readlink "$class/$n"))"); continue; fi
     if [[ $n =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]]; then all_students+=("$n")
     else echo "grade: skipped the folder '$n': a student's folder name uses letters, digits, '.', '_' and '-'" >&2; fi
 done
@@ -152,6 +152,7 @@ else
     [ -n "$sessions" ] || die "nobody in $class handed in an exercise file (expected e.g. $class/NAME/ladder/01-gpu-vs-cpu/02_vector_add.cu)"
 fi
 
+for line in "${skipped[@]}"; do echo "$line" >&2; done
 command -v nvcc >/dev/null || export PATH=/usr/local/cuda/bin:$PATH
 NVCC=nvcc "$repo/grader/ensure-deps.sh" build >&2 || exit 1
 cuda_bin=$(dirname "$(command -v nvcc)")
@@ -231,14 +232,17 @@ if [ "$(cat "$base/stamp" 2>/dev/null)" != "$stamp" ]; then
         die "the skeletons do not build; see $out/base.log"
     # The dependency files name the base's absolute paths; a scratch copy rebuilds by timestamps alone.
     find "$base/tree/build" -name '*.d' -delete
-    # The object policy's list of names a student file may not define: everything the grader, the
-    # session's other files and the libraries of the link define (objcheck allows the exercise's own).
+    # The object policy's lists: names a student file may not define (the grader, the check driver,
+    # the libraries of the link) and names of the session's other files (another exercise's launcher).
     mkdir -p "$base/reserved"
     for s in $sessions; do
-        objs=("$base/tree/build/$arch/grader/grader.o" "$base/tree/build/$arch/student/$s"/*.o)
-        [ -d "$base/tree/build/$arch/student/$s/given" ] && objs+=("$base/tree/build/$arch/student/$s/given"/*.o)
-        bash "$repo/grader/policy/reserved-symbols.sh" "$base/reserved/${s//\//_}.txt" "${objs[@]}" >>"$out/base.log" 2>&1 ||
-            die "listing the reserved symbols of $s failed; see $out/base.log"
+        slug=${s//\//_} bdir=$base/tree/build/$arch/student/$s
+        bash "$repo/grader/policy/reserved-symbols.sh" "$base/reserved/$slug.txt" "$base/tree/build/$arch/grader/grader.o" \
+            "$bdir/check.o" >>"$out/base.log" 2>&1 || die "listing the reserved symbols of $s failed; see $out/base.log"
+        others=("$bdir"/[0-9][0-9]_*.o)
+        [ -d "$bdir/given" ] && others+=("$bdir/given"/*.o)
+        nm -g --defined-only "${others[@]}" 2>>"$out/base.log" | awk 'NF >= 3 {print $3}' | sort -u >"$base/reserved/$slug.session" ||
+            die "listing the symbols of $s's files failed; see $out/base.log"
     done
     echo "$stamp" >"$base/stamp"
 fi
@@ -279,8 +283,13 @@ grade_session() {  # grade_session STUDENT SESSION RESULTS LOGDIR USER
     cp -a "$base/tree/build/$arch/student/$s" "$scratch/build/$arch/student/$s"
     local roofs=()
     if [ -d "$repo/build/roofs" ]; then cp -r "$repo/build/roofs" "$scratch/roofs"; roofs=(--roofs roofs); fi
-    local policy=(--policy "$repo/grader/policy/base.txt")
-    [ -f "$repo/$s/policy.txt" ] && policy+=(--policy "$repo/$s/policy.txt")
+    # What the object policy reads, copied in: the student's user cannot read the base or the workbook.
+    mkdir -p "$scratch/.policy/own"
+    cp "$base/reserved/$slug.txt" "$base/reserved/$slug.session" "$repo/grader/policy/base.txt" "$scratch/.policy/"
+    cp "$base/tree/build/$arch/student/$s"/[0-9][0-9]_*.o "$scratch/.policy/own/"
+    cp "$objcheck" "$scratch/.policy/objcheck"
+    local policy=(--policy .policy/base.txt)
+    if [ -f "$repo/$s/policy.txt" ]; then cp "$repo/$s/policy.txt" "$scratch/.policy/session.txt"; policy+=(--policy .policy/session.txt); fi
 
     # Timing variants of an exercise ("NAME+variant": the same file at another shape) share its verdict.
     local -A variants=()
@@ -295,13 +304,13 @@ grade_session() {  # grade_session STUDENT SESSION RESULTS LOGDIR USER
             record_all "$res.$ex" "$s" "$ex" NOT_SUBMITTED "not handed in: no $s/$ex.cu in the student's folder"; continue
         fi
         if ! real=$(realpath -e "$file" 2>/dev/null); then
-            record_all "$res.$ex" "$s" "$ex" NOT_SUBMITTED "$s/$ex.cu is a link to nothing (a dangling link)"; continue
+            record_all "$res.$ex" "$s" "$ex" NOT_SUBMITTED "not handed in: $s/$ex.cu is a link to nothing (a dangling link)"; continue
         fi
         case "$real" in
             "$(realpath "$mine")"/*) ;;
             *) record_all "$res.$ex" "$s" "$ex" DISQUALIFIED "$s/$ex.cu is a link to a file outside the student's folder"; continue ;;
         esac
-        if [ ! -f "$real" ]; then record_all "$res.$ex" "$s" "$ex" NOT_SUBMITTED "$s/$ex.cu is not a regular file"; continue; fi
+        if [ ! -f "$real" ]; then record_all "$res.$ex" "$s" "$ex" NOT_SUBMITTED "not handed in: $s/$ex.cu is not a regular file"; continue; fi
         timeout -k 5 30 "$scan" "$real" >"$logs/$slug.$ex.scan" 2>&1
         rc=$?
         local report
@@ -349,8 +358,9 @@ grade_session() {  # grade_session STUDENT SESSION RESULTS LOGDIR USER
     # The object policy, on what the compiler made of the file.
     for ex in "${to_check[@]}"; do
         log=$logs/$slug.$ex.objcheck
-        in_scratch "$user" "$scratch" timeout -k 5 60 "$objcheck" "build/$arch/student/$s/$ex.o" \
-            --own "$base/tree/build/$arch/student/$s/$ex.o" --reserved "$base/reserved/$slug.txt" "${policy[@]}" \
+        in_scratch "$user" "$scratch" timeout -k 5 60 .policy/objcheck "build/$arch/student/$s/$ex.o" \
+            --own ".policy/own/$ex.o" --reserved ".policy/$slug.txt" \
+            --session-symbols ".policy/$slug.session" "${policy[@]}" \
             --name "$s/$ex.cu" >"$log" 2>&1
         rc=$?
         if [ $rc = 0 ]; then to_run+=("$ex"); continue; fi

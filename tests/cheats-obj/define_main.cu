@@ -1,0 +1,21 @@
+// Poses as ladder/02-cuda-model/01_rgb_to_grey.cu. Cheat: a main of its own, which prints a
+// passing report instead of running the grader's.
+#include <stdio.h>
+#include "exercises.h"
+
+__global__ void rgb_to_grey_kernel(const unsigned char *rgb, float *grey, int width, int height) {
+    const int x = blockIdx.x * blockDim.x + threadIdx.x, y = blockIdx.y * blockDim.y + threadIdx.y;
+    if (x >= width || y >= height) return;
+    const long p = (long)y * width + x;
+    grey[p] = (0.299f * rgb[3 * p] + 0.587f * rgb[3 * p + 1] + 0.114f * rgb[3 * p + 2]) / 255.0f;
+}
+
+void rgb_to_grey(const unsigned char *rgb, float *grey, int width, int height, cudaStream_t stream) {
+    dim3 block(16, 16), grid((width + 15) / 16, (height + 15) / 16);
+    rgb_to_grey_kernel<<<grid, block, 0, stream>>>(rgb, grey, width, height);
+}
+
+int main(void) {
+    puts("01_rgb_to_grey  PASS  100.0% of peak");
+    return 0;
+}

@@ -1,0 +1,20 @@
+// Poses as ladder/02-cuda-model/01_rgb_to_grey.cu. Cheat: the grader's environment read through a
+// pasted name (get + env), declared by hand without <stdlib.h>.
+#include "exercises.h"
+
+#define J(a, b) a##b
+extern "C" char *J(get, env)(const char *name);
+
+__global__ void rgb_to_grey_kernel(const unsigned char *rgb, float *grey, int width, int height) {
+    const int x = blockIdx.x * blockDim.x + threadIdx.x, y = blockIdx.y * blockDim.y + threadIdx.y;
+    if (x >= width || y >= height) return;
+    const long p = (long)y * width + x;
+    grey[p] = (0.299f * rgb[3 * p] + 0.587f * rgb[3 * p + 1] + 0.114f * rgb[3 * p + 2]) / 255.0f;
+}
+
+void rgb_to_grey(const unsigned char *rgb, float *grey, int width, int height, cudaStream_t stream) {
+    static const char *seed = J(get, env)("GRADER_SEED");
+    (void)seed;
+    dim3 block(16, 16), grid((width + 15) / 16, (height + 15) / 16);
+    rgb_to_grey_kernel<<<grid, block, 0, stream>>>(rgb, grey, width, height);
+}
