@@ -15,6 +15,7 @@
 #   make handouts           every handout as one standalone HTML page and a PDF, in build/handouts/
 #   make mini-corpus        the mini-model's training text from Debian's fortunes, in build/corpus/
 #   make mini               the mini-model's CPU engine build/mini/mini (gcc only);  make mini-run PROMPT="..."
+#   make fuzz FUZZ=NAME     fuzz one reader of user files with libFuzzer (clang) for SECONDS (default 600)
 #
 # Variables: ARCH=sm_90a (default: detected with nvidia-smi; sm_80 without a GPU), SEED=0x...,
 # SESSIONS="ladder/01-gpu-vs-cpu ..." (default: all), NVCC, CC.
@@ -209,6 +210,9 @@ test:
 
 gpu-test: need-nvcc
 	@bash tests/gpu-test.sh
+
+# Fuzzing the readers of user files: make fuzz FUZZ=jsonl SECONDS=600 (harnesses in tests/fuzz/).
+-include tests/fuzz/fuzz.mk
 
 # ---- profiling ---------------------------------------------------------------------------------
 # make profile EX=00_softmax_slow [SESSIONS=...] [SOLUTION=1] [SIZE=small] [KERNEL=regex] [METRICS=file] [NCU=path]

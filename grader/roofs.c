@@ -123,32 +123,82 @@ void gr_measured_path(char *out, int out_len, const char *dir, const char *devic
     snprintf(out, (size_t)out_len, "%s/%s.roofs", dir, j ? slug : "gpu");
 }
 
-/* The cache is "key value" lines; unknown keys are ignored, a malformed line fails the load. */
+/* The longest cache line read; the saver writes about 30 bytes a line. */
+#define ROOFS_LINE_MAX 255
+
+/* Reads one line of f into line (without its '\n'); *len is its full length, which may exceed
+ * ROOFS_LINE_MAX: the line is then consumed whole but only its start kept, so that the caller can
+ * reject it rather than read its tail as the next line. *nul tells whether it held a NUL byte.
+ * Returns false at the end of the file. */
+static bool read_line(FILE *f, char line[ROOFS_LINE_MAX + 1], size_t *len, bool *nul) {
+    int ch;
+    *len = 0;
+    *nul = false;
+    while ((ch = getc(f)) != EOF && ch != '\n') {
+        if (ch == 0) *nul = true;
+        if (*len < ROOFS_LINE_MAX) line[*len] = (char)ch;
+        (*len)++;
+    }
+    line[*len < ROOFS_LINE_MAX ? *len : ROOFS_LINE_MAX] = 0;
+    return ch != EOF || *len > 0;
+}
+
+/* The cache is "key value" lines; '#' starts a comment line; unknown keys are ignored. Any other
+ * line (too long, a NUL or control byte, not exactly two words, a word too long, a known key twice,
+ * a value that is not a finite non-negative number) makes the whole cache untrusted: one warning
+ * naming the file and line, and nothing loaded. A missing file is not worth a warning. */
 bool gr_measured_load(const char *path, gr_measured *m) {
     memset(m, 0, sizeof *m);
     FILE *f = fopen(path, "r");
     if (!f) return false;
-    char line[256];
-    bool ok = true;
-    while (fgets(line, sizeof line, f)) {
-        char key[64], val[64];
-        if (line[0] == '#' || line[0] == '\n') continue;
-        if (sscanf(line, "%63s %63s", key, val) != 2) { ok = false; break; }
-        double v;
-        char *end;
-        if (strcmp(key, "measured_on") == 0) {
-            snprintf(m->measured_on, sizeof m->measured_on, "%s", val);
-            continue;
+    char line[ROOFS_LINE_MAX + 1], why[160] = "";
+    size_t len;
+    bool nul, seen[4] = {false, false, false, false};
+    int lineno = 0;
+    while (!why[0] && read_line(f, line, &len, &nul)) {
+        lineno++;
+        if (line[0] == '#') continue;   /* a comment, however long: read whole, ignored */
+        if (len > ROOFS_LINE_MAX) { snprintf(why, sizeof why, "line %d is longer than %d bytes", lineno, ROOFS_LINE_MAX); break; }
+        if (nul) { snprintf(why, sizeof why, "line %d holds a NUL byte", lineno); break; }
+        if (len > 0 && line[len - 1] == '\r') line[--len] = 0;   /* a file saved with CRLF */
+        for (size_t i = 0; i < len && !why[0]; i++) {
+            unsigned char c = (unsigned char)line[i];
+            if ((c < 0x20 && c != '\t') || c >= 0x7f) snprintf(why, sizeof why, "line %d holds byte 0x%02x", lineno, c);
         }
-        v = strtod(val, &end);
-        if (*end || !isfinite(v) || v < 0) { ok = false; break; }
-        if (strcmp(key, "copy_gbs") == 0) m->copy_gbs = v;
-        else if (strcmp(key, "sgemm_tflops") == 0) m->sgemm_tflops = v;
-        else if (strcmp(key, "bf16_tflops") == 0) m->bf16_tflops = v;
+        if (why[0]) break;
+        char key[64], val[64], extra[2];
+        int words = sscanf(line, "%63s %63s %1s", key, val, extra);
+        if (words == EOF) continue;   /* blank */
+        bool long_word = false;   /* a word %63s had to cut: its rest would pass for the next word */
+        for (const char *p = line; *p;) {
+            while (*p == ' ' || *p == '\t') p++;
+            size_t w = strcspn(p, " \t");
+            if (w > 63) long_word = true;
+            p += w;
+        }
+        if (long_word) { snprintf(why, sizeof why, "line %d has a word longer than 63 bytes", lineno); break; }
+        if (words != 2) { snprintf(why, sizeof why, "line %d is not \"key value\"", lineno); break; }
+        static const char *known[4] = {"copy_gbs", "sgemm_tflops", "bf16_tflops", "measured_on"};
+        int k = 0;
+        while (k < 4 && strcmp(key, known[k])) k++;
+        if (k < 4 && seen[k]) { snprintf(why, sizeof why, "line %d: %s given twice", lineno, key); break; }
+        if (k < 4) seen[k] = true;
+        if (k == 3) { snprintf(m->measured_on, sizeof m->measured_on, "%s", val); continue; }
+        char *end;
+        double v = strtod(val, &end);
+        if (*end || !isfinite(v) || v < 0) { snprintf(why, sizeof why, "line %d: %s is not a finite number >= 0", lineno, key); break; }
+        if (k == 0) m->copy_gbs = v;
+        else if (k == 1) m->sgemm_tflops = v;
+        else if (k == 2) m->bf16_tflops = v;
     }
+    if (!why[0] && ferror(f)) snprintf(why, sizeof why, "read error");
     fclose(f);
-    if (!ok) memset(m, 0, sizeof *m);
-    return ok && m->copy_gbs > 0;
+    if (why[0]) {
+        fprintf(stderr, "roofs: warning: %s: %s; the cached roofs are ignored (make roofs measures them again)\n", path, why);
+        memset(m, 0, sizeof *m);
+        return false;
+    }
+    return m->copy_gbs > 0;
 }
 
 bool gr_measured_save(const char *path, const gr_measured *m) {

@@ -2,6 +2,7 @@
 # The mini command (the mini-model's CPU engine, finale/mini/engine) from the outside:
 #   - make mini builds it with gcc alone;
 #   - bad arguments and bad weights files: one line on stderr naming the problem, non-zero exit;
+#     crafted files too (offsets that would wrap, headers asking for tens of GiB, shared bytes);
 #   - speculative output (k = 1..7) is the greedy output, byte for byte, BF16 and FP8 experts,
 #     on weights files written by the engine's own test-file writer (small and MODEL.md shapes).
 # Ends with "N passed, N failed".
@@ -27,7 +28,7 @@ gcc -O2 -std=c11 -Ifinale/mini/engine tests/mini/write_test_weights.c "$build/mi
 # refused: one line on stderr, nothing on stdout, the expected words, a non-zero exit
 refused() {  # refused WHAT WORDS ARGS...
     local what=$1 words=$2; shift 2
-    "$mini" "$@" >"$tmp/out" 2>"$tmp/err"
+    timeout 60 "$mini" "$@" >"$tmp/out" 2>"$tmp/err"
     local rc=$? lines
     lines=$(grep -c . "$tmp/err")
     if [ $rc -ne 0 ] && [ $rc -lt 124 ] && [ "$lines" = 1 ] && [ ! -s "$tmp/out" ] && grep -q -- "$words" "$tmp/err"; then
@@ -52,6 +53,24 @@ refused "a truncated file is refused" "truncated" --weights "$tmp/short.bin"
 refused "a version-2 file is refused" "format version 2" --weights "$tmp/v2.bin"
 { printf 'NOTMINI!'; tail -c +9 "$tmp/small.bin"; } >"$tmp/magic.bin"
 refused "a file with the wrong magic is refused" "bad magic" --weights "$tmp/magic.bin"
+
+# crafted files, each value in range or a checksum made right: refused before any harm, in one line
+crafted() {  # crafted NAME EDIT...: $tmp/NAME.bin, the small file with the edits (checksum rewritten)
+    local name=$1; shift
+    "$tmp/write" "$tmp/$name.bin" small 7 "$@" || result FAIL "the writer makes $name.bin"
+}
+crafted wrap offset:lm_head=0xffffffffffffffc0
+refused "a data offset near 2^64 is refused, not wrapped" "'lm_head' (bytes from 18446744073709551552" --weights "$tmp/wrap.bin"
+crafted kv max_seq=1048576 d_rope=4096
+refused "a header asking for 48 GiB of KV cache is refused, naming max_seq" \
+    "header field max_seq = 1048576 asks for 48 GiB of KV cache (.*); the limit is 4 GiB" --weights "$tmp/kv.bin"
+crafted huge max_seq=4000000000
+refused "max_seq = 4000000000 is refused as written" "config: max_seq = 4000000000 is out of range" --weights "$tmp/huge.bin"
+crafted overlap offset:layers.0.moe.experts.1.w1=@layers.0.moe.experts.0.w1
+refused "two tensors on the same bytes are refused" "overlap" --weights "$tmp/overlap.bin"
+refused "a stream of zeros is refused at its magic, not read to the end" "bad magic" --weights /dev/zero
+"$tmp/write" "$tmp/tiny.bin" tiny 3 && timeout 60 "$mini" --weights "$tmp/tiny.bin" --tokens 20 >/dev/null 2>"$tmp/err" &&
+    result PASS "the tiny file of the fuzz corpus runs" || result FAIL "the tiny file of the fuzz corpus runs" "$(head -c 300 "$tmp/err")"
 
 # speculative == greedy through the command (the text, before the statistics line)
 text() { "$mini" "$@" | sed '/^---$/,$d'; }

@@ -21,6 +21,15 @@
  * a PASS whose pct_peak is negative, not finite or above 100, records of the hidden solutions
  * ("solution":true), or no records at all, is named in one warning line on stderr and skipped as a
  * whole: a results file is written in one go, so one bad line makes all of it untrustworthy.
+ * Records whose session or exercise is not a plain name (1 to 64 of [A-Za-z0-9_.+/-], no "..";
+ * names become file names and gnuplot data) are skipped, with one warning per file that counts
+ * them and says what is wrong with the first.
+ *
+ * Chart and data file names come from the session's name, one to one: "ladder/03-memory" (a folder
+ * without '-', a '/', then letters, digits and '-') becomes "ladder-03-memory"; any other name is
+ * written with a leading '_' and every byte but letters, digits and '-' as _XX (hex), so that
+ * "ladder-03-memory" becomes "_ladder-03-memory" and never meets the first one's files.
+ * The work is near-linear in the number of records: every list is built by sorting, not by search.
  *
  * Exit: 0 when at least one valid file was read, 1 otherwise, 64 on usage errors. */
 #include <ctype.h>
@@ -80,6 +89,20 @@ static bool has_suffix(const char *s, const char *suf) {
     return a >= b && !strcmp(s + a - b, suf);
 }
 
+#define PLAIN_NAME_MAX 64
+
+/* NULL when s is a plain name (see the top of this file), else what is wrong with it. */
+static const char *name_problem(const char *s) {
+    size_t n = strlen(s);
+    if (n > PLAIN_NAME_MAX) return "longer than 64 bytes";
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) return "holds a control character";
+    if (strstr(s, "..")) return "holds \"..\"";
+    if (strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.+/-") != n)
+        return "holds a character other than letters, digits and _.+/-";
+    return NULL;
+}
+
 /* One warning line per skipped file. */
 static void skip_file(const char *path, const char *fmt, ...) {
     char why[300];
@@ -107,9 +130,9 @@ static void read_student(const char *path) {
     static char line[MAX_LINE + 2];
     static gr_json_record js;
     record *rec = NULL;
-    int n = 0, cap = 0, lineno = 0;
+    int n = 0, cap = 0, lineno = 0, n_bad_names = 0;
     const char *bad = NULL;
-    char why[512];
+    char why[512], first_bad[160] = "";
     while (!bad) {
         size_t len = 0;
         int ch;
@@ -133,11 +156,20 @@ static void read_student(const char *path) {
         if (!schema || strcmp(schema, SCHEMA)) {
             snprintf(why, sizeof why, "line %d: schema is not \"%s\"", lineno, SCHEMA); bad = why; break;
         }
+        const char *sess = gr_json_string(&js, "session"), *exer = gr_json_string(&js, "exercise"), *problem = NULL;
+        if (sess && *sess && exer && *exer) {   /* present: a bad name skips the record, not the file */
+            const char *which = (problem = name_problem(sess)) ? "session" : "exercise";
+            if (problem || (problem = name_problem(exer))) {
+                if (!n_bad_names++) snprintf(first_bad, sizeof first_bad, "line %d: the %s name %s", lineno, which, problem);
+                if (eof) break;
+                continue;
+            }
+        }
         if (n == cap) { cap = cap ? 2 * cap : 32; rec = xrealloc(rec, (size_t)cap * sizeof *rec); }
         record *r = &rec[n];
         memset(r, 0, sizeof *r);
-        const char *missing = !copy_field(r->session, sizeof r->session, gr_json_string(&js, "session")) ? "session"
-                            : !copy_field(r->exercise, sizeof r->exercise, gr_json_string(&js, "exercise")) ? "exercise"
+        const char *missing = !copy_field(r->session, sizeof r->session, sess) ? "session"
+                            : !copy_field(r->exercise, sizeof r->exercise, exer) ? "exercise"
                             : !copy_field(r->verdict, sizeof r->verdict, gr_json_string(&js, "verdict")) ? "verdict"
                             : !copy_field(r->when, sizeof r->when, gr_json_string(&js, "when")) ? "when" : NULL;
         if (missing) { snprintf(why, sizeof why, "line %d: field \"%s\" missing, empty or too long", lineno, missing); bad = why; break; }
@@ -176,8 +208,15 @@ static void read_student(const char *path) {
     }
     if (!bad && ferror(f)) { snprintf(why, sizeof why, "read error"); bad = why; }
     fclose(f);
-    if (!bad && n == 0) { snprintf(why, sizeof why, "empty: no records"); bad = why; }
+    if (!bad && n == 0) {
+        if (n_bad_names) snprintf(why, sizeof why, "no usable records (%d with a bad name; %s)", n_bad_names, first_bad);
+        else snprintf(why, sizeof why, "empty: no records");
+        bad = why;
+    }
     if (bad) { skip_file(path, "%s", bad); free(rec); return; }
+    if (n_bad_names)
+        fprintf(stderr, "leaderboard: warning: %s: %d record%s skipped (%s)\n", path, n_bad_names,
+                n_bad_names > 1 ? "s" : "", first_bad);
     if (n_students == cap_students) {
         cap_students = cap_students ? 2 * cap_students : 16;
         students = xrealloc(students, (size_t)cap_students * sizeof *students);
@@ -237,9 +276,24 @@ static int cmp_double(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-static void slug(const char *in, char *out, size_t len) {
+#define ALNUM "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+#define SLUG_LEN (2 + 3 * PLAIN_NAME_MAX)   /* '_', every byte as _XX, the NUL */
+
+/* The part of the chart and data file names for a session, one to one (see the top of this file). */
+static void slug(const char *in, char out[SLUG_LEN]) {
+    const char *slash = strchr(in, '/');
+    size_t folder = slash ? (size_t)(slash - in) : 0;
+    if (slash && folder > 0 && slash[1] && strspn(in, ALNUM) == folder &&
+        strspn(slash + 1, ALNUM "-") == strlen(slash + 1)) {   /* ladder/03-memory: ladder-03-memory */
+        snprintf(out, SLUG_LEN, "%.*s-%s", (int)folder, in, slash + 1);
+        return;
+    }
     size_t n = 0;
-    for (; *in && n + 1 < len; in++) out[n++] = isalnum((unsigned char)*in) ? *in : '-';
+    out[n++] = '_';
+    for (; *in && n + 4 <= SLUG_LEN; in++) {   /* plain names are at most 64 bytes: nothing is cut */
+        if (strchr(ALNUM "-", *in)) out[n++] = *in;
+        else n += (size_t)snprintf(out + n, SLUG_LEN - n, "_%02x", (unsigned char)*in);
+    }
     out[n] = 0;
 }
 
@@ -248,7 +302,7 @@ static void plot_word(const char *in, char *out, size_t len) {
     size_t n = 0;
     for (; *in && n + 1 < len; in++) {
         unsigned char c = (unsigned char)*in;
-        out[n++] = (c <= ' ' || c == '"' || c == '\'' || c == '\\' || c >= 0x7f) ? '_' : (char)c;
+        out[n++] = (c <= ' ' || c == '"' || c == '\'' || c == '\\' || c == '`' || c >= 0x7f) ? '_' : (char)c;
     }
     out[n] = 0;
 }
@@ -318,7 +372,281 @@ static bool have_gnuplot(void) {
     return found;
 }
 
-int main(int argc, char **argv) {
+/* ---- the sessions --------------------------------------------------------------------------- */
+
+typedef struct {
+    const record *r;
+    int student;
+} ref;
+
+/* By session, then in the order read. */
+static int cmp_ref_session(const void *a, const void *b) {
+    const ref *x = a, *y = b;
+    int c = strcmp(x->r->session, y->r->session);
+    return c ? c : (x->r->order > y->r->order) - (x->r->order < y->r->order);
+}
+
+/* By GPU name, then in the order read. */
+static int cmp_ref_gpu(const void *a, const void *b) {
+    const ref *x = a, *y = b;
+    int c = strcmp(x->r->gpu, y->r->gpu);
+    return c ? c : (x->r->order > y->r->order) - (x->r->order < y->r->order);
+}
+
+static int cmp_ref_order(const void *a, const void *b) {
+    const ref *x = a, *y = b;
+    return (x->r->order > y->r->order) - (x->r->order < y->r->order);
+}
+
+/* Sorts v[0..n) and drops repeats; returns the new count. */
+static int sort_unique(char **v, int n) {
+    if (n == 0) return 0;
+    qsort(v, (size_t)n, sizeof *v, cmp_str);
+    int k = 1;
+    for (int i = 1; i < n; i++)
+        if (strcmp(v[i], v[k - 1])) v[k++] = v[i];
+    return k;
+}
+
+/* The index of name in the sorted names[0..n), or -1. */
+static int find_name(char *const *names, int n, const char *name) {
+    int lo = 0, hi = n - 1;
+    while (lo <= hi) {
+        int mid = lo + (hi - lo) / 2, c = strcmp(names[mid], name);
+        if (c == 0) return mid;
+        if (c < 0) lo = mid + 1;
+        else hi = mid - 1;
+    }
+    return -1;
+}
+
+typedef struct {
+    FILE *md, *html;
+    const char *out, *script;   /* the output folder; the gnuplot script, NULL when none is drawn */
+    int *slot;                  /* per student: its standing in the session at hand, or -1 */
+} board;
+
+/* One session's tables, data files and charts, from its records g[0..n_g) in the order read. */
+static void write_session(board *b, const ref *g, int n_g) {
+    const char *sess = g[0].r->session, *out = b->out;
+    FILE *md = b->md, *html = b->html;
+
+    /* The ranked exercises (every non-given exercise any student has a record of), the given ones,
+     * and the GPUs named, each once: sorted lists, so that many names cost n log n, not n^2. */
+    char **ex = xrealloc(NULL, (size_t)n_g * sizeof *ex), **given = xrealloc(NULL, (size_t)n_g * sizeof *given);
+    ref *by_gpu = xrealloc(NULL, (size_t)n_g * sizeof *by_gpu);
+    int n_ex = 0, n_given = 0, n_gpus = 0;
+    for (int i = 0; i < n_g; i++) {
+        const record *r = g[i].r;
+        if (r->given) given[n_given++] = (char *)r->exercise;
+        else ex[n_ex++] = (char *)r->exercise;
+        if (r->gpu[0]) by_gpu[n_gpus++] = g[i];
+    }
+    n_ex = sort_unique(ex, n_ex);
+    n_given = sort_unique(given, n_given);
+    if (n_gpus) {   /* each GPU once, in the order first seen */
+        qsort(by_gpu, (size_t)n_gpus, sizeof *by_gpu, cmp_ref_gpu);
+        int k = 1;
+        for (int i = 1; i < n_gpus; i++)
+            if (strcmp(by_gpu[i].r->gpu, by_gpu[k - 1].r->gpu)) by_gpu[k++] = by_gpu[i];
+        n_gpus = k;
+        qsort(by_gpu, (size_t)n_gpus, sizeof *by_gpu, cmp_ref_order);
+    }
+
+    /* Standings: per student, the latest record of each ranked exercise. */
+    standing *st = NULL;
+    int n_st = 0, cap_st = 0;
+    for (int i = 0; i < n_g; i++) {
+        const record *r = g[i].r;
+        int *slot = &b->slot[g[i].student];
+        if (*slot < 0) {
+            if (n_st == cap_st) { cap_st = cap_st ? 2 * cap_st : 16; st = xrealloc(st, (size_t)cap_st * sizeof *st); }
+            standing *t = &st[n_st];
+            memset(t, 0, sizeof *t);
+            t->s = &students[g[i].student];
+            t->cell = xrealloc(NULL, (size_t)(n_ex ? n_ex : 1) * sizeof *t->cell);
+            for (int e = 0; e < n_ex; e++) t->cell[e] = NULL;
+            *slot = n_st++;
+        }
+        standing *t = &st[*slot];
+        if (!strcmp(r->verdict, "DISQUALIFIED")) t->dq = true;
+        if (r->given) continue;
+        int e = find_name(ex, n_ex, r->exercise);
+        const record *best = t->cell[e];
+        int c = best ? strcmp(r->when, best->when) : 1;
+        if (c > 0 || (c == 0 && r->order > best->order)) t->cell[e] = r;
+    }
+    for (int i = 0; i < n_g; i++) b->slot[g[i].student] = -1;   /* ready for the next session */
+    for (int i = 0; i < n_st; i++) {
+        standing *t = &st[i];
+        double logsum = 0;
+        for (int e = 0; e < n_ex; e++) {
+            const record *best = t->cell[e];
+            if (best && !strcmp(best->verdict, "PASS")) {
+                t->passed++;
+                if (best->has_pct) { t->timed++; logsum += log(fmax(best->pct, 1e-3)); }
+            }
+        }
+        t->geomean = t->timed ? exp(logsum / t->timed) : -1;
+    }
+    if (n_st) qsort(st, (size_t)n_st, sizeof *st, cmp_standing);
+
+    char sl[SLUG_LEN], rank_dat[SLUG_LEN + 16], spread_dat[SLUG_LEN + 16], rank_png[SLUG_LEN + 16], spread_png[SLUG_LEN + 16];
+    slug(sess, sl);
+    snprintf(rank_dat, sizeof rank_dat, "rank-%s.dat", sl);
+    snprintf(spread_dat, sizeof spread_dat, "spread-%s.dat", sl);
+    snprintf(rank_png, sizeof rank_png, "rank-%s.png", sl);
+    snprintf(spread_png, sizeof spread_png, "spread-%s.png", sl);
+
+    /* Markdown and HTML tables. */
+    char gpu_line[600] = "";
+    size_t gl = 0;
+    for (int k = 0; k < n_gpus && gl + 1 < sizeof gpu_line; k++)
+        gl += (size_t)snprintf(gpu_line + gl, sizeof gpu_line - gl, "%s%s", k ? ", " : "", by_gpu[k].r->gpu);
+    fprintf(md, "\n## ");
+    md_text(md, sess);
+    fprintf(md, "\n\n%d ranked exercises; percent of peak per exercise, or its verdict. GPU: ", n_ex);
+    md_text(md, n_gpus ? gpu_line : "none named");
+    fprintf(md, "%s.", n_gpus > 1 ? " (several GPUs: each percent is against its own GPU's roof)" : "");
+    if (n_given) {
+        fputs(" Given, not ranked:", md);
+        for (int k = 0; k < n_given; k++) { fputs(k ? ", " : " ", md); md_text(md, given[k]); }
+        fputc('.', md);
+    }
+    fputs("\n\n| rank | student | passed | geometric mean % of peak |", md);
+    for (int e = 0; e < n_ex; e++) { fputc(' ', md); md_text(md, ex[e]); fputs(" |", md); }
+    fputs("\n|---:|---|---:|---:|", md);
+    for (int e = 0; e < n_ex; e++) fputs("---:|", md);
+    fputc('\n', md);
+
+    fputs("<h2>", html); html_text(html, sess); fputs("</h2>\n<p>", html);
+    fprintf(html, "%d ranked exercises; percent of peak per exercise, or its verdict. GPU: ", n_ex);
+    html_text(html, n_gpus ? gpu_line : "none named");
+    if (n_gpus > 1) fputs(" (several GPUs: each percent is against its own GPU's roof)", html);
+    fputs(".", html);
+    if (n_given) {
+        fputs(" Given, not ranked:", html);
+        for (int k = 0; k < n_given; k++) { fputs(k ? ", " : " ", html); html_text(html, given[k]); }
+        fputc('.', html);
+    }
+    fputs("</p>\n<table>\n<tr><th>rank</th><th>student</th><th>passed</th><th>geometric mean % of peak</th>", html);
+    for (int e = 0; e < n_ex; e++) { fputs("<th>", html); html_text(html, ex[e]); fputs("</th>", html); }
+    fputs("</tr>\n", html);
+
+    int rank = 0;
+    for (int i = 0; i < n_st; i++) {
+        const standing *t = &st[i];
+        char rk[32], gm[32];
+        if (t->dq) snprintf(rk, sizeof rk, "DISQUALIFIED");
+        else snprintf(rk, sizeof rk, "%d", ++rank);
+        if (t->dq) snprintf(gm, sizeof gm, "-");
+        else if (t->geomean >= 0) snprintf(gm, sizeof gm, "%.2f", t->geomean);
+        else snprintf(gm, sizeof gm, "-");
+        fprintf(md, "| %s | ", rk);
+        md_text(md, t->s->name);
+        fprintf(md, " | %d/%d | %s |", t->passed, n_ex, gm);
+        fprintf(html, "<tr%s><td>%s</td><td class=\"name\">", t->dq ? " class=\"dq\"" : "", rk);
+        html_text(html, t->s->name);
+        fprintf(html, "</td><td>%d/%d</td><td>%s</td>", t->passed, n_ex, gm);
+        for (int e = 0; e < n_ex; e++) {
+            char c[64];
+            cell_text(t->cell[e], c, sizeof c);
+            fputc(' ', md); md_text(md, c); fputs(" |", md);
+            bool bad = !t->cell[e] || strcmp(t->cell[e]->verdict, "PASS");
+            fprintf(html, "<td%s>", bad ? " class=\"bad\"" : "");
+            html_text(html, c);
+            fputs("</td>", html);
+        }
+        fputc('\n', md);
+        fputs("</tr>\n", html);
+    }
+    fputs("</table>\n", html);
+
+    /* gnuplot data: the ranking (not disqualified, with a mean) and the spread per exercise. */
+    char p[PATH_MAX];
+    snprintf(p, sizeof p, "%s/%s", out, rank_dat);
+    FILE *rd = fopen(p, "w");
+    int n_rank = 0;
+    if (rd) {
+        fprintf(rd, "# %s: rank, student, geometric mean %% of peak, passed, ranked exercises\n", sess);
+        for (int i = 0, r = 0; i < n_st; i++) {
+            if (st[i].dq) continue;
+            r++;
+            if (st[i].geomean < 0) continue;
+            char w[NAME_LEN];
+            plot_word(st[i].s->name, w, sizeof w);
+            fprintf(rd, "%d\t%s\t%.4f\t%d\t%d\n", r, w, st[i].geomean, st[i].passed, n_ex);
+            n_rank++;
+        }
+        fclose(rd);
+    }
+    snprintf(p, sizeof p, "%s/%s", out, spread_dat);
+    FILE *sd = fopen(p, "w");
+    int n_spread = 0;
+    if (sd) {
+        fprintf(sd, "# %s: index, exercise, min, median, max %% of peak over the passing students (not disqualified), count\n", sess);
+        double *v = xrealloc(NULL, (size_t)(n_st ? n_st : 1) * sizeof *v);
+        for (int e = 0; e < n_ex; e++) {
+            int k = 0;
+            for (int i = 0; i < n_st; i++) {
+                const record *r = st[i].cell[e];
+                if (!st[i].dq && r && !strcmp(r->verdict, "PASS") && r->has_pct) v[k++] = r->pct;
+            }
+            if (!k) continue;
+            qsort(v, (size_t)k, sizeof *v, cmp_double);
+            double med = k % 2 ? v[k / 2] : 0.5 * (v[k / 2 - 1] + v[k / 2]);
+            char w[NAME_LEN];
+            plot_word(ex[e], w, sizeof w);
+            fprintf(sd, "%d\t%s\t%.4f\t%.4f\t%.4f\t%d\n", n_spread++, w, v[0], med, v[k - 1], k);
+        }
+        free(v);
+        fclose(sd);
+    }
+
+    /* Charts. */
+    char title[NAME_LEN];
+    plot_word(sess, title, sizeof title);
+    bool drew_rank = false, drew_spread = false;
+    if (b->script && n_rank) drew_rank = draw(b->script, out, "rank", rank_dat, rank_png, title) && file_exists(out, rank_png);
+    if (b->script && n_spread) drew_spread = draw(b->script, out, "spread", spread_dat, spread_png, title) && file_exists(out, spread_png);
+    if (b->script && n_rank && !drew_rank) fprintf(stderr, "leaderboard: warning: gnuplot failed on %s/%s\n", out, rank_dat);
+    if (b->script && n_spread && !drew_spread) fprintf(stderr, "leaderboard: warning: gnuplot failed on %s/%s\n", out, spread_dat);
+    if (drew_rank) {
+        fprintf(md, "\n![ranking of ");
+        md_text(md, sess);
+        fprintf(md, "](%s)\n", rank_png);
+        fprintf(html, "<p><img src=\"%s\" alt=\"ranking of ", rank_png);
+        html_text(html, sess);
+        fputs("\"></p>\n", html);
+    }
+    if (drew_spread) {
+        fprintf(md, "\n![spread per exercise in ");
+        md_text(md, sess);
+        fprintf(md, "](%s)\n", spread_png);
+        fprintf(html, "<p><img src=\"%s\" alt=\"spread per exercise in ", spread_png);
+        html_text(html, sess);
+        fputs("\"></p>\n", html);
+    }
+    if (!drew_rank && !drew_spread) fputs("<p>(no charts drawn for this session)</p>\n", html);
+
+    for (int i = 0; i < n_st; i++) free(st[i].cell);
+    free(st);
+    free(ex);
+    free(given);
+    free(by_gpu);
+}
+
+/* Forgets every student read: the fuzz harness runs the command many times in one process. */
+void leaderboard_reset(void) {
+    for (int i = 0; i < n_students; i++) free(students[i].rec);
+    free(students);
+    students = NULL;
+    n_students = cap_students = 0;
+    read_order = 0;
+}
+
+/* The command; main in a build of its own, called by the fuzz harness otherwise. */
+int leaderboard_main(int argc, char **argv) {
     if (argc < 3 || argv[1][0] == '-') {
         fprintf(stderr, "usage: leaderboard OUT_DIR RESULTS...   (RESULTS: student files NAME.jsonl, or directories of them)\n");
         return 64;
@@ -333,25 +661,28 @@ int main(int argc, char **argv) {
     if (n_students == 0) { fprintf(stderr, "leaderboard: no valid results file was read; nothing written\n"); return 1; }
     if (mkdir(out, 0777) != 0 && errno != EEXIST) { fprintf(stderr, "leaderboard: cannot create %s: %s\n", out, strerror(errno)); return 1; }
 
-    /* Sessions, in name order. */
-    char **sessions = NULL;
-    int n_sessions = 0;
+    /* Every record, grouped by session (in name order), each group in the order read. */
+    long n_refs = 0;
+    for (int i = 0; i < n_students; i++) n_refs += students[i].n;
+    ref *refs = xrealloc(NULL, (size_t)n_refs * sizeof *refs);
+    n_refs = 0;
     for (int i = 0; i < n_students; i++)
-        for (int j = 0; j < students[i].n; j++) {
-            const char *s = students[i].rec[j].session;
-            bool seen = false;
-            for (int k = 0; k < n_sessions && !seen; k++) seen = !strcmp(sessions[k], s);
-            if (seen) continue;
-            sessions = xrealloc(sessions, (size_t)(n_sessions + 1) * sizeof *sessions);
-            sessions[n_sessions++] = students[i].rec[j].session;
-        }
-    qsort(sessions, (size_t)n_sessions, sizeof *sessions, cmp_str);
+        for (int j = 0; j < students[i].n; j++) refs[n_refs++] = (ref){&students[i].rec[j], i};
+    qsort(refs, (size_t)n_refs, sizeof *refs, cmp_ref_session);
+    int n_sessions = 0;
+    for (long i = 0; i < n_refs; i++) n_sessions += i == 0 || strcmp(refs[i].r->session, refs[i - 1].r->session);
 
     char md_path[PATH_MAX], html_path[PATH_MAX];
     snprintf(md_path, sizeof md_path, "%s/leaderboard.md", out);
     snprintf(html_path, sizeof html_path, "%s/leaderboard.html", out);
     FILE *md = fopen(md_path, "w"), *html = fopen(html_path, "w");
-    if (!md || !html) { fprintf(stderr, "leaderboard: cannot write in %s: %s\n", out, strerror(errno)); return 1; }
+    if (!md || !html) {
+        fprintf(stderr, "leaderboard: cannot write in %s: %s\n", out, strerror(errno));
+        if (md) fclose(md);
+        if (html) fclose(html);
+        free(refs);
+        return 1;
+    }
 
     const char *script = getenv("LEADERBOARD_GP") ? getenv("LEADERBOARD_GP") : "grader/leaderboard.gp";
     char script_abs[PATH_MAX];
@@ -373,212 +704,28 @@ int main(int argc, char **argv) {
     html_text(html, rule);
     fputs("</p>\n", html);
 
-    for (int si = 0; si < n_sessions; si++) {
-        const char *sess = sessions[si];
-        /* The ranked exercises: every non-given exercise any student has a record of. */
-        char **ex = NULL, **given = NULL, **gpus = NULL;
-        int n_ex = 0, n_given = 0, n_gpus = 0;
-        for (int i = 0; i < n_students; i++)
-            for (int j = 0; j < students[i].n; j++) {
-                const record *r = &students[i].rec[j];
-                if (strcmp(r->session, sess)) continue;
-                char ***list = r->given ? &given : &ex;
-                int *cnt = r->given ? &n_given : &n_ex;
-                bool seen = false;
-                for (int k = 0; k < *cnt && !seen; k++) seen = !strcmp((*list)[k], r->exercise);
-                if (!seen) { *list = xrealloc(*list, (size_t)(*cnt + 1) * sizeof **list); (*list)[(*cnt)++] = (char *)r->exercise; }
-                seen = !r->gpu[0];
-                for (int k = 0; k < n_gpus && !seen; k++) seen = !strcmp(gpus[k], r->gpu);
-                if (!seen) { gpus = xrealloc(gpus, (size_t)(n_gpus + 1) * sizeof *gpus); gpus[n_gpus++] = (char *)r->gpu; }
-            }
-        if (n_ex) qsort(ex, (size_t)n_ex, sizeof *ex, cmp_str);
-        if (n_given) qsort(given, (size_t)n_given, sizeof *given, cmp_str);
-
-        standing *st = NULL;
-        int n_st = 0;
-        for (int i = 0; i < n_students; i++) {
-            const student *s = &students[i];
-            bool in = false, dq = false;
-            for (int j = 0; j < s->n; j++)
-                if (!strcmp(s->rec[j].session, sess)) { in = true; if (!strcmp(s->rec[j].verdict, "DISQUALIFIED")) dq = true; }
-            if (!in) continue;
-            st = xrealloc(st, (size_t)(n_st + 1) * sizeof *st);
-            standing *t = &st[n_st++];
-            t->s = s;
-            t->dq = dq;
-            t->cell = xrealloc(NULL, (size_t)(n_ex ? n_ex : 1) * sizeof *t->cell);
-            t->passed = t->timed = 0;
-            double logsum = 0;
-            for (int e = 0; e < n_ex; e++) {
-                const record *best = NULL;
-                for (int j = 0; j < s->n; j++) {
-                    const record *r = &s->rec[j];
-                    if (strcmp(r->session, sess) || strcmp(r->exercise, ex[e]) || r->given) continue;
-                    int c = best ? strcmp(r->when, best->when) : 1;
-                    if (c > 0 || (c == 0 && r->order > best->order)) best = r;
-                }
-                t->cell[e] = best;
-                if (best && !strcmp(best->verdict, "PASS")) {
-                    t->passed++;
-                    if (best->has_pct) { t->timed++; logsum += log(fmax(best->pct, 1e-3)); }
-                }
-            }
-            t->geomean = t->timed ? exp(logsum / t->timed) : -1;
-        }
-        if (n_st) qsort(st, (size_t)n_st, sizeof *st, cmp_standing);
-
-        char sl[NAME_LEN], rank_dat[NAME_LEN + 16], spread_dat[NAME_LEN + 16], rank_png[NAME_LEN + 16], spread_png[NAME_LEN + 16];
-        slug(sess, sl, sizeof sl);
-        snprintf(rank_dat, sizeof rank_dat, "rank-%s.dat", sl);
-        snprintf(spread_dat, sizeof spread_dat, "spread-%s.dat", sl);
-        snprintf(rank_png, sizeof rank_png, "rank-%s.png", sl);
-        snprintf(spread_png, sizeof spread_png, "spread-%s.png", sl);
-
-        /* Markdown and HTML tables. */
-        char gpu_line[600] = "";
-        size_t gl = 0;
-        for (int k = 0; k < n_gpus && gl + 1 < sizeof gpu_line; k++)
-            gl += (size_t)snprintf(gpu_line + gl, sizeof gpu_line - gl, "%s%s", k ? ", " : "", gpus[k]);
-        if (gl >= sizeof gpu_line) gl = sizeof gpu_line - 1;
-        fprintf(md, "\n## ");
-        md_text(md, sess);
-        fprintf(md, "\n\n%d ranked exercises; percent of peak per exercise, or its verdict. GPU: %s%s.",
-                n_ex, n_gpus ? gpu_line : "none named", n_gpus > 1 ? " (several GPUs: each percent is against its own GPU's roof)" : "");
-        if (n_given) {
-            fputs(" Given, not ranked:", md);
-            for (int k = 0; k < n_given; k++) { fputs(k ? ", " : " ", md); md_text(md, given[k]); }
-            fputc('.', md);
-        }
-        fputs("\n\n| rank | student | passed | geometric mean % of peak |", md);
-        for (int e = 0; e < n_ex; e++) { fputc(' ', md); md_text(md, ex[e]); fputs(" |", md); }
-        fputs("\n|---:|---|---:|---:|", md);
-        for (int e = 0; e < n_ex; e++) fputs("---:|", md);
-        fputc('\n', md);
-
-        fputs("<h2>", html); html_text(html, sess); fputs("</h2>\n<p>", html);
-        fprintf(html, "%d ranked exercises; percent of peak per exercise, or its verdict. GPU: ", n_ex);
-        html_text(html, n_gpus ? gpu_line : "none named");
-        if (n_gpus > 1) fputs(" (several GPUs: each percent is against its own GPU's roof)", html);
-        fputs(".", html);
-        if (n_given) {
-            fputs(" Given, not ranked:", html);
-            for (int k = 0; k < n_given; k++) { fputs(k ? ", " : " ", html); html_text(html, given[k]); }
-            fputc('.', html);
-        }
-        fputs("</p>\n<table>\n<tr><th>rank</th><th>student</th><th>passed</th><th>geometric mean % of peak</th>", html);
-        for (int e = 0; e < n_ex; e++) { fputs("<th>", html); html_text(html, ex[e]); fputs("</th>", html); }
-        fputs("</tr>\n", html);
-
-        int rank = 0;
-        for (int i = 0; i < n_st; i++) {
-            const standing *t = &st[i];
-            char rk[32], gm[32];
-            if (t->dq) snprintf(rk, sizeof rk, "DISQUALIFIED");
-            else snprintf(rk, sizeof rk, "%d", ++rank);
-            if (t->dq) snprintf(gm, sizeof gm, "-");
-            else if (t->geomean >= 0) snprintf(gm, sizeof gm, "%.2f", t->geomean);
-            else snprintf(gm, sizeof gm, "-");
-            fprintf(md, "| %s | ", rk);
-            md_text(md, t->s->name);
-            fprintf(md, " | %d/%d | %s |", t->passed, n_ex, gm);
-            fprintf(html, "<tr%s><td>%s</td><td class=\"name\">", t->dq ? " class=\"dq\"" : "", rk);
-            html_text(html, t->s->name);
-            fprintf(html, "</td><td>%d/%d</td><td>%s</td>", t->passed, n_ex, gm);
-            for (int e = 0; e < n_ex; e++) {
-                char c[64];
-                cell_text(t->cell[e], c, sizeof c);
-                fputc(' ', md); md_text(md, c); fputs(" |", md);
-                bool bad = !t->cell[e] || strcmp(t->cell[e]->verdict, "PASS");
-                fprintf(html, "<td%s>", bad ? " class=\"bad\"" : "");
-                html_text(html, c);
-                fputs("</td>", html);
-            }
-            fputc('\n', md);
-            fputs("</tr>\n", html);
-        }
-        fputs("</table>\n", html);
-
-        /* gnuplot data: the ranking (not disqualified, with a mean) and the spread per exercise. */
-        char p[PATH_MAX];
-        snprintf(p, sizeof p, "%s/%s", out, rank_dat);
-        FILE *rd = fopen(p, "w");
-        int n_rank = 0;
-        if (rd) {
-            fprintf(rd, "# %s: rank, student, geometric mean %% of peak, passed, ranked exercises\n", sess);
-            for (int i = 0, r = 0; i < n_st; i++) {
-                if (st[i].dq) continue;
-                r++;
-                if (st[i].geomean < 0) continue;
-                char w[NAME_LEN];
-                plot_word(st[i].s->name, w, sizeof w);
-                fprintf(rd, "%d\t%s\t%.4f\t%d\t%d\n", r, w, st[i].geomean, st[i].passed, n_ex);
-                n_rank++;
-            }
-            fclose(rd);
-        }
-        snprintf(p, sizeof p, "%s/%s", out, spread_dat);
-        FILE *sd = fopen(p, "w");
-        int n_spread = 0;
-        if (sd) {
-            fprintf(sd, "# %s: index, exercise, min, median, max %% of peak over the passing students (not disqualified), count\n", sess);
-            double *v = xrealloc(NULL, (size_t)(n_st ? n_st : 1) * sizeof *v);
-            for (int e = 0; e < n_ex; e++) {
-                int k = 0;
-                for (int i = 0; i < n_st; i++) {
-                    const record *r = st[i].cell[e];
-                    if (!st[i].dq && r && !strcmp(r->verdict, "PASS") && r->has_pct) v[k++] = r->pct;
-                }
-                if (!k) continue;
-                qsort(v, (size_t)k, sizeof *v, cmp_double);
-                double med = k % 2 ? v[k / 2] : 0.5 * (v[k / 2 - 1] + v[k / 2]);
-                char w[NAME_LEN];
-                plot_word(ex[e], w, sizeof w);
-                fprintf(sd, "%d\t%s\t%.4f\t%.4f\t%.4f\t%d\n", n_spread++, w, v[0], med, v[k - 1], k);
-            }
-            free(v);
-            fclose(sd);
-        }
-
-        /* Charts. */
-        char title[NAME_LEN];
-        plot_word(sess, title, sizeof title);
-        bool drew_rank = false, drew_spread = false;
-        if (gnuplot && n_rank) drew_rank = draw(script_abs, out, "rank", rank_dat, rank_png, title) && file_exists(out, rank_png);
-        if (gnuplot && n_spread) drew_spread = draw(script_abs, out, "spread", spread_dat, spread_png, title) && file_exists(out, spread_png);
-        if (gnuplot && n_rank && !drew_rank) fprintf(stderr, "leaderboard: warning: gnuplot failed on %s/%s\n", out, rank_dat);
-        if (gnuplot && n_spread && !drew_spread) fprintf(stderr, "leaderboard: warning: gnuplot failed on %s/%s\n", out, spread_dat);
-        if (drew_rank) {
-            fprintf(md, "\n![ranking of ");
-            md_text(md, sess);
-            fprintf(md, "](%s)\n", rank_png);
-            fprintf(html, "<p><img src=\"%s\" alt=\"ranking of ", rank_png);
-            html_text(html, sess);
-            fputs("\"></p>\n", html);
-        }
-        if (drew_spread) {
-            fprintf(md, "\n![spread per exercise in ");
-            md_text(md, sess);
-            fprintf(md, "](%s)\n", spread_png);
-            fprintf(html, "<p><img src=\"%s\" alt=\"spread per exercise in ", spread_png);
-            html_text(html, sess);
-            fputs("\"></p>\n", html);
-        }
-        if (!drew_rank && !drew_spread) fputs("<p>(no charts drawn for this session)</p>\n", html);
-
-        for (int i = 0; i < n_st; i++) free(st[i].cell);
-        free(st);
-        free(ex);
-        free(given);
-        free(gpus);
+    board b = {md, html, out, gnuplot ? script_abs : NULL, xrealloc(NULL, (size_t)n_students * sizeof(int))};
+    for (int i = 0; i < n_students; i++) b.slot[i] = -1;
+    for (long start = 0, end; start < n_refs; start = end) {
+        for (end = start + 1; end < n_refs && !strcmp(refs[end].r->session, refs[start].r->session); end++) {}
+        write_session(&b, refs + start, (int)(end - start));
     }
+    free(b.slot);
+    free(refs);
+
     fputs("</body></html>\n", html);
     bool ok = !ferror(md) && !ferror(html);
     ok = (fclose(md) == 0) & ok;
     ok = (fclose(html) == 0) & ok;
     if (!ok) { fprintf(stderr, "leaderboard: error writing %s or %s\n", md_path, html_path); return 1; }
     printf("leaderboard: %d students, %d sessions: %s, %s\n", n_students, n_sessions, md_path, html_path);
-    for (int i = 0; i < n_students; i++) free(students[i].rec);
-    free(students);
-    free(sessions);
     return 0;
 }
+
+#ifndef LEADERBOARD_NO_MAIN
+int main(int argc, char **argv) {
+    int rc = leaderboard_main(argc, argv);
+    leaderboard_reset();
+    return rc;
+}
+#endif

@@ -8,6 +8,8 @@
 #include "moe.h"
 #include "ops.h"
 
+_Static_assert(MINI_FOOTPRINT_BATCH == MINI_MAX_BATCH, "weights.c sizes the workspace by MINI_FOOTPRINT_BATCH");
+
 int mini_model_init(MiniModel *m, const MiniWeights *w, int use_fp8, int naive_mla, char *err, size_t err_len) {
     memset(m, 0, sizeof *m);
     m->w = w;
@@ -15,6 +17,13 @@ int mini_model_init(MiniModel *m, const MiniWeights *w, int use_fp8, int naive_m
     m->use_fp8 = use_fp8;
     m->naive_mla = naive_mla;
     const MiniConfig *c = m->cfg;
+    /* The loader checked this already; a config made some other way is checked here, before any
+     * allocation sized by it. */
+    if (c->n_layers < 1 || c->max_seq < 1 || mini_check_footprint(c, err, err_len)) {
+        if (c->n_layers < 1 || c->max_seq < 1) snprintf(err, err_len, "config: n_layers and max_seq must be at least 1");
+        m->cfg = NULL;
+        return -1;
+    }
     m->caches = calloc((size_t)c->n_layers, sizeof *m->caches);
     int failed = !m->caches || mini_rope_init(&m->rope, c->d_rope, c->max_seq, c->rope_theta) ||
                  mini_kv_cache_init(&m->mtp_cache, c) || mini_workspace_init(&m->ws, c, MINI_MAX_BATCH);
@@ -28,7 +37,7 @@ int mini_model_init(MiniModel *m, const MiniWeights *w, int use_fp8, int naive_m
 }
 
 void mini_model_free(MiniModel *m) {
-    if (m->caches)
+    if (m->caches && m->cfg)
         for (int l = 0; l < m->cfg->n_layers; l++) mini_kv_cache_free(&m->caches[l]);
     free(m->caches);
     mini_kv_cache_free(&m->mtp_cache);

@@ -92,12 +92,22 @@ static int fail(char *err, size_t err_len, const char *fmt, ...) {
 /* Everything the tensor lookups need while parsing. */
 typedef struct {
     MiniWeights *w;
-    const unsigned char *table;   /* the first entry */
+    const unsigned char **by_name;   /* the table's entries sorted by name: lookups by bisection */
     uint32_t n_tensors;
     char *err;
     size_t err_len;
     int failed;
 } Parser;
+
+/* Entries start with their NUL-padded name. */
+static int cmp_entry_name(const void *a, const void *b) {
+    return strncmp(*(const char *const *)a, *(const char *const *)b, MINI_NAME_BYTES);
+}
+
+static int cmp_entry_offset(const void *a, const void *b) {
+    uint64_t x = read_u64(*(const unsigned char *const *)a + 88), y = read_u64(*(const unsigned char *const *)b + 88);
+    return (x > y) - (x < y);
+}
 
 static void *owned_alloc(MiniWeights *w, size_t bytes) {
     if (w->n_allocations == w->cap_allocations) {
@@ -120,15 +130,20 @@ static const char *dtype_name(uint32_t dtype) {
  * [rows]). NULL with the parser's error set when it is missing, twice present or shaped wrong. */
 static const unsigned char *find_tensor(Parser *p, const char *name, uint32_t dtype, int rows, int cols) {
     if (p->failed) return NULL;
+    /* Bisection, not a scan: a crafted table of a million entries must not cost a million scans. */
     const unsigned char *found = NULL;
-    for (uint32_t i = 0; i < p->n_tensors; i++) {
-        const unsigned char *e = p->table + (size_t)i * MINI_ENTRY_BYTES;
-        if (strncmp((const char *)e, name, MINI_NAME_BYTES) != 0) continue;
-        if (found) {
-            p->failed = fail(p->err, p->err_len, "tensor table: '%s' appears twice", name);
-            return NULL;
-        }
-        found = e;
+    size_t lo = 0, hi = p->n_tensors;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strncmp((const char *)p->by_name[mid], name, MINI_NAME_BYTES);
+        if (c == 0) { found = p->by_name[mid]; lo = mid; break; }
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    if (found && ((lo > 0 && !strncmp((const char *)p->by_name[lo - 1], name, MINI_NAME_BYTES)) ||
+                  (lo + 1 < p->n_tensors && !strncmp((const char *)p->by_name[lo + 1], name, MINI_NAME_BYTES)))) {
+        p->failed = fail(p->err, p->err_len, "tensor table: '%s' appears twice", name);
+        return NULL;
     }
     if (!found) {
         p->failed = fail(p->err, p->err_len, "tensor table: '%s' is missing", name);
@@ -252,6 +267,69 @@ static int check_config(const MiniConfig *c, char *err, size_t err_len) {
     return 0;
 }
 
+/* ---- what a config makes a model allocate --------------------------------------------------- */
+
+/* a * b, or UINT64_MAX where that would not fit: a crafted config must not wrap to a small size. */
+static uint64_t mul_sat(uint64_t a, uint64_t b) { return b && a > UINT64_MAX / b ? UINT64_MAX : a * b; }
+static uint64_t add_sat(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
+static uint64_t dim(int v) { return v > 0 ? (uint64_t)v : 0; }
+
+MiniFootprint mini_footprint(const MiniConfig *c) {
+    MiniFootprint f;
+    const uint64_t F = sizeof(float), B = MINI_FOOTPRINT_BATCH;
+    /* rope.c: cosines and sines, [max_seq][d_rope/2] each */
+    f.rope = mul_sat(mul_sat(2 * F, dim(c->max_seq)), dim(c->d_rope / 2));
+    /* mla.c: per cache [max_seq][d_latent] latents and [max_seq][d_rope] keys; one cache per main
+     * layer and one for the MTP block */
+    f.kv_cache = mul_sat(mul_sat(mul_sat(F, dim(c->n_layers) + 1), dim(c->max_seq)), dim(c->d_latent) + dim(c->d_rope));
+    /* workspace.c: the buffers per position of a batch, then those allocated once (its row buffer,
+     * the widest of four widths, counted as their sum: a bound) */
+    uint64_t hidden = dim(c->d_expert) > dim(c->d_shared) ? dim(c->d_expert) : dim(c->d_shared);
+    uint64_t per_position = 5 * dim(c->d_model);
+    per_position = add_sat(per_position, mul_sat(dim(c->n_heads), dim(c->d_nope) + dim(c->d_rope) + dim(c->d_v)));
+    per_position = add_sat(per_position, dim(c->d_latent) + dim(c->d_rope) + 2 * dim(c->top_k) + 2 + 2 * hidden);
+    uint64_t once = dim(c->max_seq) + 2 * dim(c->d_latent) + dim(c->d_nope) + dim(c->d_v) + dim(c->n_experts) +
+                    2 * dim(c->d_model) + dim(c->d_model) + hidden + dim(c->d_latent) + mul_sat(dim(c->n_heads), dim(c->d_v));
+    f.workspace = mul_sat(F, add_sat(mul_sat(B, per_position), once));
+    return f;
+}
+
+/* The header field that makes a product large: the one furthest above its MODEL.md value. */
+typedef struct { const char *name; int value, usual; } Field;
+
+static const Field *culprit(const Field *fields, int n) {
+    const Field *worst = &fields[0];
+    for (int i = 1; i < n; i++)
+        if ((double)fields[i].value / fields[i].usual > (double)worst->value / worst->usual) worst = &fields[i];
+    return worst;
+}
+
+static int too_big(char *err, size_t err_len, const Field *fields, int n, uint64_t bytes, const char *what) {
+    const Field *f = culprit(fields, n);
+    double gib = (double)bytes / (double)(1ull << 30);
+    char others[160] = "";
+    size_t used = 0;
+    for (int i = 0; i < n; i++)
+        if (&fields[i] != f && used < sizeof others)
+            used += (size_t)snprintf(others + used, sizeof others - used, "%s%s %d", used ? ", " : "", fields[i].name, fields[i].value);
+    return fail(err, err_len, "header field %s = %d asks for %.*f GiB of %s (with %s); the limit is %llu GiB", f->name,
+                f->value, gib < 10 ? 1 : 0, gib, what, others, (unsigned long long)(MINI_MAX_STATE_BYTES >> 30));
+}
+
+int mini_check_footprint(const MiniConfig *c, char *err, size_t err_len) {
+    const MiniFootprint f = mini_footprint(c);
+    const Field rope[] = {{"max_seq", c->max_seq, 1024}, {"d_rope", c->d_rope, 16}};
+    const Field kv[] = {{"max_seq", c->max_seq, 1024}, {"n_layers", c->n_layers, 3}, {"d_latent", c->d_latent, 64},
+                        {"d_rope", c->d_rope, 16}};
+    const Field ws[] = {{"n_heads", c->n_heads, 4}, {"d_nope", c->d_nope, 32}, {"d_v", c->d_v, 32},
+                        {"d_model", c->d_model, 256}, {"d_expert", c->d_expert, 64}, {"d_shared", c->d_shared, 128},
+                        {"max_seq", c->max_seq, 1024}};
+    if (f.kv_cache > MINI_MAX_STATE_BYTES) return too_big(err, err_len, kv, 4, f.kv_cache, "KV cache");
+    if (f.rope > MINI_MAX_STATE_BYTES) return too_big(err, err_len, rope, 2, f.rope, "RoPE tables");
+    if (f.workspace > MINI_MAX_STATE_BYTES) return too_big(err, err_len, ws, 7, f.workspace, "workspace");
+    return 0;
+}
+
 int mini_parse_weights(unsigned char *image, size_t size, MiniWeights *w, char *err, size_t err_len) {
     memset(w, 0, sizeof *w);
     w->image = image;
@@ -287,16 +365,22 @@ int mini_parse_weights(unsigned char *image, size_t size, MiniWeights *w, char *
         name[MINI_NAME_BYTES] = 0;
         if (memchr(e, 0, MINI_NAME_BYTES) == NULL || name[0] == 0)
             return fail(err, err_len, "tensor table: entry %u has no NUL-terminated name", i);
+        for (const char *c = name; *c; c++)   /* names end up in messages: one printable line */
+            if (*c < 0x21 || *c > 0x7e) return fail(err, err_len, "tensor table: entry %u has a name that is not printable ASCII", i);
         uint32_t dtype = read_u32(e + 64), ndim = read_u32(e + 68);
         if (mini_dtype_bytes(dtype) == 0) return fail(err, err_len, "tensor '%s': unknown dtype %u", name, dtype);
         if (ndim < 1 || ndim > 4) return fail(err, err_len, "tensor '%s': ndim = %u is out of range (1 .. 4)", name, ndim);
+        /* Sizes from the file are checked before they are multiplied or added, so nothing wraps:
+         * elements stays below 2^40 and a dim below 2^32, and offset + bytes is never formed
+         * before offset is known to lie in the file. */
+        const uint64_t max_elements = (uint64_t)1 << 40;
         uint64_t elements = 1;
         for (uint32_t d = 0; d < 4; d++) {
             uint32_t dim = read_u32(e + 72 + 4 * d);
             if (dim == 0 || (d >= ndim && dim != 1))
                 return fail(err, err_len, "tensor '%s': dims[%u] = %u (a used dim is >= 1, an unused one is 1)", name, d, dim);
+            if (dim > max_elements / elements) return fail(err, err_len, "tensor '%s': absurdly large", name);
             elements *= dim;
-            if (elements > ((uint64_t)1 << 40)) return fail(err, err_len, "tensor '%s': absurdly large", name);
         }
         uint64_t offset = read_u64(e + 88), bytes = elements * mini_dtype_bytes(dtype);
         if (offset % MINI_DATA_ALIGN != 0)
@@ -304,38 +388,66 @@ int mini_parse_weights(unsigned char *image, size_t size, MiniWeights *w, char *
                         (unsigned long long)offset, MINI_DATA_ALIGN);
         if (offset < header_bytes)
             return fail(err, err_len, "tensor '%s': data offset %llu lies inside the header", name, (unsigned long long)offset);
-        if (offset + bytes > data_end)
-            return fail(err, err_len, "tensor '%s' (bytes %llu .. %llu) lies outside the file's %zu data bytes: the file is truncated or its table is wrong",
-                        name, (unsigned long long)offset, (unsigned long long)(offset + bytes), data_end);
+        if (offset > data_end || bytes > data_end - offset)
+            return fail(err, err_len, "tensor '%s' (bytes from %llu, %llu of them) lies outside the file's %zu data bytes: the file is truncated or its table is wrong",
+                        name, (unsigned long long)offset, (unsigned long long)bytes, data_end);
+    }
+
+    /* No two tensors share bytes: then the decoded weights are at most twice the file, whatever
+     * the config says (BF16 becomes F32; FP8 codes stay in the image). */
+    const unsigned char **entries = malloc((size_t)n_tensors * sizeof *entries);
+    if (!entries) return fail(err, err_len, "out of memory for the tensor table");
+    for (uint32_t i = 0; i < n_tensors; i++) entries[i] = img + MINI_FIXED_HEADER + (size_t)i * MINI_ENTRY_BYTES;
+    qsort(entries, n_tensors, sizeof *entries, cmp_entry_offset);
+    for (uint32_t i = 1; i < n_tensors; i++) {
+        const unsigned char *a = entries[i - 1], *b = entries[i];
+        uint64_t a_bytes = mini_dtype_bytes(read_u32(a + 64));
+        for (int d = 0; d < 4; d++) a_bytes *= read_u32(a + 72 + 4 * d);   /* checked above: no wrap */
+        if (read_u64(a + 88) + a_bytes > read_u64(b + 88)) {   /* both lie in the file: no wrap */
+            int rc = fail(err, err_len, "tensor table: the data of '%.64s' and '%.64s' overlap", (const char *)a, (const char *)b);
+            free(entries);
+            return rc;
+        }
     }
 
     /* 3. the checksum: any flipped byte in the file */
     uint64_t stored = read_u64(img + data_end), computed = mini_fnv1a64(img, data_end);
-    if (stored != computed)
+    if (stored != computed) {
+        free(entries);
         return fail(err, err_len, "checksum mismatch: the file says %016llx, its bytes give %016llx (corrupt file)",
                     (unsigned long long)stored, (unsigned long long)computed);
+    }
 
     /* 4. the config */
     MiniConfig *cf = &w->cfg;
     int *fields[16] = {&cf->vocab,     &cf->d_model,  &cf->n_layers, &cf->n_heads,   &cf->d_nope,    &cf->d_rope,
                        &cf->d_v,       &cf->d_latent, &cf->n_experts, &cf->top_k,    &cf->d_expert,  &cf->d_shared,
                        &cf->mtp_depth, &cf->max_seq,  &cf->fp8_block, &cf->reserved};   /* file order */
+    static const char *const names[16] = {"vocab", "d_model", "n_layers", "n_heads", "d_nope", "d_rope", "d_v",
+                                          "d_latent", "n_experts", "top_k", "d_expert", "d_shared", "mtp_depth",
+                                          "max_seq", "fp8_block", "reserved"};
     for (int i = 0; i < 16; i++) {
         uint32_t v = read_u32(img + 16 + 4 * i);
-        *fields[i] = v > (1u << 30) ? -1 : (int)v;   /* huge values: out of range below */
+        if (v > (1u << 30)) {   /* far above every range below; and it would not fit an int */
+            free(entries);
+            return fail(err, err_len, "config: %s = %u is out of range", names[i], v);
+        }
+        *fields[i] = (int)v;
     }
     w->cfg.rope_theta = read_f32(img + 80);
     w->cfg.norm_eps = read_f32(img + 84);
-    if (check_config(&w->cfg, err, err_len)) return -1;
+    /* and what it would make a model allocate (RoPE tables, KV caches, workspace), before anything is */
+    if (check_config(&w->cfg, err, err_len) || mini_check_footprint(&w->cfg, err, err_len)) { free(entries); return -1; }
 
     /* 5. every tensor the model needs, with its dtype and shape */
     const MiniConfig *c = &w->cfg;
-    Parser p = {w, img + MINI_FIXED_HEADER, n_tensors, err, err_len, 0};
+    qsort(entries, n_tensors, sizeof *entries, cmp_entry_name);
+    Parser p = {w, entries, n_tensors, err, err_len, 0};
     w->embed = tensor_bf16(&p, "embed", c->vocab, c->d_model);
     w->lm_head = tensor_bf16(&p, "lm_head", c->vocab, c->d_model);
     w->final_norm = tensor_f32(&p, "final_norm", c->d_model, 0);
     w->layers = owned_alloc(w, (size_t)c->n_layers * sizeof *w->layers);
-    if (!w->layers) return fail(err, err_len, "out of memory");
+    if (!w->layers) { free(entries); return fail(err, err_len, "out of memory"); }
     for (int l = 0; l < c->n_layers && !p.failed; l++) {
         char prefix[32];
         snprintf(prefix, sizeof prefix, "layers.%d", l);
@@ -346,6 +458,7 @@ int mini_parse_weights(unsigned char *image, size_t size, MiniWeights *w, char *
     w->mtp_final_norm = tensor_f32(&p, "mtp.final_norm", c->d_model, 0);
     w->mtp_proj = tensor_bf16(&p, "mtp.proj", c->d_model, 2 * c->d_model);
     block(&p, "mtp.block", &w->mtp_block);
+    free(entries);
     return p.failed ? -1 : 0;
 }
 
@@ -364,6 +477,8 @@ int mini_load_weights(const char *path, MiniWeights *w, char *err, size_t err_le
         }
         got = fread(image + size, 1, cap - size, f);
         size += got;
+        /* Not a weights file (or /dev/zero): say so now rather than after reading all of it. */
+        if (size >= 8 && size - got < 8 && memcmp(image, MINI_MAGIC, 8) != 0) break;
     } while (got > 0);
     int read_error = ferror(f);
     fclose(f);

@@ -67,6 +67,22 @@ int mini_load_weights(const char *path, MiniWeights *w, char *err, size_t err_le
 /* The same from a file image in memory; takes ownership of image (malloc'd) even on failure. */
 int mini_parse_weights(unsigned char *image, size_t bytes, MiniWeights *w, char *err, size_t err_len);
 
+/* What a model of config c allocates besides its weights, in bytes (saturating, never wrapping):
+ * the RoPE tables, the KV caches (every main layer's and the MTP block's), and a bound on the
+ * workspace of a MINI_FOOTPRINT_BATCH-position pass. A file whose header asks for more than
+ * MINI_MAX_STATE_BYTES of any of them is refused before anything is allocated. */
+#define MINI_MAX_STATE_BYTES (4ull << 30)
+#define MINI_FOOTPRINT_BATCH 8   /* MINI_MAX_BATCH (workspace.h; model.c checks they agree) */
+typedef struct {
+    uint64_t rope, kv_cache, workspace;
+} MiniFootprint;
+MiniFootprint mini_footprint(const MiniConfig *c);
+
+/* 0 when the footprint is within the limit; else -1 and one line in err naming the header field
+ * most to blame, e.g. "header field max_seq = 1048576 asks for 40 GiB of KV cache (...); the limit
+ * is 4 GiB". mini_parse_weights and mini_model_init both call it. */
+int mini_check_footprint(const MiniConfig *c, char *err, size_t err_len);
+
 /* Frees everything mini_load_weights / mini_parse_weights allocated (safe on a failed load). */
 void mini_free_weights(MiniWeights *w);
 

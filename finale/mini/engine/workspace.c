@@ -8,6 +8,13 @@ static int largest(int a, int b) { return a > b ? a : b; }
 
 int mini_workspace_init(MiniWorkspace *ws, const MiniConfig *c, int max_batch) {
     memset(ws, 0, sizeof *ws);
+    /* Every size below is a product of header fields: refuse what the loader would have refused
+     * (a zero or negative field, a footprint over the limit) rather than let a size wrap. */
+    const int fields[] = {c->d_model, c->n_heads, c->d_nope, c->d_rope, c->d_v, c->d_latent, c->n_experts,
+                          c->top_k, c->d_expert, c->d_shared, c->max_seq};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        if (fields[i] < 1) return -1;
+    if (max_batch < 1 || max_batch > MINI_FOOTPRINT_BATCH || mini_footprint(c).workspace > MINI_MAX_STATE_BYTES) return -1;
     const size_t B = (size_t)max_batch;
     const int d_hidden = largest(c->d_expert, c->d_shared);
     const int widest = largest(largest(c->d_model, d_hidden), largest(c->d_latent, c->n_heads * c->d_v));
