@@ -34,9 +34,9 @@
 # Isolation when run as root: each concurrent grading slot has a user of its own (kwgrader1,
 # kwgrader2, ...; created if missing, no home, no shell). A student's turn builds as that user in a
 # scratch folder only it can read; before the run the folder is handed to root (only tmp/ stays
-# writable), and the run happens in a PID namespace of its own (unshare), so it sees no other
-# process and every process it made dies with it. After each turn every process of the slot's user
-# is killed and waited for. The workbook, the class folder and OUT_DIR are made unreadable to those
+# writable). A slot is held with a machine-wide lock, so that concurrent gradings never share a
+# user; after each turn every process of the slot's user is killed and waited for (the check's own
+# parent already kills what an exercise left behind, and its children cannot fork). The workbook, the class folder and OUT_DIR are made unreadable to those
 # users (chmod o-rwx, said in one line when it was needed).
 # Not run as root, everything runs as the calling user, without that isolation (said in one line).
 #
@@ -163,7 +163,6 @@ scan=$repo/build/$arch/grader/tools/scan
 objcheck=$repo/build/$arch/grader/tools/objcheck
 
 # ---- who runs the student's code ----------------------------------------------------------------------
-pid_ns=()
 # One user per grading slot (kwgrader1 .. kwgraderJOBS): two students graded at once never share an
 # identity, so neither can see, signal or read the other's processes and files.
 if [ "$(id -u)" = 0 ]; then
@@ -177,6 +176,7 @@ if [ "$(id -u)" = 0 ]; then
         slot_users+=("$u")
     done
     # The workbook (solutions/, tests/, .git, build/), the class and the results: out of their reach.
+    slot_locks=/run/lock; [ -w "$slot_locks" ] || slot_locks=/tmp
     probe_user=${slot_users[0]}
     for d in "$repo" "$class" "$out"; do
         if setpriv --reuid="$probe_user" --regid="$probe_user" --clear-groups test -x "$d" 2>/dev/null ||
@@ -186,14 +186,11 @@ if [ "$(id -u)" = 0 ]; then
                 die "$d is still reachable by $probe_user (an ACL or group?): refusing to grade"
         fi
     done
-    # A PID namespace per run, where the kernel allows one: the run sees only its own processes,
-    # and they all die with it.
-    if unshare --pid --fork --kill-child --mount-proc true 2>/dev/null; then pid_ns=(unshare --pid --fork --kill-child --mount-proc); fi
 else
     echo "grade: not run as root: the students' code runs as $(id -un), without a user and folder of its own"
 fi
 # as_student USER COMMAND...: COMMAND as USER (as ourselves when not root). A command, not a
-# function, so that it can follow unshare.
+# function, so that it can follow timeout or env.
 as_student() {
     local user=$1; shift
     if [ "$(id -u)" = 0 ]; then setpriv --reuid="$user" --regid="$user" --clear-groups --no-new-privs --inh-caps=-all -- "$@"
@@ -399,7 +396,7 @@ grade_session() {  # grade_session STUDENT SESSION RESULTS LOGDIR USER
         (
             exec {gpu}>"$gpu_lock"
             flock "$gpu" || exit 99
-            cd "$scratch" && "${pid_ns[@]}" "${priv[@]}" "${student_env[@]}" "HOME=$scratch" "TMPDIR=$scratch/tmp" \
+            cd "$scratch" && "${priv[@]}" "${student_env[@]}" "HOME=$scratch" "TMPDIR=$scratch/tmp" \
                 timeout -k 10 $((limit + 60)) "build/$arch/student/$s/check" --only "$ex" --leaderboard \
                 --time-limit "$limit" --results-fd 3 "${roofs[@]}" {gpu}>&- 3>>"$records" </dev/null >"$log" 2>&1
         )
@@ -430,7 +427,9 @@ grade_student() {  # grade_student NAME: all sessions, then OUT_DIR/NAME.jsonl i
     if [ "$(id -u)" = 0 ]; then
         while :; do
             for i in "${!slot_users[@]}"; do
-                exec {slot}>"$work/slot.$i.lock"
+                # Machine-wide locks: two class gradings at once (two mentors, two Slurm tasks on
+                # one node) never hand one user to two students.
+                exec {slot}>"$slot_locks/kernel-workbook-grading-${slot_users[$i]}.lock"
                 if flock -n "$slot"; then user=${slot_users[$i]}; break 2; fi
                 exec {slot}>&-
             done

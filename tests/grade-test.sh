@@ -79,7 +79,9 @@ for dir in "$class"/*/; do
         [ "$want" = "$got" ] || bad+=" $ex: expected $want, got ${got:-none} (${msg:0:120});"
         # Each verdict's message says what happened.
         case "$got" in
-            DISQUALIFIED) [[ $msg =~ ^${ex}\.cu(:[0-9]+)?:\ DISQUALIFIED: ]] || bad+=" $ex: DISQUALIFIED without the file and reason ($msg);" ;;
+            # the scanner and the object policy name the file; the check names the size it ran at
+            DISQUALIFIED) [[ $msg =~ ^${ex}\.cu(:[0-9]+)?:\ DISQUALIFIED: ]] || [[ $msg =~ ^size\ [0-9x]+:\  ]] ||
+                bad+=" $ex: DISQUALIFIED without the file or size and the reason ($msg);" ;;
             COMPILE_ERROR) [[ $msg == *error* ]] || bad+=" $ex: COMPILE_ERROR without the error ($msg);" ;;
             NOT_SUBMITTED) [[ $msg == "not handed in"* ]] || bad+=" $ex: NOT_SUBMITTED message ($msg);" ;;
             NO_GPU) [[ $msg == *"needs a CUDA GPU"* ]] || bad+=" $ex: NO_GPU message ($msg);" ;;
