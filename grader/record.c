@@ -59,10 +59,8 @@ void gr_record_now(char *buf, size_t len) {
     strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-bool gr_record_write_verdict(FILE *f, const char *session, const char *exercise, gr_verdict v,
-                             const char *message, bool solution, bool given) {
-    char when[32];
-    gr_record_now(when, sizeof when);
+void gr_record_write_head(FILE *f, const char *session, const char *exercise, gr_verdict v, const char *message,
+                          bool solution, bool given) {
     fputs("{\"schema\":\"" GR_RECORD_SCHEMA "\",\"session\":", f);
     gr_json_write_string(f, session);
     fputs(",\"exercise\":", f);
@@ -71,6 +69,13 @@ bool gr_record_write_verdict(FILE *f, const char *session, const char *exercise,
     gr_json_write_string(f, gr_verdict_name(v));
     fputs(",\"message\":", f);
     gr_json_write_string(f, message ? message : "");
+}
+
+bool gr_record_write_verdict(FILE *f, const char *session, const char *exercise, gr_verdict v,
+                             const char *message, bool solution, bool given) {
+    char when[32];
+    gr_record_now(when, sizeof when);
+    gr_record_write_head(f, session, exercise, v, message, solution, given);
     fprintf(f, ",\"seed\":null,\"when\":\"%s\",\"gpu\":\"\",\"shapes_checked\":0,\"shapes_passed\":0,\"timed\":false}\n", when);
     return !ferror(f);
 }

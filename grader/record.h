@@ -39,6 +39,10 @@ void gr_json_write_number(FILE *f, double v);
 /* Timestamp "YYYY-MM-DDTHH:MM:SSZ" of now, in UTC. */
 void gr_record_now(char *buf, size_t len);
 
+/* The fields every record opens with: schema, session, exercise, solution, given, verdict, message
+ * (the caller goes on with its own fields and closes the object). */
+void gr_record_write_head(FILE *f, const char *session, const char *exercise, gr_verdict v, const char *message,
+                          bool solution, bool given);
 /* A record of a verdict given without a run (COMPILE_ERROR, NOT_SUBMITTED, ...). */
 bool gr_record_write_verdict(FILE *f, const char *session, const char *exercise, gr_verdict v,
                              const char *message, bool solution, bool given);

@@ -89,15 +89,7 @@ void gr_report_table(const char *session, const gr_exercise *ex, const gr_result
 bool gr_report_json(FILE *f, const char *session, const char *exercise, const gr_options *opt, const gr_result *r) {
     char when[32];
     gr_record_now(when, sizeof when);
-    fputs("{\"schema\":\"" GR_RECORD_SCHEMA "\",\"session\":", f);
-    gr_json_write_string(f, session);
-    fputs(",\"exercise\":", f);
-    gr_json_write_string(f, exercise);
-    fprintf(f, ",\"solution\":%s,\"given\":%s,\"verdict\":", opt->solution ? "true" : "false",
-            r->given ? "true" : "false");
-    gr_json_write_string(f, gr_verdict_name(r->verdict));
-    fputs(",\"message\":", f);
-    gr_json_write_string(f, r->message);
+    gr_record_write_head(f, session, exercise, r->verdict, r->message, opt->solution, r->given);
     fprintf(f, ",\"seed\":\"0x%llx\",\"when\":\"%s\",\"gpu\":", (unsigned long long)opt->seed, when);
     gr_json_write_string(f, r->gpu);
     fprintf(f, ",\"compute_capability\":\"%d.%d\",\"shapes_checked\":%d,\"shapes_passed\":%d,\"rel_error\":",

@@ -38,6 +38,25 @@ static inline void mini_test_generate(MiniModel *m, const char *prompt, int n_ne
     cr_assert_eq(rc, 0, "mini_generate(\"%s\", %d, k = %d): %s", prompt, n_new, k, err);
 }
 
+/* The small config's file image, unparsed (the caller frees it), for tests that damage it. */
+static inline unsigned char *mini_test_image(size_t *bytes) {
+    MiniConfig c = mini_small_config();
+    unsigned char *image;
+    cr_assert_eq(mini_build_test_image(&c, MINI_TEST_SEED, &image, bytes), 0, "the test-file writer failed");
+    return image;
+}
+
+/* The table entry of a tensor in an image, by name. */
+static inline unsigned char *mini_test_entry(unsigned char *image, const char *name) {
+    uint32_t n = image[88] | image[89] << 8 | image[90] << 16 | (uint32_t)image[91] << 24;
+    for (uint32_t i = 0; i < n; i++) {
+        unsigned char *e = image + MINI_FIXED_HEADER + (size_t)i * MINI_ENTRY_BYTES;
+        if (!strcmp((char *)e, name)) return e;
+    }
+    cr_assert_fail("no tensor '%s' in the test file", name);
+    return NULL;
+}
+
 /* The first index where a and b differ, or -1. */
 static inline int mini_first_difference(const uint8_t *a, const uint8_t *b, int n) {
     for (int i = 0; i < n; i++) if (a[i] != b[i]) return i;

@@ -127,23 +127,6 @@ Test(hostile_roofs, windows_line_ends_and_unknown_keys_still_load) {
 
 /* ---- the mini-model's weights file -------------------------------------------------------------- */
 
-static unsigned char *small_image(size_t *bytes) {
-    MiniConfig c = mini_small_config();
-    unsigned char *image;
-    cr_assert_eq(mini_build_test_image(&c, MINI_TEST_SEED, &image, bytes), 0);
-    return image;
-}
-
-static unsigned char *entry_named(unsigned char *image, const char *name) {
-    uint32_t n = image[88] | image[89] << 8 | image[90] << 16 | (uint32_t)image[91] << 24;
-    for (uint32_t i = 0; i < n; i++) {
-        unsigned char *e = image + MINI_FIXED_HEADER + (size_t)i * MINI_ENTRY_BYTES;
-        if (!strcmp((char *)e, name)) return e;
-    }
-    cr_assert_fail("no tensor '%s' in the test file", name);
-    return NULL;
-}
-
 static void set_u32(unsigned char *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i)); }
 static void set_u64(unsigned char *p, uint64_t v) { for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i)); }
 static void set_field(unsigned char *image, int index, uint32_t v) { set_u32(image + 16 + 4 * index, v); }
@@ -162,16 +145,16 @@ static void weights_refused(unsigned char *image, size_t bytes, const char *want
 
 Test(hostile_weights, a_data_offset_near_two_to_the_64_does_not_wrap) {
     size_t bytes;
-    unsigned char *image = small_image(&bytes);
+    unsigned char *image = mini_test_image(&bytes);
     /* offset + bytes wraps to a small number: the old check passed and the decode read far away */
-    set_u64(entry_named(image, "lm_head") + 88, 0xffffffffffffffc0ull);
+    set_u64(mini_test_entry(image, "lm_head") + 88, 0xffffffffffffffc0ull);
     weights_refused(image, bytes, "'lm_head' (bytes from 18446744073709551552");
 }
 
 Test(hostile_weights, dims_whose_product_wraps_are_absurd) {
     size_t bytes;
-    unsigned char *image = small_image(&bytes);
-    unsigned char *e = entry_named(image, "final_norm");
+    unsigned char *image = mini_test_image(&bytes);
+    unsigned char *e = mini_test_entry(image, "final_norm");
     set_u32(e + 68, 4);                  /* ndim 4: 2^20 * 2^20 * 2^16 * 2^8 = 2^64 elements, 0 mod 2^64 */
     set_u32(e + 72, 1u << 20);
     set_u32(e + 76, 1u << 20);
@@ -182,23 +165,23 @@ Test(hostile_weights, dims_whose_product_wraps_are_absurd) {
 
 Test(hostile_weights, tensors_may_not_share_their_data) {
     size_t bytes;
-    unsigned char *image = small_image(&bytes);
+    unsigned char *image = mini_test_image(&bytes);
     /* every expert pointing at one block would decode to far more memory than the file holds */
-    unsigned char *a = entry_named(image, "layers.0.moe.experts.0.w1"), *b = entry_named(image, "layers.0.moe.experts.1.w1");
+    unsigned char *a = mini_test_entry(image, "layers.0.moe.experts.0.w1"), *b = mini_test_entry(image, "layers.0.moe.experts.1.w1");
     memcpy(b + 88, a + 88, 8);
     weights_refused(image, bytes, "overlap");
 }
 
 Test(hostile_weights, tensor_names_are_printable) {
     size_t bytes;
-    unsigned char *image = small_image(&bytes);
-    entry_named(image, "final_norm")[3] = '\n';
+    unsigned char *image = mini_test_image(&bytes);
+    mini_test_entry(image, "final_norm")[3] = '\n';
     weights_refused(image, bytes, "not printable ASCII");
 }
 
 Test(hostile_weights, a_huge_header_value_is_named_as_written) {
     size_t bytes;
-    unsigned char *image = small_image(&bytes);
+    unsigned char *image = mini_test_image(&bytes);
     set_field(image, F_MAX_SEQ, 4000000000u);
     weights_refused(image, bytes, "config: max_seq = 4000000000 is out of range");
 }
@@ -207,16 +190,16 @@ Test(hostile_weights, a_huge_header_value_is_named_as_written) {
  * field furthest above its MODEL.md value. */
 Test(hostile_weights, a_context_asking_for_tens_of_gib_of_kv_cache_is_refused) {
     size_t bytes;
-    unsigned char *image = small_image(&bytes);
+    unsigned char *image = mini_test_image(&bytes);
     set_field(image, F_MAX_SEQ, 1u << 20);
     set_field(image, F_D_ROPE, 4096);   /* 3 caches x 2^20 positions x (32 + 4096) floats: 48 GiB */
     weights_refused(image, bytes, "header field max_seq = 1048576 asks for 48 GiB of KV cache");
-    image = small_image(&bytes);
+    image = mini_test_image(&bytes);
     set_field(image, F_N_LAYERS, 256);
     set_field(image, F_D_LATENT, 16384);
     set_field(image, F_MAX_SEQ, 1u << 14);
     weights_refused(image, bytes, "header field d_latent = 16384 asks for 257 GiB of KV cache");
-    image = small_image(&bytes);
+    image = mini_test_image(&bytes);
     set_field(image, F_MAX_SEQ, 1u << 20);
     set_field(image, F_D_ROPE, 4096);
     weights_refused(image, bytes, "the limit is 4 GiB");

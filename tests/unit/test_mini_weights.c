@@ -71,24 +71,6 @@ Test(mini_formats, fp8_experts_match_bf16_within_e4m3_rounding) {
 
 /* ---- good and bad files ------------------------------------------------------------------------ */
 
-static unsigned char *good_image(size_t *bytes) {
-    MiniConfig c = mini_small_config();
-    unsigned char *image;
-    cr_assert_eq(mini_build_test_image(&c, MINI_TEST_SEED, &image, bytes), 0);
-    return image;
-}
-
-/* The table entry of a tensor, by name. */
-static unsigned char *entry_of(unsigned char *image, const char *name) {
-    uint32_t n = image[88] | image[89] << 8 | image[90] << 16 | (uint32_t)image[91] << 24;
-    for (uint32_t i = 0; i < n; i++) {
-        unsigned char *e = image + MINI_FIXED_HEADER + (size_t)i * MINI_ENTRY_BYTES;
-        if (!strcmp((char *)e, name)) return e;
-    }
-    cr_assert_fail("no tensor '%s' in the test file", name);
-    return NULL;
-}
-
 static void put32(unsigned char *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i)); }
 
 /* Parses the image and expects a refusal whose message contains `want`. */
@@ -132,33 +114,33 @@ Test(mini_weights, missing_file) {
 
 Test(mini_weights, flipped_byte_fails_the_checksum) {
     size_t bytes;
-    unsigned char *image = good_image(&bytes);
+    unsigned char *image = mini_test_image(&bytes);
     image[bytes / 2] ^= 0x10;   /* somewhere in the tensor data */
     expect_refused(image, bytes, "checksum mismatch");
 }
 
 Test(mini_weights, flipped_checksum_byte_fails_the_checksum) {
     size_t bytes;
-    unsigned char *image = good_image(&bytes);
+    unsigned char *image = mini_test_image(&bytes);
     image[bytes - 1] ^= 1;
     expect_refused(image, bytes, "checksum mismatch");
 }
 
 Test(mini_weights, truncated_files) {
     size_t bytes;
-    unsigned char *image = good_image(&bytes);
+    unsigned char *image = mini_test_image(&bytes);
     expect_refused(image, bytes - 1, "truncated");          /* only the checksum's last byte missing */
-    image = good_image(&bytes);
+    image = mini_test_image(&bytes);
     expect_refused(image, bytes / 2, "truncated");
-    image = good_image(&bytes);
+    image = mini_test_image(&bytes);
     expect_refused(image, 1000, "truncated");               /* inside the tensor table */
-    image = good_image(&bytes);
+    image = mini_test_image(&bytes);
     expect_refused(image, 40, "truncated");                 /* inside the fixed header */
 }
 
 Test(mini_weights, wrong_version) {
     size_t bytes;
-    unsigned char *image = good_image(&bytes);
+    unsigned char *image = mini_test_image(&bytes);
     put32(image + 8, 2);
     mini_set_checksum(image, bytes);
     expect_refused(image, bytes, "format version 2");
@@ -166,7 +148,7 @@ Test(mini_weights, wrong_version) {
 
 Test(mini_weights, wrong_magic) {
     size_t bytes;
-    unsigned char *image = good_image(&bytes);
+    unsigned char *image = mini_test_image(&bytes);
     memcpy(image, "GGUF\0\0\0\3", 8);
     mini_set_checksum(image, bytes);
     expect_refused(image, bytes, "bad magic");
@@ -174,40 +156,40 @@ Test(mini_weights, wrong_magic) {
 
 Test(mini_weights, missing_tensor) {
     size_t bytes;
-    unsigned char *image = good_image(&bytes);
-    entry_of(image, "layers.1.attn.wq")[15] = 'Q';   /* renamed to layers.1.attn.wQ */
+    unsigned char *image = mini_test_image(&bytes);
+    mini_test_entry(image, "layers.1.attn.wq")[15] = 'Q';   /* renamed to layers.1.attn.wQ */
     mini_set_checksum(image, bytes);
     expect_refused(image, bytes, "'layers.1.attn.wq' is missing");
 }
 
 Test(mini_weights, wrong_shape) {
     size_t bytes;
-    unsigned char *image = good_image(&bytes);
-    put32(entry_of(image, "final_norm") + 72, 32);   /* [64] -> [32] */
+    unsigned char *image = mini_test_image(&bytes);
+    put32(mini_test_entry(image, "final_norm") + 72, 32);   /* [64] -> [32] */
     mini_set_checksum(image, bytes);
     expect_refused(image, bytes, "'final_norm' has the wrong shape");
 }
 
 Test(mini_weights, wrong_dtype) {
     size_t bytes;
-    unsigned char *image = good_image(&bytes);
-    put32(entry_of(image, "mtp.hnorm") + 64, MINI_BF16);
+    unsigned char *image = mini_test_image(&bytes);
+    put32(mini_test_entry(image, "mtp.hnorm") + 64, MINI_BF16);
     mini_set_checksum(image, bytes);
     expect_refused(image, bytes, "'mtp.hnorm' is bf16, expected f32");
 }
 
 Test(mini_weights, unknown_dtype) {
     size_t bytes;
-    unsigned char *image = good_image(&bytes);
-    put32(entry_of(image, "embed") + 64, 7);
+    unsigned char *image = mini_test_image(&bytes);
+    put32(mini_test_entry(image, "embed") + 64, 7);
     mini_set_checksum(image, bytes);
     expect_refused(image, bytes, "unknown dtype 7");
 }
 
 Test(mini_weights, data_outside_the_file) {
     size_t bytes;
-    unsigned char *image = good_image(&bytes);
-    unsigned char *e = entry_of(image, "lm_head");
+    unsigned char *image = mini_test_image(&bytes);
+    unsigned char *e = mini_test_entry(image, "lm_head");
     put32(e + 88, (uint32_t)(bytes - bytes % 64));   /* an aligned offset near the end */
     mini_set_checksum(image, bytes);
     expect_refused(image, bytes, "'lm_head' (bytes");
@@ -215,15 +197,15 @@ Test(mini_weights, data_outside_the_file) {
 
 Test(mini_weights, zero_and_out_of_range_config) {
     size_t bytes;
-    unsigned char *image = good_image(&bytes);
+    unsigned char *image = mini_test_image(&bytes);
     put32(image + 16 + 4 * 1, 0);   /* d_model */
     mini_set_checksum(image, bytes);
     expect_refused(image, bytes, "config: d_model = 0");
-    image = good_image(&bytes);
+    image = mini_test_image(&bytes);
     put32(image + 16 + 4 * 9, 5);   /* top_k > n_experts */
     mini_set_checksum(image, bytes);
     expect_refused(image, bytes, "config: top_k = 5");
-    image = good_image(&bytes);
+    image = mini_test_image(&bytes);
     put32(image + 16 + 4 * 5, 7);   /* odd d_rope */
     mini_set_checksum(image, bytes);
     expect_refused(image, bytes, "d_rope = 7");
