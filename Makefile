@@ -17,7 +17,7 @@
 #   make mini               the mini-model's CPU engine build/mini/mini (gcc only);  make mini-run PROMPT="..."
 #   make fuzz FUZZ=NAME     fuzz one reader of user files with libFuzzer (clang) for SECONDS (default 600)
 #
-# Variables: ARCH=sm_90a (default: detected with nvidia-smi; sm_80 without a GPU), SEED=0x...,
+# Variables: ARCH=sm_90a (default: detected with nvidia-smi; sm_80 without a GPU), SEED=0x..., TIME_LIMIT=s,
 # SESSIONS="ladder/01-gpu-vs-cpu ..." (default: all), NVCC, CC.
 
 SHELL := /bin/bash
@@ -136,13 +136,15 @@ build: need-nvcc $(CHECKERS) $(TOOLS)
 
 # ---- grading -----------------------------------------------------------------------------------
 RESULTS ?= $(B)/results.jsonl
-CHECK_FLAGS := --results $(RESULTS) --roofs $(ROOFS_DIR) $(if $(filter 1,$(SOLUTION)),--solution)
+CHECK_FLAGS := --results $(RESULTS) --roofs $(ROOFS_DIR) $(if $(filter 1,$(SOLUTION)),--solution) \
+               $(if $(TIME_LIMIT),--time-limit $(TIME_LIMIT))
 
-check: build
-	@rm -f $(RESULTS)
-	@$(G)/tools/gpu-probe || [ "$(ONE_SESSION)" = 1 ] || exit 1
-	@status=0; for s in $(SESSIONS); do $(B)/$$s/check $(CHECK_FLAGS) || status=1; done; \
-	$(G)/tools/summary $(RESULTS) || status=1; exit $$status
+# Each exercise file is compiled on its own (grader/check-sessions.sh): one that does not compile is
+# that exercise's COMPILE_ERROR, and the rest of its session is still graded.
+check: need-nvcc $(G)/grader.o $(TOOLS)
+	@MAKE="$(MAKE) ARCH=$(ARCH) SOLUTION=$(SOLUTION)" B="$(B)" G="$(G)" SRC="$(SRC)" SESSIONS="$(SESSIONS)" \
+	RESULTS="$(RESULTS)" NVCC="$(NVCC)" GENCODE="$(GENCODE)" LDLIBS="$(LDLIBS)" CHECK_FLAGS="$(CHECK_FLAGS)" \
+	bash grader/check-sessions.sh
 
 roofs: need-nvcc $(G)/tools/measure-roofs $(G)/tools/gpu-probe
 	@$(G)/tools/gpu-probe || exit 1

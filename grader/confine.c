@@ -82,17 +82,17 @@ int gr_reap_descendants(void) {
     return killed;
 }
 
-void gr_close_fds_except(int keep) {
+void gr_close_fds_except(int keep, int keep2) {
     DIR *d = opendir("/proc/self/fd");
     if (!d) {
-        for (int fd = 3; fd < 1024; fd++) if (fd != keep) close(fd);
+        for (int fd = 3; fd < 1024; fd++) if (fd != keep && fd != keep2) close(fd);
         return;
     }
     int dir_fd = dirfd(d), fds[1024], n = 0;
     struct dirent *e;
     while ((e = readdir(d)) && n < 1024) {
         int fd = atoi(e->d_name);
-        if (e->d_name[0] >= '0' && e->d_name[0] <= '9' && fd > 2 && fd != keep && fd != dir_fd) fds[n++] = fd;
+        if (e->d_name[0] >= '0' && e->d_name[0] <= '9' && fd > 2 && fd != keep && fd != keep2 && fd != dir_fd) fds[n++] = fd;
     }
     closedir(d);
     for (int i = 0; i < n; i++) close(fds[i]);

@@ -48,6 +48,8 @@ typedef struct {
     char bound[8];                  /* "HBM", "FP32", ...: which term of the roofline dominates */
 } gr_result;
 
+#define GR_MAX_NOT_BUILT 32
+
 /* How the run was asked for. */
 typedef struct {
     uint64_t seed;
@@ -64,12 +66,17 @@ typedef struct {
     int results_fd;             /* records written to this open descriptor instead (-1: none):
                                  * the class grader hands one the student's code cannot reopen */
     int time_limit_s;           /* per exercise */
+    bool cpu_only;              /* no GPU here: grade the CPU exercises, leave the others out */
+    /* Exercises whose file did not compile (NAME=LOG, the compiler's output) or is missing (NAME):
+     * reported, never run (their launchers are not linked in). */
+    const char *not_built[GR_MAX_NOT_BUILT];
+    int n_not_built;
 } gr_options;
 
 /* confine.c: the boundary between the check's parent and the child that runs student code. */
 void gr_confine_parent(bool grading);
 bool gr_confine_child(char *why, size_t why_len);
-void gr_close_fds_except(int keep);
+void gr_close_fds_except(int keep, int keep2);
 int gr_reap_descendants(void);
 
 /* gpu.c */

@@ -64,7 +64,7 @@ static void format_pct(double pct, char *buf, size_t len) {
 }
 
 void gr_report_table(const char *session, const gr_exercise *ex, const gr_result *res, int n) {
-    printf("\n   %-24s %-10s %-9s %-10s %-14s %-8s %-9s %s\n", "exercise", "verdict", "error", "time",
+    printf("\n   %-24s %-13s %-9s %-10s %-14s %-8s %-9s %s\n", "exercise", "verdict", "error", "time",
            "rate", "% peak", "% roof*", "% library");
     for (int i = 0; i < n; i++) {
         const gr_result *r = &res[i];
@@ -79,7 +79,7 @@ void gr_report_table(const char *session, const gr_exercise *ex, const gr_result
             format_pct(r->pct_measured, meas, sizeof meas);
             if (r->pct_library >= 0) snprintf(lib, sizeof lib, "%.1f%% of %s", r->pct_library, r->library_name);
         }
-        printf("   %-24s %-10s %-9s %-10s %-14s %-8s %-9s %s\n", ex[i].name, gr_verdict_name(r->verdict), err,
+        printf("   %-24s %-13s %-9s %-10s %-14s %-8s %-9s %s\n", ex[i].name, gr_verdict_name(r->verdict), err,
                tm, rate, peak, meas, lib);
     }
     printf("   * %% roof: against the roofs 'make roofs' measured on this GPU (copy bandwidth, cuBLAS GEMM)\n");

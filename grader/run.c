@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,6 +16,36 @@
 
 #define SAMPLED_ROWS 64
 #define DEFAULT_REFERENCE_LIMIT 2e9
+/* A size whose reference is under this much work is small: any kernel, any CPU loop, finishes it
+ * in well under a second, so it gets SMALL_SIZE_LIMIT_S, not the exercise's whole time limit. */
+#define SMALL_SIZE_WORK 1e6
+#define SMALL_SIZE_LIMIT_S 10
+/* What the code under test prints is shown up to this many lines; the rest is counted. */
+#define SHOWN_OUTPUT_LINES 20
+
+/* Where the grader's own lines go. In an exercise's child, stdout and stderr carry what the code
+ * under test prints (to the parent, which caps it); the grader writes around them, here. */
+static FILE *grader_out;
+#define say(...) fprintf(grader_out ? grader_out : stdout, __VA_ARGS__)
+
+/* What a child is doing, in memory it shares with the parent: a hang names its size, and output
+ * printed while timing is noticed. Only a message depends on it. */
+typedef enum { PHASE_SETUP, PHASE_CHECKING, PHASE_TIMING } run_phase;
+typedef struct {
+    volatile int phase;
+    volatile int small;          /* the size being checked is a small one: it must not take long */
+    volatile double started;     /* gr_wall_seconds() when this size or phase began */
+    char shape[64];
+} child_progress;
+static child_progress *progress;
+
+static void progress_set(run_phase phase, const char *shape, bool small) {
+    if (!progress) return;
+    progress->phase = phase;
+    progress->small = small;
+    progress->started = gr_wall_seconds();
+    if (shape) snprintf(progress->shape, sizeof progress->shape, "%s", shape);
+}
 
 typedef struct {
     const gr_options *opt;
@@ -127,8 +158,8 @@ static void note_error(gr_result *res, double err, double tol) {
 static void fail_with(gr_result *res, gr_verdict v, const char *shape, const char *msg, const char *hint) {
     res->verdict = v;
     snprintf(res->message, sizeof res->message, "size %s: %s", shape, msg);
-    printf("   size %-16s %s  %s\n", shape, gr_verdict_name(v), msg);
-    if (hint && v == GR_FAIL) printf("   hint: %s\n", hint);
+    say("   size %-16s %s  %s\n", shape, gr_verdict_name(v), msg);
+    if (hint && v == GR_FAIL) say("   hint: %s\n", hint);
 }
 
 /* Work that outlasted the given stream: a verdict, whatever its results. */
@@ -188,6 +219,7 @@ static void time_case(runner *R, gr_case *c, gr_result *res, const char *shape) 
     res->bytes = ex->bytes ? ex->bytes(&c->shape) : 0;
     res->compute = ex->compute;
     snprintf(res->bench_shape, sizeof res->bench_shape, "%s", shape);
+    progress_set(PHASE_TIMING, shape, false);
 
     if (c->on_host) {
         res->median_ms = gr_time_host(c, R->opt->bench ? 7 : 3, &res->min_ms, &res->max_ms);
@@ -217,6 +249,7 @@ static void time_case(runner *R, gr_case *c, gr_result *res, const char *shape) 
         free(times);
     }
 
+    progress_set(PHASE_CHECKING, shape, false);
     /* The last timed launch's results, without poisoning again (not for in-out buffers: each timed
      * launch updated them in place). */
     bool has_inout = false;
@@ -250,7 +283,7 @@ static void time_case(runner *R, gr_case *c, gr_result *res, const char *shape) 
                 res->library_ms = gr_median(times, n);
                 snprintf(res->library_name, sizeof res->library_name, "%s", ex->library_name ? ex->library_name : "library");
             } else {
-                printf("   (library timing failed: %s)\n", msg);
+                say("   (library timing failed: %s)\n", msg);
             }
             free(times);
         } else if (ex->compute == GR_ROOF_HBM && res->bytes > 0 && gr_time_copy((size_t)res->bytes, R->stream, R->flush, R->flush_bytes,
@@ -269,7 +302,7 @@ static uint64_t name_hash(const char *s) {
 }
 
 static void run_exercise(runner *R, const gr_exercise *ex, gr_result *res) {
-    printf("-- %s: %s\n", ex->name, ex->what);
+    say("-- %s: %s\n", ex->name, ex->what);
     int n_shapes = 0;
     while (n_shapes < GR_MAX_SHAPES && ex->check_shapes[n_shapes].rank > 0) n_shapes++;
     bool with_bench = !R->opt->small && ex->bench_shape.rank > 0;
@@ -296,6 +329,7 @@ static void run_exercise(runner *R, const gr_exercise *ex, gr_result *res) {
         }
         bool sampled = false;
         double e;
+        progress_set(PHASE_CHECKING, sh, reference_work(ex, &shape) < SMALL_SIZE_WORK);
         gr_verdict v = launch_and_verify(R, &c, true, &sampled, &e, msg, sizeof msg);
         res->shapes_checked++;
         note_error(res, e, ex->tolerance(&shape));
@@ -305,12 +339,12 @@ static void run_exercise(runner *R, const gr_exercise *ex, gr_result *res) {
             return;
         }
         res->shapes_passed++;
-        printf("   size %-16s PASS  error %.1e (tolerance %.1e)%s\n", sh, e, ex->tolerance(&shape),
+        say("   size %-16s PASS  error %.1e (tolerance %.1e)%s\n", sh, e, ex->tolerance(&shape),
                sampled ? ", sampled rows" : "");
         if (bench && ex->bench_note) {
             char note[256] = "";
             ex->bench_note(&shape, note, sizeof note);
-            printf("   note: %s\n", note);
+            say("   note: %s\n", note);
         }
         fflush(stdout);
         if (bench) time_case(R, &c, res, sh);
@@ -334,20 +368,53 @@ static bool open_runner(runner *R, gr_result *res) {
     return true;
 }
 
-static void child_main(runner *R, const gr_exercise *ex, int fd) {
+/* The child: its stdout and stderr go to `out` (a pipe the parent reads and caps); the grader's own
+ * lines to a copy of the terminal; the result to `fd`. */
+static void child_main(runner *R, const gr_exercise *ex, int fd, int out) {
     gr_result res;
     memset(&res, 0, sizeof res);
-    /* Grading: nothing of the parent's but the result pipe (the records file among them). */
-    if (grading_mode) gr_close_fds_except(fd);
+    int term = dup(1);
+    grader_out = term >= 0 ? fdopen(term, "w") : NULL;
+    if (grader_out) setvbuf(grader_out, NULL, _IOLBF, 0);
+    dup2(out, 1);
+    dup2(out, 2);
+    close(out);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    /* Grading: nothing of the parent's but the result pipe and the terminal (the records among them). */
+    if (grading_mode) gr_close_fds_except(fd, term);
+    progress_set(PHASE_SETUP, "", false);
     bool ready = ex->on_host || open_runner(R, &res);
     if (ready && grading_mode) {
         char why[200];
-        if (!gr_confine_child(why, sizeof why)) fprintf(stderr, "check: warning: %s\n", why);
+        if (!gr_confine_child(why, sizeof why)) say("   check: warning: %s\n", why);
     }
     if (ready) run_exercise(R, ex, &res);
     fflush(stdout);
+    fflush(stderr);
+    if (grader_out) fflush(grader_out);
     ssize_t w = write(fd, &res, sizeof res);
     _exit(w == (ssize_t)sizeof res ? 0 : 3);
+}
+
+/* What the code under test printed, shown up to SHOWN_OUTPUT_LINES lines (each marked "| "), the
+ * rest counted. */
+typedef struct {
+    int lines_shown, lines_hidden;
+    size_t bytes, bytes_while_timing;
+    bool at_line_start;
+} output_cap;
+
+static void cap_output(output_cap *cap, const char *buf, size_t n, bool timing) {
+    cap->bytes += n;
+    if (timing) cap->bytes_while_timing += n;
+    for (size_t i = 0; i < n; i++) {
+        bool shown = cap->lines_shown < SHOWN_OUTPUT_LINES;
+        if (cap->at_line_start && shown) fputs("   | ", stdout);
+        if (shown) putchar(buf[i]);
+        cap->at_line_start = buf[i] == '\n';
+        if (cap->at_line_start) { if (shown) cap->lines_shown++; else cap->lines_hidden++; }
+    }
+    fflush(stdout);
 }
 
 /* The child's result is data from a process that ran student code: make it well-formed before
@@ -377,72 +444,112 @@ static void accept_result(gr_result *r, bool on_host) {
         r->verdict = GR_IMPOSSIBLE;
         snprintf(r->message, sizeof r->message, "size %s: %.1f%% of the roof is impossible: the timing or the "
                  "work is not honest (%.3f ms measured)", r->bench_shape, r->pct_peak, r->median_ms);
-        printf("   %s  %s\n", gr_verdict_name(r->verdict), r->message);
+        say("   %s  %s\n", gr_verdict_name(r->verdict), r->message);
     }
 }
 
 /* Run fn in a child; wait at most limit_s. Returns false if it died or hung (res says how). */
 static void run_in_child(runner *R, const gr_exercise *ex, gr_result *res) {
-    int fds[2];
+    int fds[2], outs[2];
     memset(res, 0, sizeof *res);
     fflush(stdout);
     fflush(stderr);
-    if (pipe(fds) != 0) { res->verdict = GR_CRASH; snprintf(res->message, sizeof res->message, "pipe: %s", strerror(errno)); return; }
+    if (pipe(fds) != 0 || pipe(outs) != 0) { res->verdict = GR_CRASH; snprintf(res->message, sizeof res->message, "pipe: %s", strerror(errno)); return; }
+    progress = mmap(NULL, sizeof *progress, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (progress == MAP_FAILED) progress = NULL;
+    else memset(progress, 0, sizeof *progress);
     pid_t pid = fork();
     if (pid < 0) { res->verdict = GR_CRASH; snprintf(res->message, sizeof res->message, "fork: %s", strerror(errno)); return; }
-    if (pid == 0) { close(fds[0]); child_main(R, ex, fds[1]); }
+    if (pid == 0) { close(fds[0]); close(outs[0]); child_main(R, ex, fds[1], outs[1]); }
     close(fds[1]);
+    close(outs[1]);
 
-    struct pollfd p = {.fd = fds[0], .events = POLLIN};
+    struct pollfd p[2] = {{.fd = fds[0], .events = POLLIN}, {.fd = outs[0], .events = POLLIN}};
     size_t got = 0;
-    int limit_ms = R->opt->time_limit_s * 1000;
-    bool timed_out = false;
-    /* Exactly one result, then the end of the pipe: more bytes mean something else wrote into it. */
-    bool extra = false;
-    while (true) {
-        /* Once the result is in, the end of the pipe follows at once from an honest child; a
-         * process it left holding the pipe gets two seconds. */
-        int r = poll(&p, 1, got < sizeof *res ? limit_ms : 2000);
-        if (r == 0) { timed_out = got < sizeof *res; break; }
+    double t0 = gr_wall_seconds(), result_at = 0;
+    bool timed_out = false, small_timed_out = false, extra = false;
+    output_cap cap = {.at_line_start = true};
+    /* Until the result and the end of both pipes: exactly one result (more bytes mean something else
+     * wrote into the channel). Once the result is in, an honest child closes its pipes at once; a
+     * process it left holding them gets two seconds. */
+    while (p[0].fd >= 0 || p[1].fd >= 0) {
+        double now = gr_wall_seconds();
+        if (got < sizeof *res && now - t0 > R->opt->time_limit_s) { timed_out = true; break; }
+        if (progress && got < sizeof *res && !R->opt->small && progress->phase == PHASE_CHECKING && progress->small &&
+            now - progress->started > SMALL_SIZE_LIMIT_S) { timed_out = small_timed_out = true; break; }
+        if (got == sizeof *res && now - result_at > 2) break;
+        int r = poll(p, 2, 250);
         if (r < 0 && errno == EINTR) continue;
-        char spill[256];
-        ssize_t n = got < sizeof *res ? read(fds[0], (char *)res + got, sizeof *res - got) : read(fds[0], spill, sizeof spill);
-        if (n <= 0) break;
-        if (got >= sizeof *res) { extra = true; break; }
-        got += (size_t)n;
+        if (r <= 0) continue;
+        if (p[1].fd >= 0 && (p[1].revents & (POLLIN | POLLHUP))) {
+            char buf[4096];
+            ssize_t n = read(p[1].fd, buf, sizeof buf);
+            if (n > 0) cap_output(&cap, buf, (size_t)n, progress && progress->phase == PHASE_TIMING);
+            else { close(p[1].fd); p[1].fd = -1; }
+        }
+        if (p[0].fd >= 0 && (p[0].revents & (POLLIN | POLLHUP))) {
+            char spill[256];
+            ssize_t n = got < sizeof *res ? read(p[0].fd, (char *)res + got, sizeof *res - got) : read(p[0].fd, spill, sizeof spill);
+            if (n <= 0) { close(p[0].fd); p[0].fd = -1; continue; }
+            if (got >= sizeof *res) { extra = true; break; }
+            got += (size_t)n;
+            if (got == sizeof *res) result_at = gr_wall_seconds();
+        }
     }
-    close(fds[0]);
+    if (p[0].fd >= 0) close(p[0].fd);
+    if (p[1].fd >= 0) close(p[1].fd);
+    if (!cap.at_line_start && cap.lines_shown < SHOWN_OUTPUT_LINES) putchar('\n');
+    if (cap.lines_hidden > 0)
+        say("   | ... and %d more line(s) the exercise printed, not shown (%zu bytes in all)\n", cap.lines_hidden, cap.bytes);
+    char where[96] = "";
+    if (progress && progress->shape[0])
+        snprintf(where, sizeof where, " at size %s%s", progress->shape, progress->phase == PHASE_TIMING ? ", while timing" : "");
     if (timed_out) kill(pid, SIGKILL);
     int status = 0;
     waitpid(pid, &status, 0);
+    if (progress) { munmap(progress, sizeof *progress); progress = NULL; }
     /* Whatever the child left running (a process it forked, even one that called setsid) is ours
      * now, as the subreaper: it is gone before the next exercise. */
     int stray = gr_reap_descendants();
-    if (stray > 0) printf("   (stopped %d process(es) the exercise left behind)\n", stray);
-    if (got == sizeof *res && !extra) { accept_result(res, ex->on_host); return; }
+    if (stray > 0) say("   (stopped %d process(es) the exercise left behind)\n", stray);
+    if (got == sizeof *res && !extra) {
+        accept_result(res, ex->on_host);
+        if (cap.bytes_while_timing > 0 && res->timed) {
+            size_t used = strlen(res->message);
+            snprintf(res->message + used, sizeof res->message - used, "%sit printed %zu bytes while being timed: "
+                     "printing is slow, and its time counts", used ? "; " : "", cap.bytes_while_timing);
+            say("   note: the exercise printed %zu bytes while being timed: printing is slow, and the time above "
+                "includes it\n", cap.bytes_while_timing);
+        }
+        return;
+    }
     if (extra) {
         memset(res, 0, sizeof *res);
         res->verdict = GR_CRASH;
         snprintf(res->message, sizeof res->message, "the exercise's process wrote more than its result into the "
                  "grader's result channel");
-        printf("   %s  %s\n", gr_verdict_name(res->verdict), res->message);
+        say("   %s  %s\n", gr_verdict_name(res->verdict), res->message);
         return;
     }
     memset(res, 0, sizeof *res);
-    if (timed_out) {
+    if (small_timed_out) {
         res->verdict = GR_TIMEOUT;
-        snprintf(res->message, sizeof res->message, "still running after %d s: stopped (an endless loop, a "
-                 "barrier not every thread reaches, or a far too slow kernel)", R->opt->time_limit_s);
+        snprintf(res->message, sizeof res->message, "still running after %d s%s, a size that takes "
+                 "milliseconds: stopped (an endless loop, or a barrier not every thread reaches)", SMALL_SIZE_LIMIT_S, where);
+    } else if (timed_out) {
+        res->verdict = GR_TIMEOUT;
+        snprintf(res->message, sizeof res->message, "still running after %d s%s: stopped (an endless loop, a "
+                 "barrier not every thread reaches, or a far too slow kernel)", R->opt->time_limit_s, where);
     } else {
         res->verdict = GR_CRASH;
         if (WIFSIGNALED(status))
-            snprintf(res->message, sizeof res->message, "the process died of signal %d (%s)", WTERMSIG(status),
-                     strsignal(WTERMSIG(status)));
+            snprintf(res->message, sizeof res->message, "the process died of signal %d (%s)%s", WTERMSIG(status),
+                     strsignal(WTERMSIG(status)), where);
         else
-            snprintf(res->message, sizeof res->message, "the process exited with status %d before reporting",
-                     WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+            snprintf(res->message, sizeof res->message, "the process exited with status %d before reporting%s",
+                     WIFEXITED(status) ? WEXITSTATUS(status) : -1, where);
     }
-    printf("   %s  %s\n", gr_verdict_name(res->verdict), res->message);
+    say("   %s  %s\n", gr_verdict_name(res->verdict), res->message);
 }
 
 /* The GPU description for the header, from a child: the parent never touches CUDA, so that the
@@ -479,7 +586,7 @@ static bool probe_gpu(runner *R, gr_gpu *gpu, gr_result *why) {
 
 static void usage(const char *prog) {
     fprintf(stderr, "usage: %s [--seed N] [--results FILE | --results-fd N] [--only EXERCISE] [--roofs DIR] [--small] "
-            "[--bench] [--leaderboard] [--solution] [--time-limit S] [--list]\n", prog);
+            "[--bench] [--leaderboard] [--solution] [--time-limit S] [--cpu-only] [--not-built NAME[=LOG]] [--list]\n", prog);
 }
 
 static bool parse_options(int argc, char **argv, gr_options *opt) {
@@ -500,6 +607,10 @@ static bool parse_options(int argc, char **argv, gr_options *opt) {
         else if (!strcmp(a, "--roofs") && v) { opt->roofs_dir = v; i++; }
         else if (!strcmp(a, "--time-limit") && v) { opt->time_limit_s = atoi(v); i++;
             if (opt->time_limit_s < 1 || opt->time_limit_s > 3600) { fprintf(stderr, "check: --time-limit must be 1..3600 seconds\n"); return false; } }
+        else if (!strcmp(a, "--not-built") && v) { i++;
+            if (opt->n_not_built == GR_MAX_NOT_BUILT) { fprintf(stderr, "check: too many --not-built\n"); return false; }
+            opt->not_built[opt->n_not_built++] = v; }
+        else if (!strcmp(a, "--cpu-only")) opt->cpu_only = true;
         else if (!strcmp(a, "--small")) opt->small = true;
         else if (!strcmp(a, "--bench")) opt->bench = true;
         else if (!strcmp(a, "--leaderboard")) opt->leaderboard = true;
@@ -519,6 +630,35 @@ static bool parse_options(int argc, char **argv, gr_options *opt) {
     if (!opt->seed_given) opt->seed = opt->leaderboard ? gr_secret_seed() & 0xFFFFFFFFFFull : gr_fresh_seed();
     if (opt->results_path && opt->results_fd >= 0) { fprintf(stderr, "check: --results and --results-fd exclude each other\n"); return false; }
     return true;
+}
+
+/* An exercise whose file did not build: COMPILE_ERROR with the compiler's first error lines, or
+ * the file is missing (no log) and the message says how to get it back. */
+static bool not_built(const gr_options *opt, const char *session, const char *name, gr_result *res) {
+    size_t stem = strcspn(name, "+");
+    for (int i = 0; i < opt->n_not_built; i++) {
+        const char *entry = opt->not_built[i], *eq = strchr(entry, '=');
+        size_t len = eq ? (size_t)(eq - entry) : strlen(entry);
+        if (len != stem || strncmp(entry, name, len)) continue;
+        memset(res, 0, sizeof *res);
+        res->verdict = GR_COMPILE_ERROR;
+        if (!eq) {
+            snprintf(res->message, sizeof res->message, "%s/%.*s.cu is missing: get the skeleton back with 'git "
+                     "checkout -- %s/%.*s.cu', or from the bundle you were given", session, (int)len, name, session,
+                     (int)len, name);
+        } else {
+            char lines[600] = "", line[300];
+            FILE *log = fopen(eq + 1, "r");
+            int kept = 0;
+            while (log && kept < 3 && fgets(line, sizeof line, log))
+                if (strstr(line, "error")) { line[strcspn(line, "\n")] = 0; snprintf(lines + strlen(lines), sizeof lines - strlen(lines), "%s%s", kept++ ? " | " : "", line); }
+            if (log) fclose(log);
+            snprintf(res->message, sizeof res->message, "%s/%.*s.cu does not compile: %s (the whole output: %s)", session,
+                     (int)len, name, kept ? lines : "see the compiler's output", eq + 1);
+        }
+        return true;
+    }
+    return false;
 }
 
 /* --only NAME picks the exercise NAME and its timing variants "NAME+variant" (same file, another
@@ -542,13 +682,18 @@ int gr_run_session(int argc, char **argv, const char *session, const gr_exercise
     grading_mode = opt.leaderboard;
     gr_confine_parent(grading_mode);
 
-    bool needs_gpu = false, found = false;
+    bool needs_gpu = false, found = false, any = false;
     for (int i = 0; i < n; i++) {
         if (opt.only && !gr_exercise_selected(opt.only, exercises[i].name)) continue;
         found = true;
-        needs_gpu |= !exercises[i].on_host;
+        gr_result unused;
+        bool broken = not_built(&opt, session, exercises[i].name, &unused);
+        if (opt.cpu_only && !exercises[i].on_host && !broken) continue;
+        any = true;
+        needs_gpu |= !exercises[i].on_host && !broken;
     }
     if (!found) { fprintf(stderr, "check: no exercise named '%s' in %s\n", opt.only, session); return 64; }
+    if (!any) return 0;   /* --cpu-only and nothing runs on the CPU here: nothing to say */
 
     gr_gpu gpu;
     gr_result no_gpu;
@@ -562,7 +707,11 @@ int gr_run_session(int argc, char **argv, const char *session, const gr_exercise
     bool env_problem = false;
     for (int i = 0; i < n; i++) {
         if (opt.only && !gr_exercise_selected(opt.only, exercises[i].name)) continue;
-        if (!exercises[i].on_host && !have_gpu) {
+        if (not_built(&opt, session, exercises[i].name, &res[n_ran])) {
+            say("-- %s: %s\n   %s  %s\n", exercises[i].name, exercises[i].what, gr_verdict_name(res[n_ran].verdict), res[n_ran].message);
+        } else if (opt.cpu_only && !exercises[i].on_host) {
+            continue;
+        } else if (!exercises[i].on_host && !have_gpu) {
             res[n_ran] = no_gpu;
             env_problem = true;
         } else {

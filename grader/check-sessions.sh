@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# make check: build and grade each session, one exercise file at a time.
+#
+# Each exercise's object is compiled on its own, so a file that does not compile is that
+# exercise's COMPILE_ERROR (its first error lines in the report, the whole output in a log) and the
+# session's other exercises are still graded: the check is then linked without the broken object
+# (its launchers left unresolved, never called) and told which exercises were not built. A deleted
+# exercise file is reported the same way, with how to get it back. Without a GPU only the CPU
+# exercises are graded, and that is said once.
+#
+# Called by the Makefile with: MAKE B G SRC ARCH SESSIONS RESULTS NVCC GENCODE LDLIBS CHECK_FLAGS
+# (and ONE_SESSION=1 from a session folder). Exit 0 when everything graded passed.
+set -u
+read -r -a make_ <<<"${MAKE:-make}"
+make_+=(--no-print-directory -s)
+rm -f "$RESULTS"
+cpu_only=()
+probe=$("$G/tools/gpu-probe" 2>&1)
+case $? in
+    0) ;;
+    2)  if [[ $probe == *"needs a CUDA GPU"* ]]; then
+            echo "make check: this machine has no usable CUDA GPU: only the CPU exercises are graded"
+            cpu_only=(--cpu-only)
+        else
+            echo "$probe"; exit 1    # another architecture: rebuilding is the answer
+        fi ;;
+    *) echo "$probe"; exit 1 ;;
+esac
+
+status=0
+for s in $SESSIONS; do
+    dir=$B/$s
+    mkdir -p "$dir"
+    # What every exercise of the session needs and the student cannot break: the driver, given code.
+    given=()
+    for g in "$s"/given/*.cu; do [ -f "$g" ] && given+=("$dir/given/$(basename "$g" .cu).o"); done
+    if ! "${make_[@]}" "$dir/check.o" "${given[@]}"; then status=1; continue; fi
+    built=() not_built=()
+    for f in "$SRC/$s"/[0-9][0-9]_*.cu; do
+        [ -f "$f" ] || continue
+        ex=$(basename "$f" .cu)
+        log=$dir/$ex.build.log
+        if "${make_[@]}" "$dir/$ex.o" >"$log" 2>&1; then
+            built+=("$dir/$ex.o")
+            cat "$log"    # warnings stay visible
+        else
+            not_built+=(--not-built "$ex=$log")
+            echo "make check: $s/$ex.cu does not compile; its exercise is COMPILE_ERROR (output: $log)"
+        fi
+    done
+    check=$dir/check
+    if [ ${#not_built[@]} = 0 ] && "${make_[@]}" "$check" 2>/dev/null; then
+        :
+    else
+        # Linked without what did not build: the launchers it should have defined get stubs that are
+        # never called (the check is told not to run those exercises).
+        check=$dir/check-partial
+        link=("$G/grader.o" "$dir/check.o" "${built[@]}" "${given[@]}")
+        missing=$($NVCC $GENCODE -o "$check" "${link[@]}" $LDLIBS 2>&1 | sed -n "s/.*undefined reference to \`\([A-Za-z_][A-Za-z0-9_]*\)'.*/\1/p" | sort -u)
+        if [ -n "$missing" ]; then
+            for name in $missing; do printf 'void %s(void) { __builtin_trap(); }\n' "$name"; done >"$dir/not-built-stubs.c"
+            ${CC:-gcc} -c "$dir/not-built-stubs.c" -o "$dir/not-built-stubs.o" &&
+                $NVCC $GENCODE -o "$check" "${link[@]}" "$dir/not-built-stubs.o" $LDLIBS || { status=1; continue; }
+        fi
+        [ -x "$check" ] || { status=1; continue; }
+    fi
+    # Exercise files that are gone: the check still lists the exercise.
+    while read -r name _; do
+        stem=${name%%+*}
+        [ -f "$SRC/$s/$stem.cu" ] || [[ " ${not_built[*]} " == *" $stem="* ]] || [[ " ${not_built[*]} " == *" $stem "* ]] ||
+            not_built+=(--not-built "$stem")
+    done < <("$check" --list 2>/dev/null)
+    "$check" $CHECK_FLAGS "${cpu_only[@]}" "${not_built[@]}" || status=1
+done
+"$G/tools/summary" "$RESULTS" || status=1
+# Everything graded passed, but without a GPU not everything was graded: 2, as the check says it.
+[ $status = 0 ] && [ ${#cpu_only[@]} -gt 0 ] && status=2
+exit $status
