@@ -2,6 +2,8 @@
 #
 #   make check              build and grade every session with your files
 #   make check SOLUTION=1   the same with the hidden solutions
+#   make progress           every exercise's latest verdict and percent of peak; what to open next
+#   make watch EX=NAME      check exercise NAME each time its file is saved (Ctrl-C stops)
 #   make -C ladder/02-cuda-model check      one session (any target works there)
 #   make test               CPU tests: grader, references, compile checks, contract (no GPU needed)
 #   make gpu-test           on a GPU: solutions pass, skeletons fail cleanly, compute-sanitizer
@@ -137,14 +139,17 @@ build: need-nvcc $(CHECKERS) $(TOOLS)
 # ---- grading -----------------------------------------------------------------------------------
 RESULTS ?= $(B)/results.jsonl
 CHECK_FLAGS := --results $(RESULTS) --roofs $(ROOFS_DIR) $(if $(filter 1,$(SOLUTION)),--solution) \
-               $(if $(TIME_LIMIT),--time-limit $(TIME_LIMIT))
+               $(if $(TIME_LIMIT),--time-limit $(TIME_LIMIT)) $(if $(ONLY),--only $(ONLY))
+
+# make progress, make watch, and the history of checks they read.
+include grader/student.mk
 
 # Each exercise file is compiled on its own (grader/check-sessions.sh): one that does not compile is
 # that exercise's COMPILE_ERROR, and the rest of its session is still graded.
 check: need-nvcc $(G)/grader.o $(TOOLS)
 	@MAKE="$(MAKE) ARCH=$(ARCH) SOLUTION=$(SOLUTION)" B="$(B)" G="$(G)" SRC="$(SRC)" SESSIONS="$(SESSIONS)" \
 	RESULTS="$(RESULTS)" NVCC="$(NVCC)" GENCODE="$(GENCODE)" LDLIBS="$(LDLIBS)" CHECK_FLAGS="$(CHECK_FLAGS)" \
-	bash grader/check-sessions.sh
+	bash grader/check-sessions.sh; status=$$?; $(call keep_progress,$(RESULTS)); exit $$status
 
 roofs: need-nvcc $(G)/tools/measure-roofs $(G)/tools/gpu-probe
 	@$(G)/tools/gpu-probe || exit 1
@@ -195,8 +200,10 @@ $(BUILD)/mini/demo_%: finale/mini/demos/%.c $(MINI_LIB)
 mini: $(BUILD)/mini/mini
 
 # make mini-run PROMPT="Once upon" [ARGS="--tokens 200 --speculative 3"]
+# PROMPT reaches the shell as an environment variable (make exports command-line variables), so
+# quotes, $ and backquotes in it stay text.
 mini-run: $(BUILD)/mini/mini
-	$(BUILD)/mini/mini $(if $(PROMPT),--prompt "$(PROMPT)") $(ARGS)
+	$(BUILD)/mini/mini $(if $(PROMPT),--prompt "$$PROMPT") $(ARGS)
 
 # ---- tests -------------------------------------------------------------------------------------
 # Criterion unit tests of the grader and the CPU references (host code only: no GPU needed).

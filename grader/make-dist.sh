@@ -20,5 +20,15 @@ echo "$files" | grep -vE '^(solutions/|tests/|\.ci/|build/)' | while read -r f; 
     cp -p "$f" "$stage/$f"
 done
 echo "student bundle: solutions are not included" > "$stage/BUNDLE"
+# The student's README replaces the mentors' one.
+cp grader/README-student.md "$stage/README.md"
+rm -f "$stage/grader/README-student.md"
+# The mentors' targets refuse in one line (grader/bundle.mk), from the top folder and from a
+# session folder alike. Appended, not prepended: the Makefile takes its folder (ROOT) from the
+# makefile read last. The help text loses the lines of the targets the bundle can't run.
+cp grader/bundle.mk "$stage/grader/bundle.mk"
+printf '\ninclude grader/bundle.mk\n' >> "$stage/Makefile"
+printf '\ninclude $(dir $(lastword $(MAKEFILE_LIST)))bundle.mk\n' >> "$stage/grader/session.mk"
+sed -i -E '1,/^$/{/^#   make (check SOLUTION=1|test|gpu-test|bench|dist|grade|leaderboard|fuzz)( |$)/d}' "$stage/Makefile"
 tar -C "$out" -czf "$out/$name.tar.gz" "$name"
 echo "make dist: $out/$name.tar.gz ($(echo "$files" | grep -vcE '^(solutions/|tests/|\.ci/|build/)') files, no solutions)"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Proves that an unpacked student bundle holds no solution: no file from solutions/, no file equal
-# to a solution, no solution's title line anywhere, no skeleton filled in with its solution's code.
+# to a solution, no solution's title line anywhere, no skeleton filled in with its solution's code;
+# and that its README is the students' own.
 #   check-dist.sh BUNDLE_DIR   (run from the repository root)
 set -u
 bundle=${1:?check-dist.sh BUNDLE_DIR}
@@ -8,6 +9,10 @@ problems=0
 say() { echo "  leak: $*"; problems=$((problems + 1)); }
 
 [ -e "$bundle/solutions" ] && say "the bundle has a solutions/ folder"
+# The README is the students' (grader/README-student.md): the mentors' one is about the solutions,
+# the tests and grading a class.
+cmp -s grader/README-student.md "$bundle/README.md" || say "README.md is not the student README (grader/README-student.md)"
+grep -qE 'SOLUTION=1|make (bench|gpu-test|grade)' "$bundle/README.md" 2>/dev/null && say "README.md names mentors' commands"
 for sol in $(git ls-files solutions 2>/dev/null || find solutions -type f); do
     [ -f "$sol" ] || continue
     while IFS= read -r f; do

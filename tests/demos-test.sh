@@ -71,6 +71,20 @@ for f in $demos; do
         wide=$(printf '%s\n' "$out" | awk 'length > 132' | head -n 1)
         [ -z "$wide" ] && result PASS "demo-$name prints lines of at most 132 columns" ||
             result FAIL "demo-$name prints lines of at most 132 columns" "${#wide} columns: ${wide:0:60}..."
+        if [ "$name" = kv-bytes ]; then   # tables read off the board: 100 columns, columns that line up
+            wide=$(printf '%s\n' "$out" | awk 'length > 100' | head -n 1)
+            [ -z "$wide" ] && result PASS "demo-$name prints lines of at most 100 columns" ||
+                result FAIL "demo-$name prints lines of at most 100 columns" "${#wide} columns: ${wide:0:60}..."
+            # Where each row puts its "total" and the end of each byte count ("... B"): one place per column.
+            cols=$(printf '%s\n' "$out" | awk '
+                / total +[0-9]+$/ { t[index($0, " total ")] = 1 }
+                /^  [A-Za-z ]+ (FP32|BF16) +[0-9]+ B/ { s = ""; off = 0
+                    while (match(substr($0, off + 1), /[0-9] B/)) { off += RSTART + 2; s = s " " off }
+                    b[s] = 1 }
+                END { nt = 0; nb = 0; for (k in t) nt++; for (k in b) nb++; print nt, nb }')
+            [ "$cols" = "1 1" ] && result PASS "demo-$name lines up its totals and its byte counts" ||
+                result FAIL "demo-$name lines up its totals and its byte counts" "places (totals, byte rows): $cols"
+        fi
     fi
 done
 

@@ -2,6 +2,8 @@
 # Tests of the class leaderboard (grader/tools/leaderboard.c) on the sample class in tests/leaderboard/class:
 #   alice  honest, fast          bob    honest, slow         carol  fast, one exercise failing at her latest run
 #   dave   disqualified in ladder/03-memory (a side stream)  erin   a broken file (last line truncated)
+#   frank  nothing passed in ladder/03-memory (not ranked there), one slow pass in 04
+#   grace  handed in nothing (only the given exercise's record passes)
 # then on bad input of every kind (empty, binary, very long lines, foreign, out-of-range, no results).
 # Prints PASS/FAIL lines and ends with "N passed, N failed"; exits non-zero on any failure.
 set -u
@@ -17,7 +19,8 @@ check() {  # check what command...: PASS when the command succeeds
 }
 finish() { echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit $?; }
 
-tool=build/sm_80/grader/tools/leaderboard
+# BUILD=DIR (make's variable, from the environment) builds the tool elsewhere than build/.
+tool=$(make --no-print-directory print-BUILD)/sm_80/grader/tools/leaderboard
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/leaderboard-test.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 if make --no-print-directory -s ARCH=sm_80 "$tool" >"$tmp/build.log" 2>&1 && [ -x "$tool" ]; then
@@ -43,11 +46,12 @@ rows() { awk -v s="## $1" '$0 == s {on = 1; next} /^## / {on = 0} on && /^\| [0-
          awk -F' *\\| *' '{print $2, $3, $4, $5}'; }
 mem=$(rows ladder/03-memory) gemm=$(rows ladder/04-gemm-tiling)
 order=$(echo "$mem" | awk '{printf "%s ", $2}')
-# alice and bob pass 5/5, carol 4/5 (so below bob despite her higher mean), dave disqualified, last.
+# alice and bob pass 5/5, carol 4/5 (so below bob despite her higher mean), dave disqualified, last;
+# frank (nothing passed) and grace (nothing handed in) are not rows of the table.
 check "ladder/03-memory order: alice bob carol dave (got: $order)" test "$order" = "alice bob carol dave "
 order=$(echo "$gemm" | awk '{printf "%s ", $2}')
-# per session: dave is ranked (first) in ladder/04-gemm-tiling; carol timed out once: 2/3, last.
-check "ladder/04-gemm-tiling order: dave alice bob carol (got: $order)" test "$order" = "dave alice bob carol "
+# per session: dave is ranked (first) in ladder/04-gemm-tiling; carol timed out once: 2/3; frank 1/3.
+check "ladder/04-gemm-tiling order: dave alice bob carol frank (got: $order)" test "$order" = "dave alice bob carol frank "
 # Worked by hand:
 #   alice, ladder/03-memory: (25 * 50 * 80 * 50 * 80)^(1/5) = (4e8)^(1/5) = e^(19.8070 / 5) = e^3.9614 = 52.53
 #   bob,   ladder/03-memory: (10 * 20 * 40 * 20 * 40)^(1/5) = (5^5 * 2^11)^(1/5) = 5 * 2^2.2 = 5 * 4.5948 = 22.97
@@ -62,11 +66,35 @@ check "alice in ladder/04-gemm-tiling: 3/3, 5.01 (the given exercise not ranked)
 check "carol's failing exercise shows FAIL" grep -q '^| 3 | carol | 4/5 | 55.84 | 30.0 | 60.0 | FAIL | 60.0 | 90.0 |$' "$md"
 check "dave shown DISQUALIFIED in ladder/03-memory (MD)" test "$(line "$mem" dave)" = "DISQUALIFIED dave 4/5 -"
 check "dave shown DISQUALIFIED in the HTML" grep -q '<tr class="dq"><td>DISQUALIFIED</td><td class="name">dave</td>' "$html"
-check "the ranking rule is stated in the output" grep -q 'then by exercises passed; then by the geometric mean' "$md"
+check "frank in ladder/04-gemm-tiling: rank 5, 1/3, 0.60 (one pass is enough to be ranked)" \
+    test "$(line "$gemm" frank)" = "5 frank 1/3 0.60"
+check "the ranking rule is stated in the output" grep -q 'by exercises passed; then by the geometric mean' "$md"
+
+# Listed apart below the table: one line per group, in the session's section.
+section() { awk -v s="## $1" '$0 == s {on = 1; next} /^## / {on = 0} on' "$md"; }
+has() { grep -qx -- "$2" <<<"$1"; }   # has TEXT LINE: TEXT holds the whole line LINE
+pos() { grep -n -m1 -- "$2" <<<"$1" | cut -d: -f1; }
+mem_sec=$(section ladder/03-memory) gemm_sec=$(section ladder/04-gemm-tiling)
+check "ladder/03-memory: frank not ranked, with the verdicts of what he handed in" \
+    has "$mem_sec" 'Not ranked: no exercise passed: frank (1 FAIL, 1 COMPILE_ERROR).'
+check "ladder/03-memory: grace handed in nothing" has "$mem_sec" 'Handed in nothing: grace.'
+check "ladder/04-gemm-tiling: grace handed in nothing (a given exercise's PASS is not hers)" \
+    has "$gemm_sec" 'Handed in nothing: grace.'
+check "ladder/04-gemm-tiling: nobody listed as not ranked" bash -c "! grep -q 'Not ranked' <<<\"\$1\"" _ "$gemm_sec"
+check "grace is in no table row" bash -c "! grep -q '^| .* | grace |' '$md'"
+t=$(pos "$mem_sec" '^| DISQUALIFIED | dave') n=$(pos "$mem_sec" '^Not ranked') h=$(pos "$mem_sec" '^Handed in nothing')
+c=$(pos "$mem_sec" '^!\[')
+check "the lists come after the table and before the charts (lines $t, $n, $h, ${c:-no chart})" \
+    test "${t:-0}" -gt 0 -a "$t" -lt "${n:-0}" -a "${n:-0}" -lt "${h:-0}" -a "${h:-0}" -lt "${c:-999999}"
+check "the HTML lists them too" grep -q '<p class="apart">Not ranked: no exercise passed: frank (1 FAIL, 1 COMPILE_ERROR).</p>' "$html"
+check "  ... and grace" grep -q '<p class="apart">Handed in nothing: grace.</p>' "$html"
+check "the ranking chart's data holds the ranked only: alice bob carol" \
+    bash -c "[ \"\$(grep -v '^#' '$out/rank-ladder-03-memory.dat' | cut -f1,2 | tr '\t\n' '. ')\" = '1.alice 2.bob 3.carol ' ]"
+check "  ... in ladder/04-gemm-tiling with frank 5th" grep -qP '^5\tfrank\t0\.6000\t1\t3$' "$out/rank-ladder-04-gemm-tiling.dat"
 n=$(grep -c 'warning' "$tmp/stderr")
 check "exactly one warning on stderr (got $n)" test "$n" = 1
 check "the warning names erin.jsonl" grep -q 'warning: tests/leaderboard/class/erin.jsonl skipped: line 5' "$tmp/stderr"
-for s in alice bob carol dave; do
+for s in alice bob carol dave frank; do
     check "$s in leaderboard.md" grep -q "| $s |" "$md"
     check "$s in leaderboard.html" grep -q "<td class=\"name\">$s</td>" "$html"
 done
@@ -91,6 +119,35 @@ timeout 60 env PATH=/nonexistent "$PWD/$tool" "$tmp/nogp" tests/leaderboard/clas
 rc=$?
 check "without gnuplot: exit 0, says so, still writes MD and HTML" \
     bash -c "[ $rc = 0 ] && grep -q 'gnuplot is not installed' '$tmp/nogp.out' && [ -s '$tmp/nogp/leaderboard.md' ] && [ -s '$tmp/nogp/leaderboard.html' ]"
+check "  ... in one line that says how to install it" \
+    test "$(grep gnuplot "$tmp/nogp.out")" = "leaderboard: gnuplot is not installed: the charts are skipped (Debian: apt-get install gnuplot-nox)"
+
+# The ranking chart names who is not in it, under the bars: a stand-in gnuplot records its commands.
+mkdir -p "$tmp/fakebin"
+printf '#!/bin/sh\nprintf "%%s\\n" "$2" >>"$GNUPLOT_LOG"\n' >"$tmp/fakebin/gnuplot"
+chmod +x "$tmp/fakebin/gnuplot"
+timeout 60 env PATH="$tmp/fakebin:$PATH" GNUPLOT_LOG="$tmp/gp.log" "$tool" "$tmp/fake" tests/leaderboard/class >/dev/null 2>&1
+want="kind='rank'; dat='rank-ladder-03-memory.dat'; png='rank-ladder-03-memory.png'; ttl='ladder/03-memory'; "
+want+='set xlabel "not ranked (no exercise passed): frank\nhanded in nothing: grace\ndisqualified: dave" font ",10"'
+check "the ranking chart lists those not ranked below it, one line per group" grep -qxF "$want" "$tmp/gp.log"
+check "  ... and ladder/04-gemm-tiling's lists grace only" \
+    grep -qF "ttl='ladder/04-gemm-tiling'; set xlabel \"handed in nothing: grace\" font" "$tmp/gp.log"
+check "  ... and the spread charts list nobody" bash -c "! grep \"kind='spread'\" '$tmp/gp.log' | grep -q xlabel"
+
+# A session nobody passed: no ranking, only the lists.
+timeout 60 "$tool" "$tmp/nobody" tests/leaderboard/class/grace.jsonl >/dev/null 2>&1
+rc=$?
+n=$(grep -c '^Nobody is ranked: nobody passed an exercise of this session.$' "$tmp/nobody/leaderboard.md")
+check "nobody passed: exit 0, each session says nobody is ranked (rc $rc, $n of 2)" test "$rc:$n" = "0:2"
+check "  ... with no table" bash -c "! grep -q '^| rank' '$tmp/nobody/leaderboard.md'"
+check "  ... and grace handed in nothing" test "$(grep -c '^Handed in nothing: grace.$' "$tmp/nobody/leaderboard.md")" = 2
+
+# A class folder of sources (not results): one line says to grade it first.
+timeout 20 "$tool" "$tmp/sources" tests/class >"$tmp/src.out" 2>&1
+rc=$?
+check "a class folder of .cu files: exit 64, one line saying make grade CLASS=tests/class OUT=... first (rc $rc)" \
+    bash -c "[ $rc = 64 ] && [ \$(grep -c . '$tmp/src.out') = 1 ] && grep -q 'run make grade CLASS=tests/class OUT=DIR first' '$tmp/src.out'"
+check "  ... and writes nothing" test ! -e "$tmp/sources"
 
 # ---- bad input: never a crash, one warning per bad file -----------------------------------------
 bad=$tmp/bad

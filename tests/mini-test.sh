@@ -42,6 +42,20 @@ refused "--speculative 8 is refused" "from 1 to 7" --weights "$tmp/small.bin" --
 refused "--tokens 0 is refused" "--tokens 0" --weights "$tmp/small.bin" --tokens 0
 refused "an empty prompt is refused" "prompt is empty" --weights "$tmp/small.bin" --prompt ""
 refused "more tokens than the context is refused" "context of 160" --weights "$tmp/small.bin" --tokens 200
+# The limit named is the context the weights give, less the prompt, never the parser's own bound.
+refused "--tokens 5000: the limit named is the context less the prompt (158)" \
+    "^mini: --tokens 5000 is too many: the model's context of 160 bytes less the 2-byte prompt leaves at most 158$" \
+    --weights "$tmp/small.bin" --prompt "Hi" --tokens 5000
+refused "--tokens beyond any integer: the same limit, the number as typed" \
+    "^mini: --tokens 99999999999999999999999 is too many: .* leaves at most 158$" \
+    --weights "$tmp/small.bin" --prompt "Hi" --tokens 99999999999999999999999
+refused "a prompt that fills the context is refused, naming the longest that fits" \
+    "the prompt of 160 bytes fills the model's context of 160 bytes; a prompt of at most 159 bytes" \
+    --weights "$tmp/small.bin" --prompt "$(head -c 160 /dev/zero | tr '\0' a)" --tokens 1
+if [ -f finale/mini/weights/mini.bin ]; then   # the trained weights, as make mini-run uses them
+    refused "the trained weights: --tokens 5000 names 1020 (1024 less the default prompt \"The \")" \
+        "context of 1024 bytes less the 4-byte prompt leaves at most 1020$" --tokens 5000
+fi
 refused "a missing weights file is refused" "cannot open" --weights "$tmp/none.bin"
 size=$(stat -c %s "$tmp/small.bin")
 cp "$tmp/small.bin" "$tmp/flipped.bin"

@@ -8,10 +8,14 @@
  * charts beside it), and per session the gnuplot data rank-SLUG.dat and spread-SLUG.dat, drawn by
  * grader/leaderboard.gp into rank-SLUG.png and spread-SLUG.png when gnuplot is installed.
  *
- * Ranking, per session: disqualified students last; then by exercises passed (more is better); then
- * by the geometric mean of percent of peak over the passed exercises that have one (higher is
- * better); then by name. An exercise without a PASS (FAIL, CRASH, TIMEOUT, IMPOSSIBLE, missing, ...)
- * counts as not passed; it never enters the mean as a zero, which would make every mean zero.
+ * Ranking, per session: only students with at least one exercise passed are ranked, by exercises
+ * passed (more is better), then by the geometric mean of percent of peak over the passed exercises
+ * that have one (higher is better), then by name; disqualified students follow as rows marked so.
+ * The others are listed apart below the table, in the HTML and under the ranking chart: "not
+ * ranked: no exercise passed" (with the verdicts of what they handed in) and "handed in nothing"
+ * (every exercise NOT_SUBMITTED or without a record). An exercise without a PASS (FAIL, CRASH,
+ * TIMEOUT, IMPOSSIBLE, missing, ...) counts as not passed; it never enters the mean as a zero,
+ * which would make every mean zero.
  * Given exercises (a record with "given":true, or a name starting "00_", the workbook's rung 0 that
  * the session gives) are not ranked. A PASS without a percent of peak (a CPU exercise) counts as
  * passed and stays out of the mean. Of several records for one exercise the latest ("when") counts.
@@ -30,6 +34,9 @@
  * written with a leading '_' and every byte but letters, digits and '-' as _XX (hex), so that
  * "ladder-03-memory" becomes "_ladder-03-memory" and never meets the first one's files.
  * The work is near-linear in the number of records: every list is built by sorting, not by search.
+ *
+ * A directory without results that holds student folders with .cu files is a class's sources, not
+ * its results: one line says to grade it first (make grade CLASS=DIR OUT=RESULTS), exit 64.
  *
  * Exit: 0 when at least one valid file was read, 1 otherwise, 64 on usage errors. */
 #include <ctype.h>
@@ -228,6 +235,28 @@ static void read_student(const char *path) {
     s->n = n;
 }
 
+static bool class_sources_seen;   /* a folder of student sources was given instead of results */
+
+/* Whether a folder below dir holds a regular *.cu file: the sign of a class folder of sources
+ * (CLASS/alice/ladder/02-cuda-model/02_saxpy.cu; level 0 is CLASS, whose own files do not count).
+ * Links are not followed, and the look ends after *budget entries, so that a huge tree costs little. */
+static bool holds_sources(const char *dir, int level, int *budget) {
+    DIR *d = opendir(dir);
+    if (!d) return false;
+    bool found = false;
+    struct dirent *e;
+    while (!found && (*budget)-- > 0 && (e = readdir(d))) {
+        char p[PATH_MAX];
+        struct stat st;
+        if (e->d_name[0] == '.' || snprintf(p, sizeof p, "%s/%s", dir, e->d_name) >= (int)sizeof p || lstat(p, &st))
+            continue;
+        if (S_ISDIR(st.st_mode) && level < 4) found = holds_sources(p, level + 1, budget);
+        else if (S_ISREG(st.st_mode) && level > 0 && has_suffix(e->d_name, ".cu")) found = true;
+    }
+    closedir(d);
+    return found;
+}
+
 /* A directory: its *.json and *.jsonl files in name order. */
 static void read_dir(const char *dir) {
     DIR *d = opendir(dir);
@@ -243,7 +272,12 @@ static void read_dir(const char *dir) {
         n++;
     }
     closedir(d);
-    if (n == 0) fprintf(stderr, "leaderboard: warning: %s skipped: no *.json or *.jsonl files in it\n", dir);
+    int budget = 20000;
+    if (n == 0 && holds_sources(dir, 0, &budget)) {
+        fprintf(stderr, "leaderboard: %s holds student folders of .cu files, not results: run make grade CLASS=%s "
+                "OUT=DIR first (it writes DIR/NAME.jsonl and ranks them), then make leaderboard CLASS=DIR\n", dir, dir);
+        class_sources_seen = true;
+    } else if (n == 0) fprintf(stderr, "leaderboard: warning: %s skipped: no *.json or *.jsonl files in it\n", dir);
     if (n) qsort(names, (size_t)n, sizeof *names, cmp_str);
     for (int i = 0; i < n; i++) {
         struct stat st;
@@ -255,17 +289,23 @@ static void read_dir(const char *dir) {
 
 /* ---- one session's standings --------------------------------------------------------------- */
 
+/* Where a student stands in a session: ranked, or listed apart below the ranking. A ranking of
+ * students with nothing passed would order them by name alone and read as a result. */
+typedef enum { RANKED, DISQUALIFIED, NO_PASS, NOTHING_HANDED_IN } group;
+
 typedef struct {
     const student *s;
     const record **cell;    /* per exercise: the latest record, or NULL */
     bool dq;
     int passed, timed;
     double geomean;         /* over the passed exercises with a percent of peak; <0 when none */
+    group grp;
 } standing;
 
+/* The table's order: the ranked, then the disqualified (as rows marked so); the two lists after. */
 static int cmp_standing(const void *a, const void *b) {
     const standing *x = a, *y = b;
-    if (x->dq != y->dq) return x->dq ? 1 : -1;
+    if (x->grp != y->grp) return (int)x->grp - (int)y->grp;
     if (x->passed != y->passed) return y->passed - x->passed;
     if (x->geomean != y->geomean) return x->geomean > y->geomean ? -1 : 1;
     return strcmp(x->s->name, y->s->name);
@@ -341,11 +381,13 @@ static bool file_exists(const char *dir, const char *name) {
     return stat(p, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
 }
 
-/* Runs gnuplot in OUT_DIR on one data file; false when it could not. */
+/* Runs gnuplot in OUT_DIR on one data file; false when it could not. A note (who is not in the
+ * ranking) goes under the chart as its x label, which the script leaves unset. */
 static bool draw(const char *script, const char *out_dir, const char *kind, const char *dat, const char *png,
-                 const char *title) {
-    char vars[1024];
-    snprintf(vars, sizeof vars, "kind='%s'; dat='%s'; png='%s'; ttl='%s'", kind, dat, png, title);
+                 const char *title, const char *note) {
+    char vars[2048];
+    snprintf(vars, sizeof vars, "kind='%s'; dat='%s'; png='%s'; ttl='%s'%s%s%s", kind, dat, png, title,
+             *note ? "; set xlabel \"" : "", note, *note ? "\" font \",10\"" : "");
     pid_t pid = fork();
     if (pid < 0) return false;
     if (pid == 0) {
@@ -426,6 +468,81 @@ typedef struct {
     int *slot;                  /* per student: its standing in the session at hand, or -1 */
 } board;
 
+#define MAX_KINDS 8   /* distinct verdicts named per student; a record's verdict can be any word */
+
+/* What a student who passed nothing got, e.g. "1 FAIL, 1 COMPILE_ERROR": the verdicts of the
+ * exercises handed in, so that a mentor sees why without the row. */
+static void verdict_summary(const standing *t, int n_ex, char *buf, size_t len) {
+    const char *kind[MAX_KINDS];
+    int count[MAX_KINDS], n_kinds = 0, others = 0;
+    for (int e = 0; e < n_ex; e++) {
+        const record *r = t->cell[e];
+        if (!r || !strcmp(r->verdict, "NOT_SUBMITTED")) continue;
+        int k = 0;
+        while (k < n_kinds && strcmp(kind[k], r->verdict)) k++;
+        if (k == n_kinds && n_kinds == MAX_KINDS) { others++; continue; }
+        if (k == n_kinds) { kind[k] = r->verdict; count[k] = 0; n_kinds++; }
+        count[k]++;
+    }
+    size_t n = 0;
+    buf[0] = 0;
+    for (int k = 0; k < n_kinds && n < len; k++)
+        n += (size_t)snprintf(buf + n, len - n, "%s%d %s", k ? ", " : "", count[k], kind[k]);
+    if (others && n < len) snprintf(buf + n, len - n, ", %d with other verdicts", others);
+}
+
+/* Below the table, one line per group that is not ranked: "Not ranked: no exercise passed: frank
+ * (1 FAIL, 1 COMPILE_ERROR)." and "Handed in nothing: grace." (st is sorted by group, then name). */
+static void write_apart(FILE *md, FILE *html, const standing *st, int n_st, group grp, int n_ex) {
+    const char *label = grp == NO_PASS ? "Not ranked: no exercise passed:" : "Handed in nothing:";
+    int k = 0;
+    for (int i = 0; i < n_st; i++) {
+        if (st[i].grp != grp) continue;
+        if (k++ == 0) {
+            fprintf(md, "\n%s ", label);
+            fprintf(html, "<p class=\"apart\">%s ", label);
+        } else {
+            fputs(", ", md);
+            fputs(", ", html);
+        }
+        md_text(md, st[i].s->name);
+        html_text(html, st[i].s->name);
+        if (grp == NO_PASS) {
+            char why[MAX_KINDS * 48];
+            verdict_summary(&st[i], n_ex, why, sizeof why);
+            fputs(" (", md); md_text(md, why); fputc(')', md);
+            fputs(" (", html); html_text(html, why); fputc(')', html);
+        }
+    }
+    if (k) {
+        fputs(".\n", md);
+        fputs(".</p>\n", html);
+    }
+}
+
+#define NOTE_GROUP 72    /* bytes of names per group in the ranking chart's note; then "and N more" */
+#define NOTE_NAME 32     /* a longer name is cut there (with "..."): each line must fit the chart's width */
+#define NOTE_LEN (3 * (NAME_LEN + NOTE_GROUP + 64))   /* three lines, each label: names and N more */
+
+/* Appends a line "label: a, b" for a group to the ranking chart's note: plot words only (no quote,
+ * backslash or backtick reaches gnuplot), lines joined by a literal \n that gnuplot's "..." reads. */
+static void note_group(char note[NOTE_LEN], const standing *st, int n_st, group grp, const char *label) {
+    size_t n = strlen(note), names = 0;
+    int shown = 0, more = 0;
+    for (int i = 0; i < n_st; i++) {
+        if (st[i].grp != grp) continue;
+        char w[NAME_LEN];
+        plot_word(st[i].s->name, w, sizeof w);
+        if (strlen(w) > NOTE_NAME) memcpy(w + NOTE_NAME - 3, "...", 4);
+        if (more || (shown && names + strlen(w) > NOTE_GROUP)) { more++; continue; }
+        if (!shown) n += (size_t)snprintf(note + n, NOTE_LEN - n, "%s%s: %s", n ? "\\n" : "", label, w);
+        else n += (size_t)snprintf(note + n, NOTE_LEN - n, ", %s", w);
+        names += strlen(w) + 2;
+        shown++;
+    }
+    if (more) snprintf(note + n, NOTE_LEN - n, " and %d more", more);
+}
+
 /* One session's tables, data files and charts, from its records g[0..n_g) in the order read. */
 static void write_session(board *b, const ref *g, int n_g) {
     const char *sess = g[0].r->session, *out = b->out;
@@ -488,6 +605,10 @@ static void write_session(board *b, const ref *g, int n_g) {
             }
         }
         t->geomean = t->timed ? exp(logsum / t->timed) : -1;
+        bool handed_in = false;   /* a given exercise's record is the workbook's code, not the student's */
+        for (int e = 0; e < n_ex && !handed_in; e++)
+            handed_in = t->cell[e] && strcmp(t->cell[e]->verdict, "NOT_SUBMITTED");
+        t->grp = t->dq ? DISQUALIFIED : t->passed ? RANKED : handed_in ? NO_PASS : NOTHING_HANDED_IN;
     }
     if (n_st) qsort(st, (size_t)n_st, sizeof *st, cmp_standing);
 
@@ -513,11 +634,16 @@ static void write_session(board *b, const ref *g, int n_g) {
         for (int k = 0; k < n_given; k++) { fputs(k ? ", " : " ", md); md_text(md, given[k]); }
         fputc('.', md);
     }
-    fputs("\n\n| rank | student | passed | geometric mean % of peak |", md);
-    for (int e = 0; e < n_ex; e++) { fputc(' ', md); md_text(md, ex[e]); fputs(" |", md); }
-    fputs("\n|---:|---|---:|---:|", md);
-    for (int e = 0; e < n_ex; e++) fputs("---:|", md);
-    fputc('\n', md);
+    int n_table = 0;   /* the table's rows: the ranked and the disqualified */
+    while (n_table < n_st && (st[n_table].grp == RANKED || st[n_table].grp == DISQUALIFIED)) n_table++;
+    if (n_table == 0) fputs("\n\nNobody is ranked: nobody passed an exercise of this session.\n", md);
+    else {
+        fputs("\n\n| rank | student | passed | geometric mean % of peak |", md);
+        for (int e = 0; e < n_ex; e++) { fputc(' ', md); md_text(md, ex[e]); fputs(" |", md); }
+        fputs("\n|---:|---|---:|---:|", md);
+        for (int e = 0; e < n_ex; e++) fputs("---:|", md);
+        fputc('\n', md);
+    }
 
     fputs("<h2>", html); html_text(html, sess); fputs("</h2>\n<p>", html);
     fprintf(html, "%d ranked exercises; percent of peak per exercise, or its verdict. GPU: ", n_ex);
@@ -529,12 +655,16 @@ static void write_session(board *b, const ref *g, int n_g) {
         for (int k = 0; k < n_given; k++) { fputs(k ? ", " : " ", html); html_text(html, given[k]); }
         fputc('.', html);
     }
-    fputs("</p>\n<table>\n<tr><th>rank</th><th>student</th><th>passed</th><th>geometric mean % of peak</th>", html);
-    for (int e = 0; e < n_ex; e++) { fputs("<th>", html); html_text(html, ex[e]); fputs("</th>", html); }
-    fputs("</tr>\n", html);
+    fputs("</p>\n", html);
+    if (n_table == 0) fputs("<p>Nobody is ranked: nobody passed an exercise of this session.</p>\n", html);
+    else {
+        fputs("<table>\n<tr><th>rank</th><th>student</th><th>passed</th><th>geometric mean % of peak</th>", html);
+        for (int e = 0; e < n_ex; e++) { fputs("<th>", html); html_text(html, ex[e]); fputs("</th>", html); }
+        fputs("</tr>\n", html);
+    }
 
     int rank = 0;
-    for (int i = 0; i < n_st; i++) {
+    for (int i = 0; i < n_table; i++) {
         const standing *t = &st[i];
         char rk[32], gm[32];
         if (t->dq) snprintf(rk, sizeof rk, "DISQUALIFIED");
@@ -560,17 +690,18 @@ static void write_session(board *b, const ref *g, int n_g) {
         fputc('\n', md);
         fputs("</tr>\n", html);
     }
-    fputs("</table>\n", html);
+    if (n_table) fputs("</table>\n", html);
+    write_apart(md, html, st, n_st, NO_PASS, n_ex);
+    write_apart(md, html, st, n_st, NOTHING_HANDED_IN, n_ex);
 
-    /* gnuplot data: the ranking (not disqualified, with a mean) and the spread per exercise. */
+    /* gnuplot data: the ranking (the ranked with a mean) and the spread per exercise. */
     char p[PATH_MAX];
     snprintf(p, sizeof p, "%s/%s", out, rank_dat);
     FILE *rd = fopen(p, "w");
     int n_rank = 0;
     if (rd) {
         fprintf(rd, "# %s: rank, student, geometric mean %% of peak, passed, ranked exercises\n", sess);
-        for (int i = 0, r = 0; i < n_st; i++) {
-            if (st[i].dq) continue;
+        for (int i = 0, r = 0; i < n_st && st[i].grp == RANKED; i++) {
             r++;
             if (st[i].geomean < 0) continue;
             char w[NAME_LEN];
@@ -604,11 +735,16 @@ static void write_session(board *b, const ref *g, int n_g) {
     }
 
     /* Charts. */
-    char title[NAME_LEN];
+    char title[NAME_LEN], note[NOTE_LEN] = "";
     plot_word(sess, title, sizeof title);
+    note_group(note, st, n_st, NO_PASS, "not ranked (no exercise passed)");
+    note_group(note, st, n_st, NOTHING_HANDED_IN, "handed in nothing");
+    note_group(note, st, n_st, DISQUALIFIED, "disqualified");
     bool drew_rank = false, drew_spread = false;
-    if (b->script && n_rank) drew_rank = draw(b->script, out, "rank", rank_dat, rank_png, title) && file_exists(out, rank_png);
-    if (b->script && n_spread) drew_spread = draw(b->script, out, "spread", spread_dat, spread_png, title) && file_exists(out, spread_png);
+    if (b->script && n_rank)
+        drew_rank = draw(b->script, out, "rank", rank_dat, rank_png, title, note) && file_exists(out, rank_png);
+    if (b->script && n_spread)
+        drew_spread = draw(b->script, out, "spread", spread_dat, spread_png, title, "") && file_exists(out, spread_png);
     if (b->script && n_rank && !drew_rank) fprintf(stderr, "leaderboard: warning: gnuplot failed on %s/%s\n", out, rank_dat);
     if (b->script && n_spread && !drew_spread) fprintf(stderr, "leaderboard: warning: gnuplot failed on %s/%s\n", out, spread_dat);
     if (drew_rank) {
@@ -643,6 +779,7 @@ void leaderboard_reset(void) {
     students = NULL;
     n_students = cap_students = 0;
     read_order = 0;
+    class_sources_seen = false;
 }
 
 /* The command; main in a build of its own, called by the fuzz harness otherwise. */
@@ -658,6 +795,7 @@ int leaderboard_main(int argc, char **argv) {
         else if (S_ISDIR(st.st_mode)) read_dir(argv[i]);
         else read_student(argv[i]);
     }
+    if (n_students == 0 && class_sources_seen) return 64;   /* said in one line already */
     if (n_students == 0) { fprintf(stderr, "leaderboard: no valid results file was read; nothing written\n"); return 1; }
     if (mkdir(out, 0777) != 0 && errno != EEXIST) { fprintf(stderr, "leaderboard: cannot create %s: %s\n", out, strerror(errno)); return 1; }
 
@@ -688,12 +826,15 @@ int leaderboard_main(int argc, char **argv) {
     char script_abs[PATH_MAX];
     bool gnuplot = have_gnuplot();
     bool script_ok = realpath(script, script_abs) != NULL;
-    if (!gnuplot) printf("leaderboard: gnuplot is not installed; charts not drawn (their data files are in %s)\n", out);
+    if (!gnuplot)
+        printf("leaderboard: gnuplot is not installed: the charts are skipped (Debian: apt-get install gnuplot-nox)\n");
     else if (!script_ok) { printf("leaderboard: %s not found; charts not drawn (set LEADERBOARD_GP)\n", script); gnuplot = false; }
 
-    const char *rule = "Ranking: disqualified students last; then by exercises passed; then by the geometric mean of "
-                       "percent of peak over the passed exercises (an exercise not passed never enters the mean). "
-                       "Given exercises are not ranked; of several records for one exercise the latest counts.";
+    const char *rule = "Ranking: only students who passed at least one exercise are ranked, first by exercises passed; "
+                       "then by the geometric mean of percent of peak over the passed exercises (an exercise not "
+                       "passed never enters the mean). Disqualified students follow the ranked ones; students with "
+                       "no exercise passed, and those who handed in nothing, are listed below each table. Given "
+                       "exercises are not ranked; of several records for one exercise the latest counts.";
     fprintf(md, "# Class leaderboard\n\n%d students. %s\n", n_students, rule);
     fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Class leaderboard</title>\n"
           "<style>body{font-family:sans-serif;margin:2em;max-width:80em}table{border-collapse:collapse;margin:1em 0}"

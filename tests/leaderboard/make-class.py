@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Regenerates the sample class in class/ from the real H100 records (handouts/bench/h100-2026-11-22.jsonl):
 each student's record is the solution's record with the verdict and percent of peak edited, the time and
-the other percents scaled to match, "solution" false, a seed and time of its own. Run from the repo root:
+the other percents scaled to match, "solution" false, a seed and time of its own; a verdict given without a
+run (NOT_SUBMITTED, COMPILE_ERROR) is written as the class grader writes it. Run from the repo root:
     python3 tests/leaderboard/make-class.py"""
 import json, os
 
@@ -35,11 +36,24 @@ cls = {
              [(T, e, 'PASS', p, D1, '') for e, p in zip(gemm, [76.5, 1.2, 12, 20])],
     # erin's file is cut short: its last line is truncated (written by a grader killed mid-write)
     'erin':  [(M, e, 'PASS', p, D1, '') for e, p in zip(mem, [13, 51, 82, 47, 77])],
+    # handed in two files in session 03, neither passes: not ranked there; one slow pass in 04: ranked last
+    'frank': [(M, '01_transpose_naive', 'FAIL', None, D1, 'out[0,1]: expected 0.5, got 0.25 (rows and columns swapped?)'),
+              (M, '02_transpose_shared', 'COMPILE_ERROR', None, D1, "02_transpose_shared.cu(21): error: identifier \"tile\" is undefined")] +
+             [(M, e, 'NOT_SUBMITTED', None, D1, 'not handed in: no %s/%s.cu in the student\'s folder' % (M, e)) for e in mem[2:]] +
+             [(T, '00_cublas_sgemm', 'PASS', 76.2, D1, ''), (T, '01_sgemm_naive', 'PASS', 0.6, D1, '')] +
+             [(T, e, 'NOT_SUBMITTED', None, D1, 'not handed in: no %s/%s.cu in the student\'s folder' % (T, e)) for e in gemm[2:]],
+    # handed in nothing at all (the given 00_cublas_sgemm passes for everyone and counts for no one)
+    'grace': [(M, e, 'NOT_SUBMITTED', None, D1, 'not handed in: no %s/%s.cu in the student\'s folder' % (M, e)) for e in mem] +
+             [(T, '00_cublas_sgemm', 'PASS', 76.0, D1, '')] +
+             [(T, e, 'NOT_SUBMITTED', None, D1, 'not handed in: no %s/%s.cu in the student\'s folder' % (T, e)) for e in gemm[1:]],
 }
 
 def record(student, i, s, e, v, p, when, msg):
     r = dict(real[(s, e)])
     r.update(solution=False, verdict=v, message=msg, when=when, seed='0x%x' % (0x5eed0000 + 97 * i + len(student)))
+    if v in ('NOT_SUBMITTED', 'COMPILE_ERROR'):   # verdicts given without a run: as the class grader writes them
+        return dict(schema=r['schema'], session=s, exercise=e, solution=False, given=False, verdict=v, message=msg,
+                    seed=None, when=when, gpu='', shapes_checked=0, shapes_passed=0, timed=False)
     if v != 'PASS':
         for k in list(r):
             if k in ('bench_shape', 'median_ms', 'min_ms', 'max_ms', 'reps', 'flops', 'bytes', 'roof', 'bound',

@@ -5,25 +5,71 @@
  *   demo_kv_bytes [WEIGHTS]   shapes from the weights file's config (default: the trained file),
  *                             or MODEL.md's defaults when there is no such file */
 #include <stdio.h>
+#include <string.h>
 
 #include "testfile.h"
 #include "weights.h"
 
 #define CONTEXT 1024
 
-/* Exact bytes, with the binary unit beside large ones. */
-static void human(double bytes, char *out, size_t len) {
-    if (bytes >= 1 << 20) snprintf(out, len, "%.0f B = %.2f MiB", bytes, bytes / (1 << 20));
-    else if (bytes >= 10 << 10) snprintf(out, len, "%.0f B = %.1f KiB", bytes, bytes / (1 << 10));
-    else snprintf(out, len, "%.0f B", bytes);
+/* One cell of the bytes table: the exact count, and the binary unit beside a large one, kept apart
+ * so that a column lines up on its "B" and its "=" whatever the shapes. */
+typedef struct {
+    char exact[32], unit[24];
+} cell;
+
+static cell bytes_cell(double bytes) {
+    cell c = {{0}, {0}};
+    snprintf(c.exact, sizeof c.exact, "%.0f B", bytes);
+    if (bytes >= 1 << 30) snprintf(c.unit, sizeof c.unit, "= %.2f GiB", bytes / (1 << 30));
+    else if (bytes >= 1 << 20) snprintf(c.unit, sizeof c.unit, "= %.2f MiB", bytes / (1 << 20));
+    else if (bytes >= 10 << 10) snprintf(c.unit, sizeof c.unit, "= %.1f KiB", bytes / (1 << 10));
+    return c;
 }
 
-static void row(const char *what, const char *format, long numbers, int n_layers, int bytes_per_number) {
-    char one[48], all[48], ctx[48];
-    human((double)numbers * bytes_per_number, one, sizeof one);
-    human((double)numbers * bytes_per_number * n_layers, all, sizeof all);
-    human((double)numbers * bytes_per_number * n_layers * CONTEXT, ctx, sizeof ctx);
-    printf("  %-13s %-5s %12s %14s %28s\n", what, format, one, all, ctx);
+static int max_int(int a, int b) { return a > b ? a : b; }
+
+/* The bytes table: per token for one layer, for all layers, and the whole cache at CONTEXT tokens;
+ * each column as wide as its widest cell or heading. */
+static void bytes_table(long mha, long mla, int n_layers) {
+    const char *cache[4] = {"standard MHA", "", "MLA", ""}, *type[4] = {"FP32", "BF16", "FP32", "BF16"};
+    const long numbers[4] = {mha, mha, mla, mla};
+    const int size[4] = {4, 2, 4, 2};
+    char head1[3][48] = {"per token", "per token", "whole cache at"}, head2[3][48];
+    snprintf(head2[0], sizeof head2[0], "1 layer");
+    snprintf(head2[1], sizeof head2[1], "%d layers", n_layers);
+    snprintf(head2[2], sizeof head2[2], "%d tokens, %d layers", CONTEXT, n_layers);
+    cell cells[4][3];
+    int exact_w[3] = {0}, unit_w[3] = {0}, width[3];
+    for (int r = 0; r < 4; r++) {
+        double one = (double)numbers[r] * size[r];
+        cells[r][0] = bytes_cell(one);
+        cells[r][1] = bytes_cell(one * n_layers);
+        cells[r][2] = bytes_cell(one * n_layers * CONTEXT);
+        for (int k = 0; k < 3; k++) {
+            exact_w[k] = max_int(exact_w[k], (int)strlen(cells[r][k].exact));
+            unit_w[k] = max_int(unit_w[k], (int)strlen(cells[r][k].unit));
+        }
+    }
+    for (int k = 0; k < 3; k++) {
+        int cells_w = exact_w[k] + (unit_w[k] ? 1 + unit_w[k] : 0);
+        width[k] = max_int(cells_w, max_int((int)strlen(head1[k]), (int)strlen(head2[k])));
+        exact_w[k] += width[k] - cells_w;   /* a wide heading: the cells shift right under it */
+    }
+    printf("  %-13s %-5s", "", "");
+    for (int k = 0; k < 3; k++) printf("   %*s", width[k], head1[k]);
+    printf("\n  %-13s %-5s", "cache", "type");
+    for (int k = 0; k < 3; k++) printf("   %*s", width[k], head2[k]);
+    printf("\n");
+    for (int r = 0; r < 4; r++) {
+        printf("  %-13s %-5s", cache[r], type[r]);
+        for (int k = 0; k < 3; k++) {
+            printf("   %*s", exact_w[k], cells[r][k].exact);
+            if (unit_w[k] && k < 2) printf(" %-*s", unit_w[k], cells[r][k].unit);
+            else if (cells[r][k].unit[0]) printf(" %s", cells[r][k].unit);   /* last column: no trailing blanks */
+        }
+        printf("\n");
+    }
 }
 
 int main(int argc, char **argv) {
@@ -50,23 +96,28 @@ int main(int argc, char **argv) {
     printf("  Shapes from %s:\n", source);
     printf("  n_layers %d, n_heads %d, d_nope %d, d_rope %d, d_v %d, d_latent %d\n\n", c.n_layers, c.n_heads, c.d_nope,
            c.d_rope, c.d_v, c.d_latent);
+    /* Numbers cached per token and layer, one row per cached vector, the totals in a column of their own. */
+    char formula[4][96];
+    snprintf(formula[0], sizeof formula[0], "n_heads*(d_nope+d_rope) = %d*%d = %ld", c.n_heads, c.d_nope + c.d_rope,
+             mha_keys);
+    snprintf(formula[1], sizeof formula[1], "n_heads*d_v = %d*%d = %ld", c.n_heads, c.d_v, mha_values);
+    snprintf(formula[2], sizeof formula[2], "d_latent = %d", c.d_latent);
+    snprintf(formula[3], sizeof formula[3], "d_rope = %d", c.d_rope);
+    const char *cache[4] = {"standard MHA", "", "MLA", ""};
+    const char *what[4] = {"each head's key", "each head's value", "one latent", "one shared RoPE key"};
+    const long total[4] = {0, mha, 0, mla};   /* shown on a cache's last row */
+    int formula_w = 0;
+    for (int r = 0; r < 4; r++) formula_w = max_int(formula_w, (int)strlen(formula[r]));
+    const int total_w = snprintf(NULL, 0, "%ld", mha > mla ? mha : mla);
     printf("  Numbers cached per token and layer:\n");
-    printf("    standard MHA  every head's key  n_heads*(d_nope+d_rope) = %d*%d = %ld\n", c.n_heads, c.d_nope + c.d_rope,
-           mha_keys);
-    printf("                  every head's value  n_heads*d_v = %d*%d = %ld          total %ld\n", c.n_heads, c.d_v,
-           mha_values, mha);
-    printf("    MLA           one latent  d_latent = %d, one RoPE key shared by the heads  d_rope = %d   total %ld\n",
-           c.d_latent, c.d_rope, mla);
+    for (int r = 0; r < 4; r++) {
+        if (total[r])
+            printf("    %-13s %-19s  %-*s   total %*ld\n", cache[r], what[r], formula_w, formula[r], total_w, total[r]);
+        else
+            printf("    %-13s %-19s  %s\n", cache[r], what[r], formula[r]);
+    }
     printf("    MLA caches %.1fx fewer numbers.\n\n", (double)mha / mla);
-    char all_layers[32], context[48];
-    snprintf(all_layers, sizeof all_layers, "%d layers", c.n_layers);
-    snprintf(context, sizeof context, "%d tokens, %d layers", CONTEXT, c.n_layers);
-    printf("  %-13s %-5s %12s %14s %28s\n", "", "", "per token", "per token", "whole cache at");
-    printf("  %-13s %-5s %12s %14s %28s\n", "cache", "type", "1 layer", all_layers, context);
-    row("standard MHA", "FP32", mha, c.n_layers, 4);
-    row("", "BF16", mha, c.n_layers, 2);
-    row("MLA", "FP32", mla, c.n_layers, 4);
-    row("", "BF16", mla, c.n_layers, 2);
+    bytes_table(mha, mla, c.n_layers);
     printf("\n  (The MTP draft block keeps one more layer's cache of the same size.)\n");
     /* The same formulas at DeepSeek-V3's published shapes, for scale. */
     const long v3_mha = 128L * (128 + 64) + 128L * 128, v3_mla = 512 + 64;

@@ -8,6 +8,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,19 @@ static void default_weights(char *path, size_t len) {   /* len >= 4096 + 64 */
     if (access(candidate, R_OK) == 0) snprintf(path, len, "%s", candidate);
 }
 
+/* --tokens N: any whole number from 1. Its real limit, the context left after the prompt, is known
+ * only once the weights are read; a number too large for a long is kept as "too many" for that check. */
+static long parse_tokens(const char *text) {
+    char *end;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (end == text || *end || v < 1 || (errno && !(errno == ERANGE && v == LONG_MAX))) {
+        fprintf(stderr, "mini: --tokens %s: expected a whole number, at least 1\n", text);
+        return -1;
+    }
+    return v;
+}
+
 static double seconds_now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -62,7 +76,7 @@ static double seconds_now(void) {
 
 int main(int argc, char **argv) {
     char weights_path[4096 + 64];
-    const char *prompt = "The ";
+    const char *prompt = "The ", *tokens_text = "100";   /* --tokens as typed, for the message */
     long n_tokens = 100, speculative_k = 0;
     int use_fp8 = 0, naive_mla = 0, weights_given = 0;
     for (int i = 1; i < argc; i++) {
@@ -74,7 +88,7 @@ int main(int argc, char **argv) {
             printf("usage: mini [--weights FILE] [--prompt TEXT] [--tokens N] [--speculative K] [--fp8-experts] [--naive-mla]\n"
                    "  --weights FILE   weights file (default %s)\n"
                    "  --prompt TEXT    the start of the text (default \"The \")\n"
-                   "  --tokens N       bytes to generate (default 100)\n"
+                   "  --tokens N       bytes to generate (default 100; at most the model's context minus the prompt)\n"
                    "  --speculative K  draft K tokens (1..7) with the MTP module and verify them in one pass\n"
                    "  --fp8-experts    routed experts from the FP8 weights and their block scales\n"
                    "  --naive-mla      attention by up-projecting the cached latents (default: absorbed)\n",
@@ -86,7 +100,7 @@ int main(int argc, char **argv) {
             const char *v = argv[++i];
             if (!strcmp(a, "--weights")) { snprintf(weights_path, sizeof weights_path, "%s", v); weights_given = 1; }
             else if (!strcmp(a, "--prompt")) prompt = v;
-            else if (!strcmp(a, "--tokens")) { if ((n_tokens = parse_count(a, v, 1, 1 << 20)) < 0) return 64; }
+            else if (!strcmp(a, "--tokens")) { if ((n_tokens = parse_tokens(v)) < 0) return 64; tokens_text = v; }
             else if ((speculative_k = parse_count(a, v, 1, MINI_MAX_DRAFTS)) < 0) return 64;
         } else return usage_error("unknown argument '%s'", a);
     }
@@ -101,10 +115,15 @@ int main(int argc, char **argv) {
         mini_free_weights(&weights);
         return 1;
     }
-    const int prompt_len = (int)strlen(prompt);
-    if ((long)prompt_len + n_tokens > weights.cfg.max_seq) {
-        fprintf(stderr, "mini: %d prompt bytes + %ld tokens exceed the model's context of %d\n", prompt_len, n_tokens,
-                weights.cfg.max_seq);
+    const int prompt_len = (int)strlen(prompt), context = weights.cfg.max_seq;
+    const long room = (long)context - prompt_len;   /* the prompt and the new tokens share the context */
+    if (room < 1 || n_tokens > room) {
+        if (room < 1)
+            fprintf(stderr, "mini: the prompt of %d bytes fills the model's context of %d bytes; a prompt of at most "
+                    "%d bytes leaves room to generate\n", prompt_len, context, context - 1);
+        else
+            fprintf(stderr, "mini: --tokens %s is too many: the model's context of %d bytes less the %d-byte prompt "
+                    "leaves at most %ld\n", tokens_text, context, prompt_len, room);
         mini_free_weights(&weights);
         return 1;
     }
