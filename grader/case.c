@@ -309,8 +309,8 @@ bool gr_case_check_guards(gr_case *c, char *msg, size_t msg_len) {
         size_t after_len = total - GR_GUARD_BYTES - data;
         size_t after = ok ? gr_guard_diff(got + GR_GUARD_BYTES + data, expected + GR_GUARD_BYTES + data, after_len, &first) : 0;
         if (ok && after) {
-            snprintf(msg, msg_len, "wrote past the end of '%s' (%zu elements): %zu guard byte(s) changed, the "
-                     "first at byte %zu after the end (element [%zu] and on)", b->name, b->count, after, first,
+            snprintf(msg, msg_len, "wrote past the end of '%s' (%zu element%s): %zu guard byte(s) changed, the "
+                     "first at byte %zu after the end (element [%zu] and on)", b->name, b->count, b->count == 1 ? "" : "s", after, first,
                      b->count + first / gr_dtype_size(b->dtype));
             ok = false;
         }

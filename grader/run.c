@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "hints.h"
 #include "internal.h"
 #include "rng.h"
 
@@ -83,12 +84,17 @@ static void draw_check_seed(gr_case *c) {
     c->check_seed = grading_mode ? gr_secret_seed() : gr_derive_seed(c->seed, 0xC4EC, (uint64_t)c->generation);
 }
 
+/* A hint recognised from the failure itself (the wrong output's pattern, or where a stray write
+ * landed), set by launch_and_verify; fail_with prints it instead of the exercise's fixed hint. */
+static char pattern_hint[512];
+
 /* Launch once (when `launch`: on poisoned outputs) and check everything. Returns the verdict; fills
  * msg and the worst error. A device fault leaves the CUDA context unusable: the caller must stop. */
 static gr_verdict launch_and_verify(runner *R, gr_case *c, bool launch, bool *sampled, double *err_out,
                                     char *msg, size_t msg_len) {
     char err[512];
     *err_out = 0;
+    pattern_hint[0] = '\0';
     if (launch && !gr_case_poison_outputs(c, err, sizeof err)) { snprintf(msg, msg_len, "%s", err); return GR_CRASH; }
     if (c->on_host) {
         c->ex->launch(c, NULL);
@@ -110,7 +116,10 @@ static gr_verdict launch_and_verify(runner *R, gr_case *c, bool launch, bool *sa
         }
     }
     if (!gr_case_read_back(c, err, sizeof err)) { snprintf(msg, msg_len, "%s", err); return GR_CRASH; }
-    if (!gr_case_check_guards(c, msg, msg_len)) return GR_FAIL;
+    if (!gr_case_check_guards(c, msg, msg_len)) {
+        gr_guard_hint(msg, pattern_hint, sizeof pattern_hint);
+        return GR_FAIL;
+    }
 
     /* Only now, with the code under test done, is the verification's randomness drawn. */
     draw_check_seed(c);
@@ -133,6 +142,8 @@ static gr_verdict launch_and_verify(runner *R, gr_case *c, bool launch, bool *sa
         if (cmp.rel_l2 > *err_out || isnan(cmp.rel_l2)) *err_out = cmp.rel_l2;
         if (!cmp.ok) {
             gr_describe_failure(&cmp, b->name, b->row_len, msg, msg_len);
+            gr_pattern_hint(b->dtype, b->host, b->ref, b->count, b->row_len, mask, pattern_hint,
+                            sizeof pattern_hint);
             verdict = GR_FAIL;
         }
     }
@@ -159,7 +170,9 @@ static void fail_with(gr_result *res, gr_verdict v, const char *shape, const cha
     res->verdict = v;
     snprintf(res->message, sizeof res->message, "size %s: %s", shape, msg);
     say("   size %-16s %s  %s\n", shape, gr_verdict_name(v), msg);
+    if (pattern_hint[0]) hint = pattern_hint;  /* the recognised pattern over the fixed hint */
     if (hint && v == GR_FAIL) say("   hint: %s\n", hint);
+    pattern_hint[0] = '\0';
 }
 
 /* Work that outlasted the given stream: a verdict, whatever its results. */
