@@ -35,18 +35,27 @@ for s in $SESSIONS; do
     given=()
     for g in "$s"/given/*.cu; do [ -f "$g" ] && given+=("$dir/given/$(basename "$g" .cu).o"); done
     if ! "${make_[@]}" "$dir/check.o" "${given[@]}"; then status=1; continue; fi
-    built=() not_built=()
+    # The exercise files compiled side by side, each into a log of its own.
+    exs=()
     for f in "$SRC/$s"/[0-9][0-9]_*.cu; do
         [ -f "$f" ] || continue
         ex=$(basename "$f" .cu)
+        exs+=("$ex")
+        while [ "$(jobs -rp | wc -l)" -ge "$(nproc 2>/dev/null || echo 2)" ]; do wait -n; done
+        { "${make_[@]}" "$dir/$ex.o" >"$dir/$ex.build.log" 2>&1; echo $? >"$dir/$ex.build.rc"; } &
+    done
+    wait
+    built=() not_built=()
+    for ex in "${exs[@]}"; do
         log=$dir/$ex.build.log
-        if "${make_[@]}" "$dir/$ex.o" >"$log" 2>&1; then
+        if [ "$(cat "$dir/$ex.build.rc" 2>/dev/null)" = 0 ]; then
             built+=("$dir/$ex.o")
             cat "$log"    # warnings stay visible
         else
             not_built+=(--not-built "$ex=$log")
             echo "make check: $s/$ex.cu does not compile; its exercise is COMPILE_ERROR (output: $log)"
         fi
+        rm -f "$dir/$ex.build.rc"
     done
     check=$dir/check
     if [ ${#not_built[@]} = 0 ] && "${make_[@]}" "$check" 2>/dev/null; then
