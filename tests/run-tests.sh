@@ -174,6 +174,7 @@ suite "object policy" tests/objcheck-test.sh
 suite "check confinement" tests/confine-test.sh
 suite "make check as a student meets it" tests/check-build-test.sh
 suite "pattern hints" tests/hints-test.sh
+suite "skeletons and handouts" tests/skeleton-test.sh
 suite "make progress and make watch" tests/progress-test.sh
 suite "the student bundle" tests/bundle-test.sh
 suite "hostile class" tests/hostile-test.sh

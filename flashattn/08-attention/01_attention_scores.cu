@@ -67,14 +67,12 @@ attention_scores_kernel(const __nv_bfloat16 *q, const __nv_bfloat16 *k, float *s
             //         r = e / BD, c = e % BD: Qs[r][c] = q[(i0 + r) * d + d0 + c], or `zero` when the row
             //         i0 + r >= sq or the column d0 + c >= d. The same for Ks[r][c] from key j0 + r of k
             //         (zero when j0 + r >= skv or d0 + c >= d). Zeros add nothing to a dot product.
-            (void)zero;
             __syncthreads();
             // TODO 2: for kk = 0, 16 (#pragma unroll): load the warp's 2 fragments of Q (matrix_a,
             //         row_major) from &Qs[warp_q * WQ + x * FRAG][kk], and its 2 fragments of K^T
             //         (matrix_b, col_major: element (kk + t, n) of K^T is Ks[n][kk + t]) from
             //         &Ks[warp_key * WKEY + y * FRAG][kk], both with leading dimension QK_LD; then
             //         wmma::mma_sync(acc[x][y], a[x], b[y], acc[x][y]) for the 2 x 2 pairs.
-            (void)Qs; (void)Ks;
             __syncthreads();  // every warp is done with the slice before the next one overwrites it
         }
 #pragma unroll
@@ -91,7 +89,6 @@ attention_scores_kernel(const __nv_bfloat16 *q, const __nv_bfloat16 *k, float *s
     //         i = i0 + r, key j = j0 + c; skip i >= sq or j >= skv. Write scores[i * skv + j] =
     //         scale * Ss[r][c] if j < visible_keys(i, sq, skv, causal), else -INFINITY. (When the tile
     //         is all_hidden, Ss was never written, and no element reads it.) Use long for i * skv.
-    (void)scores; (void)scale;
 }
 
 void attention_scores(const uint16_t *q, const uint16_t *k, float *scores, int batch, int heads, int sq, int skv,

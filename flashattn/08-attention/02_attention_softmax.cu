@@ -30,7 +30,6 @@ attention_softmax_kernel(const float *scores, float *probs, long rows, int cols)
     // TODO 3, pass 2: each lane sums __expf(s[c] - m) over its elements; warp_sum adds the lanes up.
     //         Every term is at most 1: nothing overflows, whatever the scores.
     // TODO 4, pass 3: p[c] = __expf(s[c] - m) * (1 / sum) for the lane's elements.
-    (void)lane; (void)s; (void)p;
 }
 
 void attention_softmax(const float *scores, float *probs, long rows, int cols, cudaStream_t stream) {

@@ -50,7 +50,6 @@ attention_pv_kernel(const float *probs, const __nv_bfloat16 *v, float *out, int 
     // TODO 1: key_end = the keys the tile's last row (min(i0 + BQ, sq) - 1) sees: visible_keys() of it.
     //         Without the mask that is skv; with it, the loop below skips the zeros of P.
     const int key_end = skv;
-    (void)causal;
 
     wmma::fragment<wmma::accumulator, FRAG, FRAG, FRAG, float> acc[WQ / FRAG][WDIM / FRAG];
 #pragma unroll
@@ -67,7 +66,6 @@ attention_pv_kernel(const float *probs, const __nv_bfloat16 *v, float *out, int 
         // TODO 3: for kk = 0, 16 (#pragma unroll): 2 fragments of P (matrix_a, row_major) from
         //         &Ps[warp_q * WQ + x * FRAG][kk] with P_LD, 2 of V (matrix_b, row_major) from
         //         &Vs[kk][warp_dim * WDIM + y * FRAG] with V_LD, and the 2 x 2 mma_sync.
-        (void)Ps; (void)Vs; (void)probs; (void)v; (void)zero;
         __syncthreads();
     }
 

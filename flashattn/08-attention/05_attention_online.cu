@@ -58,15 +58,14 @@ attention_online_kernel(const __nv_bfloat16 *q, const __nv_bfloat16 *k, const __
         // TODO 3: the tile's keys into acc: for jj < n = min(32, visible - t): pj = p of lane jj
         //         (__shfl_sync(FULL_MASK, p, jj)); then acc[x] += pj * v[t + jj][lane + 32 x] for
         //         every x with lane + 32 x < d (__bfloat162float; row t + jj of V is v_head + (t + jj) * d).
-        const float m_new = m;  // TODO 1 replaces this
-        (void)s; (void)v_head;
+        //         Why the shuffle: lane jj scored key t + jj, and every lane needs its p for its own columns.
+        const float m_new = m;  // a placeholder: the m_new of the first step above replaces it
         m = m_new;
     }
 
     // TODO 4: l = warp_sum(l): the lanes' shares of the sum. Lane l writes out[row * d + c] =
     //         acc[x] / l for c = lane + 32 x < d, or 0 when visible == 0 (the row sees no key, l = 0).
     //         Lane 0 writes lse[row] = m + logf(l), or -INFINITY when visible == 0.
-    (void)out; (void)lse; (void)l; (void)acc;
 }
 
 template <int COLS>

@@ -69,14 +69,16 @@ flash_forward_scalar_kernel(const __nv_bfloat16 *__restrict__ q, const __nv_bflo
         // TODO 1, the scores: for c = 0 .. KEYS_PER_LANE-1 this thread owns key n0 + kr, kr = lane + 8c.
         //   s[c] = scale * (sQ[row] . sK[kr]) over HD columns, or -INFINITY when the key is past skv or,
         //   with CAUSAL, when key > i + offset. Keep the tile's largest score.
+        //   Why lane + 8c: at each c a row's 8 threads take 8 neighbouring keys, whose padded sK rows sit in
+        //   8 different banks.
         // TODO 2, the online softmax: the 8 threads of a row agree on the tile max (__shfl_xor_sync with
-        //   1, 2, 4); m_new = max(m, tile max); rescale = exp(m - m_new); p = exp(s - m_new), written to
+        //   1, 2, 4: a row's 8 threads are 8 consecutive lanes, so xor with 1, 2, 4 stays among them);
+        //   m_new = max(m, tile max); rescale = exp(m - m_new); p = exp(s - m_new), written to
         //   sP[row][kr]; l = l * rescale + (sum of the row's p, again over the 8 threads); m = m_new.
         //   A row that has seen only masked keys has m_new = -INFINITY: subtract 0 instead, or
         //   exp(-inf - -inf) is a NaN. __syncwarp() before reading the other threads' p.
         // TODO 3, O = O * rescale + P V on this thread's columns lane + 8d: acc[d] = acc[d] * rescale +
         //   sum over kr of sP[row][kr] * sV[kr][lane + 8d].
-        (void)i; (void)offset; (void)scale; (void)sP;
     }
 
     if (i >= sq) return;

@@ -99,7 +99,7 @@ flash_forward_mma_kernel(const __nv_bfloat16 *__restrict__ q, const __nv_bfloat1
         const int stage = j & 1, n0 = j * BN;
         cp_async_wait<0>();    // tile j (and, the first time, Q) has landed, for this thread's copies
         __syncthreads();       // ... and everyone's; and every warp is done with tile j-1's stage
-        // TODO 4, the double buffer: tile j-1's stage is free now. If there is a tile j+1, start
+        // TODO 1, the double buffer: tile j-1's stage is free now. If there is a tile j+1, start
         //   copying its K and V into it (load_tile into sK/sV + (stage ^ 1) * BN * HD, rows from n0 + BN)
         //   so that they land while the warps work on tile j.
         cp_async_commit();
@@ -113,11 +113,14 @@ flash_forward_mma_kernel(const __nv_bfloat16 *__restrict__ q, const __nv_bfloat1
             for (int nt = 0; nt < NT; nt++)
 #pragma unroll
                 for (int e = 0; e < 4; e++) acc_s[mt][nt][e] = 0.0f;
-        // TODO 1, S = Q K^T: for each k-step ks (16 columns of HD), load this warp's two Q fragments
+        // TODO 2, S = Q K^T: for each k-step ks (16 columns of HD), load this warp's two Q fragments
         //   (rows warp_row0 + mt*16 + (lane & 15), columns ks*16 + (lane >> 4)*8) with ldmatrix_x4, then
         //   for each pair np of n8 tiles the K fragment: key np*16 + (lane & 7) + ((lane >> 4) << 3),
         //   columns ks*16 + ((lane >> 3) & 1)*8; registers b[0..1] are n-tile 2np, b[2..3] n-tile 2np+1.
         //   Addresses inside a tile: swz<HD>(row, col). mma_bf16_16816(acc_s[mt][nt], a[mt], b).
+        //   Why: ldmatrix takes the row addresses of its matrix lane / 8 from 8 lanes. Q: lanes 0-15 name
+        //   rows 0-15 at k 0-7 (a[0], a[1]), lanes 16-31 at k 8-15. K: bit 0 of lane / 8 is the k half
+        //   (b[0], b[1]), bit 1 the n-tile; K [key][dim] already pairs values along k, as B's "col" wants.
 
         // ---- mask: keys past the end, and (causal) keys after the row's own position ----
         const bool partial = n0 + BN > skv;
@@ -129,23 +132,28 @@ flash_forward_mma_kernel(const __nv_bfloat16 *__restrict__ q, const __nv_bfloat1
                 for (int nt = 0; nt < NT; nt++)
 #pragma unroll
                     for (int e = 0; e < 4; e++) {
+                        // The m16n8 accumulator: element e of lane (g, t) is row g + 8 (e / 2), column 2t + e % 2.
                         int key = n0 + nt * 8 + 2 * t + (e & 1);
                         int row = m0 + warp_row0 + mt * 16 + g + 8 * (e >> 1);
                         if (key >= skv || (CAUSAL && key > row + offset)) acc_s[mt][nt][e] = -INFINITY;
                     }
         }
 
-        // TODO 2, the online softmax. This thread holds, for each m-tile mt and half h, row
+        // TODO 3, the online softmax. This thread holds, for each m-tile mt and half h, row
         //   warp_row0 + mt*16 + g + 8h: the values acc_s[mt][nt][2h] and [2h+1] of every n-tile. Take the
         //   row max (and the other 3 threads of the quad's: __shfl_xor_sync 1 and 2), fold in
         //   row_max[mt][h]; base = max * scale_log2 (0 if the max is still -INFINITY);
         //   rescale = fast_exp2(old max * scale_log2 - base); p = fast_exp2(s * scale_log2 - base) in
         //   place of s; row_sum = row_sum * rescale + this thread's p; multiply this row's acc_o by rescale.
-        // TODO 3, O += P V: for k-step ks (16 keys) the A fragment of P is n-tiles 2ks and 2ks+1 of acc_s,
+        //   Why the quad: a row's values sit in the 4 lanes with the same g = lane / 4, and xor 1 and 2
+        //   reach exactly those.
+        // TODO 4, O += P V: for k-step ks (16 keys) the A fragment of P is n-tiles 2ks and 2ks+1 of acc_s,
         //   packed with pack_bf16x2: a[0] = (acc_s[2ks][0], [1]), a[1] = ([2ks][2], [3]), a[2] and a[3] the
         //   same from n-tile 2ks+1. The V fragment of n-tiles 2np, 2np+1 (columns of HD) comes from
         //   ldmatrix_x4_trans at key ks*16 + (lane & 7) + (((lane >> 3) & 1) << 3), column np*16 + (lane >> 4)*8.
-        (void)tK; (void)tV;
+        //   Why (PTX ISA layouts): the accumulator's (row g, columns 2t, 2t+1) is the A operand's (row g,
+        //   k 2t, 2t+1), so n-tile 2ks is P's k 0-7 and 2ks+1 its k 8-15. V: bit 0 of lane / 8 picks keys
+        //   0-7 or 8-15 (b[0], b[1]), bit 1 the n-tile; .trans: V [key][dim] has columns, not k, side by side.
     }
     cp_async_wait<0>();
     __syncthreads();   // with no key tile at all, other threads' copies of Q may still be landing

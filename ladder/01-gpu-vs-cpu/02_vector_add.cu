@@ -9,8 +9,8 @@
 __global__ void vector_add_kernel(const float *x, const float *y, float *z, long n) {
     // TODO 1: this thread's global index: blockIdx.x * blockDim.x + threadIdx.x. Compute it as a
     //         long (cast one operand first): the product can pass 2^31 for large vectors.
+    //         Why: the blocks before this one hold blockIdx.x * blockDim.x threads; count on from there.
     // TODO 2: if the index is inside the vector, write z[i] = x[i] + y[i].
-    (void)x; (void)y; (void)z; (void)n;
 }
 
 void vector_add(const float *x, const float *y, float *z, long n, cudaStream_t stream) {

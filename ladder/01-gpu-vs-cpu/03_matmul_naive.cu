@@ -11,9 +11,9 @@
 __global__ void matmul_naive_kernel(const float *A, const float *B, float *C, int M, int N, int K) {
     // TODO 1: the row of C this thread computes: blockIdx.y * blockDim.y + threadIdx.y;
     //         its column: blockIdx.x * blockDim.x + threadIdx.x.
+    //         Why x for the column: a warp's threads run along x first, so it reads B and writes C side by side.
     // TODO 2: if (row, col) is inside C, sum A[row * K + k] * B[k * N + col] over k in a float
     //         and store it in C[row * N + col].
-    (void)A; (void)B; (void)C; (void)M; (void)N; (void)K;
 }
 
 void matmul_naive(const float *A, const float *B, float *C, int M, int N, int K, cudaStream_t stream) {

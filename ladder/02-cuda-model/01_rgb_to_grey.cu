@@ -14,7 +14,7 @@ __global__ void rgb_to_grey_kernel(const unsigned char *rgb, float *grey, int wi
     //         from the .y fields.
     // TODO 2: if (x, y) is inside the image, read its three bytes at rgb[3 * (y * width + x)] and
     //         write the weighted sum / 255.0f to grey[y * width + x].
-    (void)rgb; (void)grey; (void)width; (void)height;
+    //         Why: y full rows of width pixels come first, then x pixels of its own row; 3 bytes a pixel.
 }
 
 void rgb_to_grey(const unsigned char *rgb, float *grey, int width, int height, cudaStream_t stream) {

@@ -15,10 +15,10 @@ __global__ void reduce_tree_kernel(const float *in, float *partials, long n) {
     const int t = threadIdx.x;
     const long i = (long)blockIdx.x * PER_BLOCK + t;
     // TODO 1: v = in[i] + in[i + THREADS], taking 0 for any index at or past n; sums[t] = v.
+    //         Why i and i + THREADS: the block's 512 elements in two halves, each read as one coalesced run.
     // TODO 2: barrier; then for (int half = THREADS / 2; half > 0; half /= 2): threads t < half add
     //         sums[t + half] into sums[t]; barrier after every step (outside the if!).
     // TODO 3: thread 0 writes sums[0] to partials[blockIdx.x].
-    (void)sums; (void)t; (void)i; (void)in; (void)partials; (void)n;
 }
 
 void reduce_tree(const float *x, float *out, long n, float *workspace, cudaStream_t stream) {

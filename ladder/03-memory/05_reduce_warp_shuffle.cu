@@ -17,6 +17,7 @@
 __device__ float warp_sum(float v) {
     // TODO 1: for offset = 16, 8, 4, 2, 1: v += __shfl_down_sync(FULL_MASK, v, offset). Lane 0 ends
     //         with the warp's total.
+    //         Why: each step adds the upper half of the lanes still in play onto the lower half.
     return v;
 }
 
@@ -31,7 +32,7 @@ __global__ void reduce_sum_kernel(const float *x, float *partials, long n) {
     // TODO 3: v = warp_sum(v); lane 0 of each warp (threadIdx.x % 32 == 0) stores it in
     //         warp_totals[threadIdx.x / 32]; barrier; warp 0 loads warp_totals[lane] (0 for
     //         lane >= WARPS), sums with warp_sum, and thread 0 writes partials[blockIdx.x].
-    (void)warp_totals; (void)first; (void)stride; (void)v; (void)x; (void)partials; (void)n;
+    //         Why % 32 and / 32: warp w is threads 32 w .. 32 w + 31 of the block, in order.
 }
 
 void reduce_warp_shuffle(const float *x, float *out, long n, float *workspace, cudaStream_t stream) {

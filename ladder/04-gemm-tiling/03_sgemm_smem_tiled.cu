@@ -21,12 +21,11 @@ __global__ void sgemm_smem_tiled_kernel(int M, int N, int K, float alpha, const 
     for (int k0 = 0; k0 < K; k0 += TILE) {
         // TODO 1: As[ty][tx] = A[row][k0 + tx] and Bs[ty][tx] = B[k0 + ty][col], or 0.0f when the
         //         element is outside the matrix.
+        //         Why tx along k for A and along the columns for B: a warp reads 32 neighbouring floats of each.
         // TODO 2: barrier; acc += As[ty][k] * Bs[k][tx] for k = 0..TILE-1; barrier again before the
         //         next tile overwrites shared memory.
     }
     // TODO 3: if (row, col) is inside C: C[row * N + col] = alpha * acc + beta * C[row * N + col].
-    (void)As; (void)Bs; (void)tx; (void)ty; (void)row; (void)col; (void)acc;
-    (void)M; (void)N; (void)alpha; (void)A; (void)B; (void)beta; (void)C;
 }
 
 void sgemm_smem_tiled(int M, int N, int K, float alpha, const float *A, const float *B, float beta, float *C,

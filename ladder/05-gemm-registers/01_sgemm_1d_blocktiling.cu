@@ -18,6 +18,7 @@ __global__ void sgemm_1d_blocktiling_kernel(int M, int N, int K, float alpha, co
     __shared__ float Bs[BK][BN];
     const int bm = blockIdx.y * BM, bn = blockIdx.x * BN;
     const int t = threadIdx.x;
+    // Why t % BN: a warp shares row0 and takes 32 neighbouring columns (Bs: 32 banks; As: a broadcast).
     const int col = t % BN, row0 = (t / BN) * TM;  // this thread: rows row0..row0+7 of column col
     const int a_r = t / BK, a_c = t % BK;          // the element of the A tile it loads
     const int b_r = t / BN, b_c = t % BN;          // the element of the B tile it loads
@@ -29,8 +30,6 @@ __global__ void sgemm_1d_blocktiling_kernel(int M, int N, int K, float alpha, co
         //         A barrier before the next tile is loaded.
     }
     // TODO 3: for each i, if (bm + row0 + i, bn + col) is inside C: C = alpha * acc[i] + beta * C.
-    (void)As; (void)Bs; (void)bm; (void)bn; (void)col; (void)row0; (void)a_r; (void)a_c; (void)b_r; (void)b_c;
-    (void)acc; (void)M; (void)N; (void)alpha; (void)A; (void)B; (void)beta; (void)C;
 }
 
 void sgemm_1d_blocktiling(int M, int N, int K, float alpha, const float *A, const float *B, float beta, float *C,

@@ -26,13 +26,12 @@ sgemm_2d_blocktiling_kernel(int M, int N, int K, float alpha, const float *A, co
     for (int k0 = 0; k0 < K; k0 += BK) {
         // TODO 1: fill As (128 x 8) and Bs (8 x 128), 1024 elements each: 4 per thread, e.g. a loop
         //         e = t, t + THREADS, ... with r = e / BK, c = e % BK for A; zero outside. Barrier.
+        //         Why e = t + THREADS * step: neighbouring threads take neighbouring elements (coalesced).
         // TODO 2: for each k: load a[i] = As[row0 + i][k] and b[j] = Bs[k][col0 + 16 * j] into registers,
         //         then acc[i][j] += a[i] * b[j] for all 64 pairs (unrolled loops keep acc in
         //         registers). Barrier.
     }
     // TODO 3: write the 8 x 8 results, C = alpha * acc + beta * C, guarding rows and columns.
-    (void)As; (void)Bs; (void)bm; (void)bn; (void)row0; (void)col0; (void)acc;
-    (void)M; (void)N; (void)alpha; (void)A; (void)B; (void)beta; (void)C;
 }
 
 void sgemm_2d_blocktiling(int M, int N, int K, float alpha, const float *A, const float *B, float beta, float *C,

@@ -21,6 +21,7 @@ sgemm_vectorized_kernel(int M, int N, int K, float alpha, const float *A, const 
     const int bm = blockIdx.y * BM, bn = blockIdx.x * BN;
     const int t = threadIdx.x;
     const int row0 = (t / (BN / TN)) * TM, col0 = (t % (BN / TN)) * TN;
+    // Why these: a row of the A tile is BK / 4 = 2 float4s, of the B tile BN / 4 = 32: 256 threads, one each.
     const int a_r = t / (BK / 4), a_c = (t % (BK / 4)) * 4;  // this thread's float4 of the A tile
     const int b_r = t / (BN / 4), b_c = (t % (BN / 4)) * 4;  // and of the B tile
     const bool vector_ok = K % 4 == 0 && N % 4 == 0;
@@ -35,8 +36,6 @@ sgemm_vectorized_kernel(int M, int N, int K, float alpha, const float *A, const 
         //         the 64 multiply-adds. Barrier.
     }
     // TODO 4: write C = alpha * acc + beta * C (float4 where aligned and inside, else per element).
-    (void)As; (void)Bs; (void)bm; (void)bn; (void)row0; (void)col0; (void)a_r; (void)a_c; (void)b_r; (void)b_c;
-    (void)vector_ok; (void)acc; (void)M; (void)N; (void)alpha; (void)A; (void)B; (void)beta; (void)C;
 }
 
 void sgemm_vectorized(int M, int N, int K, float alpha, const float *A, const float *B, float beta, float *C,

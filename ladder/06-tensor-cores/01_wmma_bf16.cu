@@ -54,6 +54,7 @@ gemm_bf16_wmma_kernel(const __nv_bfloat16 *A, const __nv_bfloat16 *B, float *C, 
         //         is row i / BK, column i % BK, from A[(m0 + row) * K + k0 + col] (a size_t
         //         offset), or `zero` when that row is >= M or that column is >= K. Likewise the
         //         BK * BN elements of Bs from B[(k0 + row) * N + n0 + col]. Then a barrier.
+        //         Why i % BK for the column: consecutive threads read consecutive elements of a row.
 
         // TODO 2: for kk = 0 and 16: load the warp's 2 A fragments (row_major, from
         //         &As[warp_m * WM + i * FRAG][kk], leading dimension A_LD) and 2 B fragments
@@ -70,8 +71,6 @@ gemm_bf16_wmma_kernel(const __nv_bfloat16 *A, const __nv_bfloat16 *B, float *C, 
     //         of the 256 (row e / 16, column e % 16) to C at row m0 + warp_m * WM + i * FRAG + row,
     //         column n0 + warp_n * WN + j * FRAG + column, when both are inside C; __syncwarp()
     //         again before the next fragment reuses the square.
-    (void)As; (void)Bs; (void)Cs; (void)lane; (void)warp_m; (void)warp_n; (void)m0; (void)n0; (void)zero;
-    (void)A; (void)B; (void)C; (void)M; (void)N;
 }
 
 void gemm_bf16_wmma(const uint16_t *A, const uint16_t *B, float *C, int M, int N, int K, cudaStream_t stream) {

@@ -44,18 +44,8 @@
 
 // Element offset of 16-byte chunk `ch` of row `row` in a tile of CHUNKS chunks per row. Every write
 // (cp.async) and every read (ldmatrix) of a tile goes through here, so changing the layout is a
-// change to this function alone.
-template <int CHUNKS> __device__ __forceinline__ int swizzle(int row, int ch) {
-    // TODO 6 (last, once everything passes; measure before and after): shared memory serves 128
-    //         bytes, 8 chunks, per turn, and each 8 x 8 matrix of an ldmatrix is one chunk from each
-    //         of 8 consecutive rows. In the plain layout below those 8 chunks collide: B's rows are
-    //         512 bytes apart (all 8 in the same chunk slot), A's 64 bytes (only 2 slots used).
-    //         XOR the chunk index with bits of the row so that the 8 rows land in 8 different slots:
-    //         ch ^ (row % 8) when CHUNKS >= 8; ch ^ ((row / 2) % 4) for A's 4-chunk rows (two rows
-    //         share a 128-byte line, and the row's parity already picks the half). `if constexpr`
-    //         chooses at compile time.
-    return row * CHUNKS * 8 + ch * 8;
-}
+// change to this function alone. Its body is at the end of the file: you write it last.
+template <int CHUNKS> __device__ __forceinline__ int swizzle(int row, int ch);
 
 // ---- the pieces of the main loop -------------------------------------------------------------------
 
@@ -72,7 +62,6 @@ __device__ __forceinline__ void load_tile_async(uint32_t As_stage, uint32_t Bs_s
     //         For an invalid chunk pass a harmless source (A itself) with valid = false.
     //         Then the same for B: BK rows (k) of B_CHUNKS chunks, source B + (k0 + row) * N + n0 + ch * 8,
     //         valid when k0 + row < K and n0 + ch * 8 < N, destination Bs_stage + 2 * swizzle<B_CHUNKS>(row, ch).
-    (void)As_stage; (void)Bs_stage; (void)A; (void)B; (void)M; (void)N; (void)K; (void)m0; (void)n0; (void)k0;
 }
 
 // A fragments of k-step kk (k = 16 kk .. 16 kk + 15 of the stage) for the warp's MI m16 tiles.
@@ -81,7 +70,8 @@ __device__ __forceinline__ void load_a_frags(uint32_t a[MI][4], uint32_t As_stag
     //         mma's a[0..3]: (rows 0-7, k 0-7), (rows 8-15, k 0-7), (rows 0-7, k 8-15), (rows 8-15,
     //         k 8-15). Lane l gives the address of row l % 16 and chunk 2 * kk + l / 16 of the
     //         tile, row = warp_m * WM + mi * 16 + l % 16: As_stage + 2 * swizzle<A_CHUNKS>(row, ch).
-    (void)a; (void)As_stage; (void)warp_m; (void)lane; (void)kk;
+    //         Why: ldmatrix takes the 8 row addresses of matrix q from lanes 8q .. 8q + 7, so lanes
+    //         0-15 name rows 0-15 of k 0-7 (matrices 0, 1) and lanes 16-31 the same rows of k 8-15.
 }
 
 // B fragments of k-step kk for the warp's NI n8 tiles, two tiles per ldmatrix.
@@ -91,7 +81,8 @@ __device__ __forceinline__ void load_b_frags(uint32_t b[NI][2], uint32_t Bs_stag
     //         of n8 tiles (2j, 2j+1): lane l points at k-row 16 * kk + l % 16 and chunk
     //         (warp_n * WN + 16 * j) / 8 + l / 16; the four registers r[0..3] are then b[2j][0],
     //         b[2j][1], b[2j+1][0], b[2j+1][1].
-    (void)b; (void)Bs_stage; (void)warp_n; (void)lane; (void)kk;
+    //         Why: lanes 0-7 and 8-15 name k-rows 0-7 and 8-15 of the tile's first 8 columns
+    //         (b[0] and b[1] of n-tile 2j); lanes 16-31 the same k-rows of the next 8 columns.
 }
 
 // ---- the kernel ----------------------------------------------------------------------------------
@@ -145,13 +136,27 @@ gemm_bf16_mma_kernel(const __nv_bfloat16 *__restrict__ A, const __nv_bfloat16 *_
     //   d. If kk == KSTEPS - 2: cp_async_wait<STAGES - 2>() (so tile kt + 1 has landed: count the
     //      groups committed so far), __syncthreads(), read_stage moves one along the ring.
     // After the loop, cp_async_wait<0>() so that nothing is left in flight.
-    (void)acc; (void)read_stage; (void)write_stage; (void)warp_n;
 
     // TODO 5: the epilogue. Accumulator acc[mi][ni][e] belongs to row m0 + warp_m * WM + mi * 16 +
     //         lane / 4 (+ 8 for e >= 2) and column n0 + warp_n * WN + ni * 8 + 2 * (lane % 4) + e % 2.
+    //         Why: the PTX ISA's m16n8 accumulator gives the 4 lanes of a quad one row (g = lane / 4,
+    //         and g + 8) and each lane 2 neighbouring columns, 2 (lane % 4) and 2 (lane % 4) + 1.
     //         Store (e = 0, 1) and (e = 2, 3) as float2 pairs, each only when its row < M and its
     //         column < N (N % 8 == 0 on this path, so the second column of a pair is then inside too).
-    (void)C;
+}
+
+// ---- the shared layout, swizzled -----------------------------------------------------------------
+
+template <int CHUNKS> __device__ __forceinline__ int swizzle(int row, int ch) {
+    // TODO 6 (last, once everything passes; measure before and after): shared memory serves 128
+    //         bytes, 8 chunks, per turn, and each 8 x 8 matrix of an ldmatrix is one chunk from each
+    //         of 8 consecutive rows. In the plain layout below those 8 chunks collide: B's rows are
+    //         512 bytes apart (all 8 in the same chunk slot), A's 64 bytes (only 2 slots used).
+    //         XOR the chunk index with bits of the row so that the 8 rows land in 8 different slots:
+    //         ch ^ (row % 8) when CHUNKS >= 8; ch ^ ((row / 2) % 4) for A's 4-chunk rows (two rows
+    //         share a 128-byte line, and the row's parity already picks the half). `if constexpr`
+    //         chooses at compile time.
+    return row * CHUNKS * 8 + ch * 8;
 }
 
 // ---- the launcher (given) -------------------------------------------------------------------------

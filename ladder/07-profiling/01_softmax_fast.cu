@@ -28,7 +28,6 @@
 __device__ __forceinline__ MaxSum merge(MaxSum a, MaxSum b) {
     // TODO 1: m = fmaxf(a.m, b.m). If m is -inf both are empty: return a. Otherwise return
     //         {m, a.s * rescale(a.m, m) + b.s * rescale(b.m, m)}.
-    (void)b;
     return a;
 }
 
@@ -50,7 +49,7 @@ __device__ __forceinline__ MaxSum group_merge(MaxSum p) {
         //         part_m[warp], part_s[warp]; one __syncthreads(); then every warp merges the WARPS
         //         partials itself: lane l < WARPS starts from {part_m[l], part_s[l]}, the other
         //         lanes from {-INFINITY, 0}, and p = warp_merge(that).
-        (void)part_m; (void)part_s;
+        //         Why threadIdx.x % 32 and warp = threadIdx.x / 32: warp w is threads 32 w .. 32 w + 31.
     }
     return p;
 }
@@ -77,6 +76,7 @@ __global__ void __launch_bounds__(BLOCK_THREADS) softmax_fast_kernel(const float
         //         i = base + j * G + lane; if i < n, load_item<VEC>(xr, i, fits, v[j]); else fill
         //         v[j][0 .. W-1] with -INFINITY (exp gives 0: an absent item adds nothing). Keep the
         //         largest of the tile's values as you go.
+        //         Why j * G + lane: for each j the group's lanes read neighbouring items (coalesced).
         // TODO 5: m = max(acc.m, the tile's max). If m is still -inf this thread has seen nothing:
         //         continue. Otherwise s = acc.s * rescale(acc.m, m) plus __expf(v - m) for every
         //         value of the tile, and acc = {m, s}.
@@ -90,7 +90,6 @@ __global__ void __launch_bounds__(BLOCK_THREADS) softmax_fast_kernel(const float
     // TODO 6: the same loops over tiles and items as pass 1, skipping i >= n. When the row did not
     //         fit, load the item again first (load_item<VEC>(xr, i, false, v[j])). Compute
     //         e[k] = __expf(v[j][k] - acc.m) * inv for k < W and store_item<VEC>(outr, i, e).
-    (void)v; (void)lane; (void)fits; (void)xr; (void)outr; (void)inv;
 }
 
 template <int G, int ITEMS, bool VEC>
