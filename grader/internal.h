@@ -73,6 +73,31 @@ typedef struct {
     int n_not_built;
 } gr_options;
 
+/* run.c: one exercise, checked and timed, in the process that runs it. */
+typedef struct {
+    const gr_options *opt;
+    gr_gpu gpu;
+    cudaStream_t stream;
+    void *flush;
+    size_t flush_bytes;
+} gr_runner;
+bool gr_open_runner(gr_runner *R, gr_result *res);
+void gr_run_exercise(gr_runner *R, const gr_exercise *ex, gr_result *res);
+/* A size whose reference is under this much work is small: any kernel, any CPU loop, finishes it in
+ * well under a second, so a hang there is stopped early (child.c). */
+#define GR_SMALL_SIZE_WORK 1e6
+
+/* child.c: a child per exercise, its output capped, its result checked by the parent. */
+extern bool gr_grading_mode;   /* --leaderboard: confined children, secret check seeds */
+/* Where the grader's own lines go. In an exercise's child, stdout and stderr carry what the code
+ * under test prints (to the parent, which caps it); the grader writes around them, here. */
+extern FILE *gr_grader_out;
+#define say(...) fprintf(gr_grader_out ? gr_grader_out : stdout, __VA_ARGS__)
+typedef enum { GR_PHASE_SETUP, GR_PHASE_CHECKING, GR_PHASE_TIMING } gr_phase;
+void gr_progress_set(gr_phase phase, const char *shape, bool small);
+void gr_run_in_child(gr_runner *R, const gr_exercise *ex, const gr_gpu *parent_gpu, gr_result *res);
+bool gr_probe_gpu(const gr_options *opt, gr_gpu *gpu, gr_result *why);
+
 /* confine.c: the boundary between the check's parent and the child that runs student code. */
 void gr_confine_parent(bool grading);
 bool gr_confine_child(char *why, size_t why_len);

@@ -1,15 +1,9 @@
-/* Running a session's exercises: each in a child process of its own (a fault or a hang in one
- * cannot take the others down), checked at every shape, then timed at the large one. */
-#include <errno.h>
-#include <fcntl.h>
+/* One exercise, in the process that runs it: checked against the reference at every size, then
+ * timed at the large one. The process around it (a child of the check, one per exercise) is made
+ * in child.c; the command line and the records are session.c's. */
 #include <math.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "hints.h"
 #include "internal.h"
@@ -17,44 +11,6 @@
 
 #define SAMPLED_ROWS 64
 #define DEFAULT_REFERENCE_LIMIT 2e9
-/* A size whose reference is under this much work is small: any kernel, any CPU loop, finishes it
- * in well under a second, so it gets SMALL_SIZE_LIMIT_S, not the exercise's whole time limit. */
-#define SMALL_SIZE_WORK 1e6
-#define SMALL_SIZE_LIMIT_S 10
-/* What the code under test prints is shown up to this many lines; the rest is counted. */
-#define SHOWN_OUTPUT_LINES 20
-
-/* Where the grader's own lines go. In an exercise's child, stdout and stderr carry what the code
- * under test prints (to the parent, which caps it); the grader writes around them, here. */
-static FILE *grader_out;
-#define say(...) fprintf(grader_out ? grader_out : stdout, __VA_ARGS__)
-
-/* What a child is doing, in memory it shares with the parent: a hang names its size, and output
- * printed while timing is noticed. Only a message depends on it. */
-typedef enum { PHASE_SETUP, PHASE_CHECKING, PHASE_TIMING } run_phase;
-typedef struct {
-    volatile int phase;
-    volatile int small;          /* the size being checked is a small one: it must not take long */
-    volatile double started;     /* gr_wall_seconds() when this size or phase began */
-    char shape[64];
-} child_progress;
-static child_progress *progress;
-
-static void progress_set(run_phase phase, const char *shape, bool small) {
-    if (!progress) return;
-    progress->phase = phase;
-    progress->small = small;
-    progress->started = gr_wall_seconds();
-    if (shape) snprintf(progress->shape, sizeof progress->shape, "%s", shape);
-}
-
-typedef struct {
-    const gr_options *opt;
-    gr_gpu gpu;
-    cudaStream_t stream;
-    void *flush;
-    size_t flush_bytes;
-} runner;
 
 /* ---- one launch, verified ---------------------------------------------------------------- */
 
@@ -79,9 +35,8 @@ static unsigned char *choose_rows(gr_case *c, bool *sampled) {
 
 /* In grading mode the verification's randomness is fresh from the kernel after every launch;
  * otherwise it follows the run's seed, so that `SEED=` replays a failure exactly. */
-static bool grading_mode;
 static void draw_check_seed(gr_case *c) {
-    c->check_seed = grading_mode ? gr_secret_seed() : gr_derive_seed(c->seed, 0xC4EC, (uint64_t)c->generation);
+    c->check_seed = gr_grading_mode ? gr_secret_seed() : gr_derive_seed(c->seed, 0xC4EC, (uint64_t)c->generation);
 }
 
 /* A hint recognised from the failure itself (the wrong output's pattern, or where a stray write
@@ -90,7 +45,7 @@ static char pattern_hint[512];
 
 /* Launch once (when `launch`: on poisoned outputs) and check everything. Returns the verdict; fills
  * msg and the worst error. A device fault leaves the CUDA context unusable: the caller must stop. */
-static gr_verdict launch_and_verify(runner *R, gr_case *c, bool launch, bool *sampled, double *err_out,
+static gr_verdict launch_and_verify(gr_runner *R, gr_case *c, bool launch, bool *sampled, double *err_out,
                                     char *msg, size_t msg_len) {
     char err[512];
     *err_out = 0;
@@ -191,7 +146,7 @@ static bool off_stream_verdict(gr_result *res, const gr_timing *t, const char *s
  * some calls, returns the previous call's output, or behaves differently once it has been called
  * is caught at the repetition where it does. */
 #define LEADERBOARD_REPS 10
-static bool time_leaderboard(runner *R, gr_case *c, gr_result *res, const char *shape) {
+static bool time_leaderboard(gr_runner *R, gr_case *c, gr_result *res, const char *shape) {
     char msg[768], err[512];
     double times[LEADERBOARD_REPS], e;
     for (int rep = 0; rep < LEADERBOARD_REPS; rep++) {
@@ -224,7 +179,7 @@ static bool time_leaderboard(runner *R, gr_case *c, gr_result *res, const char *
 
 /* Time the exercise and its library at the case's shape; then make sure the results are still right,
  * and right again on fresh inputs (an exercise that caches or detects the timing is caught here). */
-static void time_case(runner *R, gr_case *c, gr_result *res, const char *shape) {
+static void time_case(gr_runner *R, gr_case *c, gr_result *res, const char *shape) {
     const gr_exercise *ex = c->ex;
     char msg[768];
     double err;
@@ -232,7 +187,7 @@ static void time_case(runner *R, gr_case *c, gr_result *res, const char *shape) 
     res->bytes = ex->bytes ? ex->bytes(&c->shape) : 0;
     res->compute = ex->compute;
     snprintf(res->bench_shape, sizeof res->bench_shape, "%s", shape);
-    progress_set(PHASE_TIMING, shape, false);
+    gr_progress_set(GR_PHASE_TIMING, shape, false);
 
     if (c->on_host) {
         res->median_ms = gr_time_host(c, R->opt->bench ? 7 : 3, &res->min_ms, &res->max_ms);
@@ -262,7 +217,7 @@ static void time_case(runner *R, gr_case *c, gr_result *res, const char *shape) 
         free(times);
     }
 
-    progress_set(PHASE_CHECKING, shape, false);
+    gr_progress_set(GR_PHASE_CHECKING, shape, false);
     /* The last timed launch's results, without poisoning again (not for in-out buffers: each timed
      * launch updated them in place). */
     bool has_inout = false;
@@ -314,7 +269,7 @@ static uint64_t name_hash(const char *s) {
     return h;
 }
 
-static void run_exercise(runner *R, const gr_exercise *ex, gr_result *res) {
+void gr_run_exercise(gr_runner *R, const gr_exercise *ex, gr_result *res) {
     say("-- %s: %s\n", ex->name, ex->what);
     int n_shapes = 0;
     while (n_shapes < GR_MAX_SHAPES && ex->check_shapes[n_shapes].rank > 0) n_shapes++;
@@ -342,7 +297,7 @@ static void run_exercise(runner *R, const gr_exercise *ex, gr_result *res) {
         }
         bool sampled = false;
         double e;
-        progress_set(PHASE_CHECKING, sh, reference_work(ex, &shape) < SMALL_SIZE_WORK);
+        gr_progress_set(GR_PHASE_CHECKING, sh, reference_work(ex, &shape) < GR_SMALL_SIZE_WORK);
         gr_verdict v = launch_and_verify(R, &c, true, &sampled, &e, msg, sizeof msg);
         res->shapes_checked++;
         note_error(res, e, ex->tolerance(&shape));
@@ -365,9 +320,9 @@ static void run_exercise(runner *R, const gr_exercise *ex, gr_result *res) {
     }
 }
 
-/* ---- processes --------------------------------------------------------------------------- */
+/* ---- the GPU, once per process ------------------------------------------------------------ */
 
-static bool open_runner(runner *R, gr_result *res) {
+bool gr_open_runner(gr_runner *R, gr_result *res) {
     if (!gr_gpu_open(&R->gpu, R->opt, res)) return false;
     cudaError_t e = cudaStreamCreateWithFlags(&R->stream, cudaStreamNonBlocking);
     /* Twice the L2, so that nothing the last launch touched is still cached. */
@@ -381,385 +336,3 @@ static bool open_runner(runner *R, gr_result *res) {
     return true;
 }
 
-/* The child: its stdout and stderr go to `out` (a pipe the parent reads and caps); the grader's own
- * lines to a copy of the terminal; the result to `fd`. */
-static void child_main(runner *R, const gr_exercise *ex, int fd, int out) {
-    gr_result res;
-    memset(&res, 0, sizeof res);
-    int term = dup(1);
-    grader_out = term >= 0 ? fdopen(term, "w") : NULL;
-    if (grader_out) setvbuf(grader_out, NULL, _IOLBF, 0);
-    dup2(out, 1);
-    dup2(out, 2);
-    close(out);
-    setvbuf(stdout, NULL, _IOLBF, 0);
-    /* Grading: nothing of the parent's but the result pipe and the terminal (the records among them). */
-    if (grading_mode) gr_close_fds_except(fd, term);
-    progress_set(PHASE_SETUP, "", false);
-    bool ready = ex->on_host || open_runner(R, &res);
-    if (ready && grading_mode) {
-        char why[200];
-        if (!gr_confine_child(why, sizeof why)) say("   check: warning: %s\n", why);
-    }
-    if (ready) run_exercise(R, ex, &res);
-    fflush(stdout);
-    fflush(stderr);
-    if (grader_out) fflush(grader_out);
-    ssize_t w = write(fd, &res, sizeof res);
-    _exit(w == (ssize_t)sizeof res ? 0 : 3);
-}
-
-/* What the code under test printed, shown up to SHOWN_OUTPUT_LINES lines (each marked "| "), the
- * rest counted. */
-typedef struct {
-    int lines_shown, lines_hidden;
-    size_t bytes, bytes_while_timing;
-    bool at_line_start;
-} output_cap;
-
-static void cap_output(output_cap *cap, const char *buf, size_t n, bool timing) {
-    cap->bytes += n;
-    if (timing) cap->bytes_while_timing += n;
-    for (size_t i = 0; i < n; i++) {
-        bool shown = cap->lines_shown < SHOWN_OUTPUT_LINES;
-        if (cap->at_line_start && shown) fputs("   | ", stdout);
-        if (shown) putchar(buf[i]);
-        cap->at_line_start = buf[i] == '\n';
-        if (cap->at_line_start) { if (shown) cap->lines_shown++; else cap->lines_hidden++; }
-    }
-    fflush(stdout);
-}
-
-/* The child's result is data from a process that ran student code: make it well-formed before
- * anything reads it. Percent of peak and the roof's verdict are worked out here, in the parent. */
-static const gr_gpu *parent_gpu;
-static void accept_result(gr_result *r, bool on_host) {
-    r->message[sizeof r->message - 1] = 0;
-    r->gpu[sizeof r->gpu - 1] = 0;
-    r->bench_shape[sizeof r->bench_shape - 1] = 0;
-    r->library_name[sizeof r->library_name - 1] = 0;
-    r->bound[0] = 0;
-    if ((unsigned)r->verdict >= GR_VERDICT_COUNT) {
-        memset(r, 0, sizeof *r);
-        r->verdict = GR_CRASH;
-        snprintf(r->message, sizeof r->message, "the exercise's process sent back a malformed result");
-        return;
-    }
-    if (!(r->median_ms > 0) || !isfinite(r->median_ms)) r->timed = false;
-    r->pct_peak = r->pct_measured = r->pct_library = -1;
-    if ((unsigned)r->compute >= GR_N_COMPUTE) r->compute = GR_ROOF_HBM;
-    if (r->timed && on_host) snprintf(r->bound, sizeof r->bound, "CPU");
-    if (!r->timed || on_host || !parent_gpu) return;
-    gr_fill_speed(r, parent_gpu);
-    /* Faster than the datasheet allows: the work was not done, or not timed. A derived roof is
-     * only an estimate, so it can't convict. */
-    if (r->verdict == GR_PASS && r->pct_peak > 100.0 && !parent_gpu->roof.derived) {
-        r->verdict = GR_IMPOSSIBLE;
-        snprintf(r->message, sizeof r->message, "size %s: %.1f%% of the roof is impossible: the timing or the "
-                 "work is not honest (%.3f ms measured)", r->bench_shape, r->pct_peak, r->median_ms);
-        say("   %s  %s\n", gr_verdict_name(r->verdict), r->message);
-    }
-}
-
-/* Run fn in a child; wait at most limit_s. Returns false if it died or hung (res says how). */
-static void run_in_child(runner *R, const gr_exercise *ex, gr_result *res) {
-    int fds[2], outs[2];
-    memset(res, 0, sizeof *res);
-    fflush(stdout);
-    fflush(stderr);
-    if (pipe(fds) != 0 || pipe(outs) != 0) { res->verdict = GR_CRASH; snprintf(res->message, sizeof res->message, "pipe: %s", strerror(errno)); return; }
-    progress = mmap(NULL, sizeof *progress, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (progress == MAP_FAILED) progress = NULL;
-    else memset(progress, 0, sizeof *progress);
-    pid_t pid = fork();
-    if (pid < 0) { res->verdict = GR_CRASH; snprintf(res->message, sizeof res->message, "fork: %s", strerror(errno)); return; }
-    if (pid == 0) { close(fds[0]); close(outs[0]); child_main(R, ex, fds[1], outs[1]); }
-    close(fds[1]);
-    close(outs[1]);
-
-    struct pollfd p[2] = {{.fd = fds[0], .events = POLLIN}, {.fd = outs[0], .events = POLLIN}};
-    size_t got = 0;
-    double t0 = gr_wall_seconds(), result_at = 0;
-    bool timed_out = false, small_timed_out = false, extra = false;
-    output_cap cap = {.at_line_start = true};
-    /* Until the result and the end of both pipes: exactly one result (more bytes mean something else
-     * wrote into the channel). Once the result is in, an honest child closes its pipes at once; a
-     * process it left holding them gets two seconds. */
-    while (p[0].fd >= 0 || p[1].fd >= 0) {
-        double now = gr_wall_seconds();
-        if (got < sizeof *res && now - t0 > R->opt->time_limit_s) { timed_out = true; break; }
-        if (progress && got < sizeof *res && !R->opt->small && progress->phase == PHASE_CHECKING && progress->small &&
-            now - progress->started > SMALL_SIZE_LIMIT_S) { timed_out = small_timed_out = true; break; }
-        if (got == sizeof *res && now - result_at > 2) break;
-        int r = poll(p, 2, 250);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) continue;
-        if (p[1].fd >= 0 && (p[1].revents & (POLLIN | POLLHUP))) {
-            char buf[4096];
-            ssize_t n = read(p[1].fd, buf, sizeof buf);
-            if (n > 0) cap_output(&cap, buf, (size_t)n, progress && progress->phase == PHASE_TIMING);
-            else { close(p[1].fd); p[1].fd = -1; }
-        }
-        if (p[0].fd >= 0 && (p[0].revents & (POLLIN | POLLHUP))) {
-            char spill[256];
-            ssize_t n = got < sizeof *res ? read(p[0].fd, (char *)res + got, sizeof *res - got) : read(p[0].fd, spill, sizeof spill);
-            if (n <= 0) { close(p[0].fd); p[0].fd = -1; continue; }
-            if (got >= sizeof *res) { extra = true; break; }
-            got += (size_t)n;
-            if (got == sizeof *res) result_at = gr_wall_seconds();
-        }
-    }
-    if (p[0].fd >= 0) close(p[0].fd);
-    if (p[1].fd >= 0) close(p[1].fd);
-    if (!cap.at_line_start && cap.lines_shown < SHOWN_OUTPUT_LINES) putchar('\n');
-    if (cap.lines_hidden > 0)
-        say("   | ... and %d more line(s) the exercise printed, not shown (%zu bytes in all)\n", cap.lines_hidden, cap.bytes);
-    char where[96] = "";
-    if (progress && progress->shape[0])
-        snprintf(where, sizeof where, " at size %s%s", progress->shape, progress->phase == PHASE_TIMING ? ", while timing" : "");
-    if (timed_out) kill(pid, SIGKILL);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    if (progress) { munmap(progress, sizeof *progress); progress = NULL; }
-    /* Whatever the child left running (a process it forked, even one that called setsid) is ours
-     * now, as the subreaper: it is gone before the next exercise. */
-    int stray = gr_reap_descendants();
-    if (stray > 0) say("   (stopped %d process(es) the exercise left behind)\n", stray);
-    if (got == sizeof *res && !extra) {
-        accept_result(res, ex->on_host);
-        if (cap.bytes_while_timing > 0 && res->timed) {
-            size_t used = strlen(res->message);
-            snprintf(res->message + used, sizeof res->message - used, "%sit printed %zu bytes while being timed: "
-                     "printing is slow, and its time counts", used ? "; " : "", cap.bytes_while_timing);
-            say("   note: the exercise printed %zu bytes while being timed: printing is slow, and the time above "
-                "includes it\n", cap.bytes_while_timing);
-        }
-        return;
-    }
-    if (extra) {
-        memset(res, 0, sizeof *res);
-        res->verdict = GR_CRASH;
-        snprintf(res->message, sizeof res->message, "the exercise's process wrote more than its result into the "
-                 "grader's result channel");
-        say("   %s  %s\n", gr_verdict_name(res->verdict), res->message);
-        return;
-    }
-    memset(res, 0, sizeof *res);
-    if (small_timed_out) {
-        res->verdict = GR_TIMEOUT;
-        snprintf(res->message, sizeof res->message, "still running after %d s%s, a size that takes "
-                 "milliseconds: stopped (an endless loop, or a barrier not every thread reaches)", SMALL_SIZE_LIMIT_S, where);
-    } else if (timed_out) {
-        res->verdict = GR_TIMEOUT;
-        snprintf(res->message, sizeof res->message, "still running after %d s%s: stopped (an endless loop, a "
-                 "barrier not every thread reaches, or a far too slow kernel)", R->opt->time_limit_s, where);
-    } else {
-        res->verdict = GR_CRASH;
-        if (WIFSIGNALED(status))
-            snprintf(res->message, sizeof res->message, "the process died of signal %d (%s)%s", WTERMSIG(status),
-                     strsignal(WTERMSIG(status)), where);
-        else
-            snprintf(res->message, sizeof res->message, "the process exited with status %d before reporting%s",
-                     WIFEXITED(status) ? WEXITSTATUS(status) : -1, where);
-    }
-    say("   %s  %s\n", gr_verdict_name(res->verdict), res->message);
-}
-
-/* The GPU description for the header, from a child: the parent never touches CUDA, so that the
- * children it forks start clean. */
-static bool probe_gpu(runner *R, gr_gpu *gpu, gr_result *why) {
-    int fds[2];
-    if (pipe(fds) != 0) return false;
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid == 0) {
-        close(fds[0]);
-        gr_gpu g;
-        gr_result r;
-        memset(&r, 0, sizeof r);
-        bool ok = gr_gpu_open(&g, R->opt, &r);
-        ssize_t w1 = write(fds[1], &ok, sizeof ok), w2 = write(fds[1], &g, sizeof g), w3 = write(fds[1], &r, sizeof r);
-        _exit(w1 > 0 && w2 > 0 && w3 > 0 ? 0 : 3);
-    }
-    close(fds[1]);
-    bool ok = false;
-    memset(why, 0, sizeof *why);
-    FILE *f = fdopen(fds[0], "rb");
-    if (!f || fread(&ok, sizeof ok, 1, f) != 1 || fread(gpu, sizeof *gpu, 1, f) != 1 || fread(why, sizeof *why, 1, f) != 1) {
-        ok = false;
-        why->verdict = GR_NO_GPU;
-        snprintf(why->message, sizeof why->message, "grading needs a CUDA GPU: the probe for one failed");
-    }
-    if (f) fclose(f);
-    waitpid(pid, NULL, 0);
-    return ok;
-}
-
-/* ---- entry point ------------------------------------------------------------------------- */
-
-static void usage(const char *prog) {
-    fprintf(stderr, "usage: %s [--seed N] [--results FILE | --results-fd N] [--only EXERCISE] [--roofs DIR] [--small] "
-            "[--bench] [--leaderboard] [--solution] [--time-limit S] [--cpu-only] [--not-built NAME[=LOG]] [--list]\n", prog);
-}
-
-static bool parse_options(int argc, char **argv, gr_options *opt) {
-    memset(opt, 0, sizeof *opt);
-    opt->time_limit_s = 120;
-    opt->results_fd = -1;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--seed") && v) { char *end; opt->seed = strtoull(v, &end, 0); opt->seed_given = true; i++;
-            if (*end) { fprintf(stderr, "check: --seed takes a number, got '%s'\n", v); return false; } }
-        else if (!strcmp(a, "--results") && v) { opt->results_path = v; i++; }
-        else if (!strcmp(a, "--results-fd") && v) { char *end; long fd = strtol(v, &end, 10); i++;
-            if (*end || fd < 3 || fd > 1000 || fcntl((int)fd, F_GETFD) < 0) {
-                fprintf(stderr, "check: --results-fd takes an open descriptor above 2, got '%s'\n", v); return false; }
-            opt->results_fd = (int)fd; }
-        else if (!strcmp(a, "--only") && v) { opt->only = v; i++; }
-        else if (!strcmp(a, "--roofs") && v) { opt->roofs_dir = v; i++; }
-        else if (!strcmp(a, "--time-limit") && v) { opt->time_limit_s = atoi(v); i++;
-            if (opt->time_limit_s < 1 || opt->time_limit_s > 3600) { fprintf(stderr, "check: --time-limit must be 1..3600 seconds\n"); return false; } }
-        else if (!strcmp(a, "--not-built") && v) { i++;
-            if (opt->n_not_built == GR_MAX_NOT_BUILT) { fprintf(stderr, "check: too many --not-built\n"); return false; }
-            opt->not_built[opt->n_not_built++] = v; }
-        else if (!strcmp(a, "--cpu-only")) opt->cpu_only = true;
-        else if (!strcmp(a, "--small")) opt->small = true;
-        else if (!strcmp(a, "--bench")) opt->bench = true;
-        else if (!strcmp(a, "--leaderboard")) opt->leaderboard = true;
-        else if (!strcmp(a, "--solution")) opt->solution = true;
-        else if (!strcmp(a, "--list")) opt->list = true;
-        else { usage(argv[0]); return false; }
-    }
-    /* SEED from the environment is a student's replay; grading takes its seed from the kernel alone
-     * (an environment is something code under test could have set). */
-    const char *env_seed = getenv("SEED");
-    if (!opt->seed_given && !opt->leaderboard && env_seed && *env_seed) {
-        char *end;
-        opt->seed = strtoull(env_seed, &end, 0);
-        if (*end) { fprintf(stderr, "check: SEED takes a number, got '%s'\n", env_seed); return false; }
-        opt->seed_given = true;
-    }
-    if (!opt->seed_given) opt->seed = opt->leaderboard ? gr_secret_seed() & 0xFFFFFFFFFFull : gr_fresh_seed();
-    if (opt->results_path && opt->results_fd >= 0) { fprintf(stderr, "check: --results and --results-fd exclude each other\n"); return false; }
-    return true;
-}
-
-/* An exercise whose file did not build: COMPILE_ERROR with the compiler's first error lines, or
- * the file is missing (no log) and the message says how to get it back. */
-static bool not_built(const gr_options *opt, const char *session, const char *name, gr_result *res) {
-    size_t stem = strcspn(name, "+");
-    for (int i = 0; i < opt->n_not_built; i++) {
-        const char *entry = opt->not_built[i], *eq = strchr(entry, '=');
-        size_t len = eq ? (size_t)(eq - entry) : strlen(entry);
-        if (len != stem || strncmp(entry, name, len)) continue;
-        memset(res, 0, sizeof *res);
-        res->verdict = GR_COMPILE_ERROR;
-        if (!eq) {
-            snprintf(res->message, sizeof res->message, "%s/%.*s.cu is missing: get the skeleton back with 'git "
-                     "checkout -- %s/%.*s.cu', or from the bundle you were given", session, (int)len, name, session,
-                     (int)len, name);
-        } else {
-            char lines[600] = "", line[300];
-            FILE *log = fopen(eq + 1, "r");
-            int kept = 0;
-            while (log && kept < 3 && fgets(line, sizeof line, log))
-                if (strstr(line, "error")) { line[strcspn(line, "\n")] = 0; snprintf(lines + strlen(lines), sizeof lines - strlen(lines), "%s%s", kept++ ? " | " : "", line); }
-            if (log) fclose(log);
-            snprintf(res->message, sizeof res->message, "%s/%.*s.cu does not compile: %s (the whole output: %s)", session,
-                     (int)len, name, kept ? lines : "see the compiler's output", eq + 1);
-        }
-        return true;
-    }
-    return false;
-}
-
-/* --only NAME picks the exercise NAME and its timing variants "NAME+variant" (same file, another
- * shape: 02_flash_mma+causal). */
-static bool gr_exercise_selected(const char *only, const char *name) {
-    size_t n = strlen(only);
-    return !strncmp(only, name, n) && (name[n] == 0 || name[n] == '+');
-}
-
-int gr_run_session(int argc, char **argv, const char *session, const gr_exercise *exercises, int n) {
-    gr_options opt;
-    if (!parse_options(argc, argv, &opt)) return 64;
-    if (opt.list) {  /* for scripts: one exercise a line, and where it runs */
-        for (int i = 0; i < n; i++)
-            printf("%s %s%s\n", exercises[i].name, exercises[i].on_host ? "cpu" : "gpu", exercises[i].given ? " given" : "");
-        return 0;
-    }
-    runner R;
-    memset(&R, 0, sizeof R);
-    R.opt = &opt;
-    grading_mode = opt.leaderboard;
-    gr_confine_parent(grading_mode);
-
-    bool needs_gpu = false, found = false, any = false;
-    for (int i = 0; i < n; i++) {
-        if (opt.only && !gr_exercise_selected(opt.only, exercises[i].name)) continue;
-        found = true;
-        gr_result unused;
-        bool broken = not_built(&opt, session, exercises[i].name, &unused);
-        if (opt.cpu_only && !exercises[i].on_host && !broken) continue;
-        any = true;
-        needs_gpu |= !exercises[i].on_host && !broken;
-    }
-    if (!found) { fprintf(stderr, "check: no exercise named '%s' in %s\n", opt.only, session); return 64; }
-    if (!any) return 0;   /* --cpu-only and nothing runs on the CPU here: nothing to say */
-
-    gr_gpu gpu;
-    gr_result no_gpu;
-    bool have_gpu = needs_gpu && probe_gpu(&R, &gpu, &no_gpu);
-    gr_report_header(session, have_gpu ? &gpu : NULL, &opt);
-    parent_gpu = have_gpu ? &gpu : NULL;
-
-    gr_result *res = calloc((size_t)n, sizeof *res);
-    gr_exercise *ran = calloc((size_t)n, sizeof *ran);
-    int n_ran = 0, n_pass = 0;
-    bool env_problem = false;
-    for (int i = 0; i < n; i++) {
-        if (opt.only && !gr_exercise_selected(opt.only, exercises[i].name)) continue;
-        if (not_built(&opt, session, exercises[i].name, &res[n_ran])) {
-            say("-- %s: %s\n   %s  %s\n", exercises[i].name, exercises[i].what, gr_verdict_name(res[n_ran].verdict), res[n_ran].message);
-        } else if (opt.cpu_only && !exercises[i].on_host) {
-            continue;
-        } else if (!exercises[i].on_host && !have_gpu) {
-            res[n_ran] = no_gpu;
-            env_problem = true;
-        } else {
-            run_in_child(&R, &exercises[i], &res[n_ran]);
-        }
-        res[n_ran].given = exercises[i].given;
-        if (res[n_ran].verdict == GR_PASS) n_pass++;
-        ran[n_ran++] = exercises[i];
-    }
-    gr_report_table(session, ran, res, n_ran);
-    if (env_problem) printf("\n%s\n", no_gpu.message);
-    printf("\n   %s: %d of %d exercises pass\n", session, n_pass, n_ran);
-
-    /* The records are written here, by the process that ran no student code, after every child
-     * (and anything a child left behind) is gone. */
-    if (opt.results_path || opt.results_fd >= 0) {
-        FILE *f = opt.results_fd >= 0 ? fdopen(opt.results_fd, "a") : fopen(opt.results_path, "a");
-        if (!f) { fprintf(stderr, "check: cannot append to %s: %s\n", opt.results_path ? opt.results_path : "the results descriptor", strerror(errno)); return 74; }
-        for (int i = 0; i < n_ran; i++) gr_report_json(f, session, ran[i].name, &opt, &res[i]);
-        if (fclose(f) != 0) { fprintf(stderr, "check: writing the results failed\n"); return 74; }
-    }
-    /* 0: all pass; 1: something failed; 2: only the machine was wrong (no GPU, other architecture). */
-    bool real_failure = false;
-    for (int i = 0; i < n_ran; i++)
-        real_failure |= res[i].verdict != GR_PASS && res[i].verdict != GR_NO_GPU && res[i].verdict != GR_WRONG_ARCH;
-    free(res);
-    free(ran);
-    return real_failure ? 1 : env_problem ? 2 : 0;
-}
-
-int gr_main(int argc, char **argv, const char *session, const gr_exercise *exercises, int n) {
-    int status = gr_run_session(argc, argv, session, exercises, n);
-    /* _exit, not return: no destructor or atexit handler runs in this process after the records
-     * are written, whatever object registered it. */
-    fflush(stdout);
-    fflush(stderr);
-    _exit(status);
-}
