@@ -11,10 +11,7 @@
 set -u
 cd "$(dirname "$0")/.."
 passed=0 failed=0
-result() {  # result PASS|FAIL what [detail]
-    if [ "$1" = PASS ]; then passed=$((passed + 1)); printf 'PASS  %s\n' "$2"
-    else failed=$((failed + 1)); printf 'FAIL  %s  %s\n' "$2" "${3:-}"; fi
-}
+. tests/lib.sh   # result PASS|FAIL what [detail]
 work=$(mktemp -d "${TMPDIR:-/tmp}/check-build.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 git ls-files -z Makefile grader ladder/01-gpu-vs-cpu | xargs -0 -I{} cp --parents {} "$work/"

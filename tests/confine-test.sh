@@ -16,10 +16,7 @@ nvcc=$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)
 work=build/confine-test
 mkdir -p "$work"
 passed=0 failed=0
-result() {  # result PASS|FAIL what [detail]
-    if [ "$1" = PASS ]; then passed=$((passed + 1)); printf 'PASS  %s\n' "$2"
-    else failed=$((failed + 1)); printf 'FAIL  %s  %s\n' "$2" "${3:-}"; fi
-}
+. tests/lib.sh   # result PASS|FAIL what [detail]
 record=build/$arch/grader/tools/record
 
 # check_with CHEAT SESSION EXERCISE: a check of SESSION whose EXERCISE is the cheat, in $work/NAME/check.

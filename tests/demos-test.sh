@@ -11,10 +11,7 @@ set -u
 cd "$(dirname "$0")/.."
 make=(make --no-print-directory -s)
 passed=0 failed=0
-result() {  # result PASS|FAIL what [detail]
-    if [ "$1" = PASS ]; then passed=$((passed + 1)); printf 'PASS  %s\n' "$2"
-    else failed=$((failed + 1)); printf 'FAIL  %s  %s\n' "$2" "${3:-}"; fi
-}
+. tests/lib.sh   # result PASS|FAIL what [detail]
 has_gpu() { nvidia-smi -L 2>/dev/null | grep -q '^GPU'; }
 
 listing=$("${make[@]}" demo 2>&1)

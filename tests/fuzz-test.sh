@@ -21,10 +21,7 @@ build=${BUILD:-build}
 seconds=${FUZZ_SECONDS:-15}
 jobs=${FUZZ_JOBS:-2}
 passed=0 failed=0
-result() {  # result PASS|FAIL what [detail]
-    if [ "$1" = PASS ]; then passed=$((passed + 1)); printf 'PASS  %s\n' "$2"
-    else failed=$((failed + 1)); printf 'FAIL  %s  %s\n' "$2" "${3:-}"; fi
-}
+. tests/lib.sh   # result PASS|FAIL what [detail]
 expect() {  # expect WHAT CONDITION [DETAIL]: PASS when the shell condition holds (evaluated here)
     if eval "$2" >/dev/null 2>&1; then result PASS "$1"; else result FAIL "$1" "${3:-}"; fi
 }

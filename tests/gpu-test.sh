@@ -21,10 +21,7 @@ fi
 build/$arch/grader/tools/gpu-probe || { echo "0 passed, 1 failed"; exit 1; }
 
 passed=0 failed=0
-result() {  # result PASS|FAIL what [detail]
-    if [ "$1" = PASS ]; then passed=$((passed + 1)); printf 'PASS  %s\n' "$2"
-    else failed=$((failed + 1)); printf 'FAIL  %s  %s\n' "$2" "${3:-}"; fi
-}
+. tests/lib.sh   # result PASS|FAIL what [detail]
 verdict_of() { build/$arch/grader/tools/record get verdict <"$1" 2>/dev/null; }
 
 have_sanitizer=1

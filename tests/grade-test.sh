@@ -24,10 +24,7 @@ while [ $# -gt 0 ]; do
 done
 sample=0; [ "$class" = tests/class ] && sample=1
 passed=0 failed=0
-result() {  # result PASS|FAIL what [detail]
-    if [ "$1" = PASS ]; then passed=$((passed + 1)); printf 'PASS  %s\n' "$2"
-    else failed=$((failed + 1)); printf 'FAIL  %s  %s\n' "$2" "${3:-}"; fi
-}
+. tests/lib.sh   # result PASS|FAIL what [detail]
 finish() { echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit $?; }
 field() { printf '%s\n' "$1" | "$record_tool" get "$2"; }
 

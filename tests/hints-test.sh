@@ -14,10 +14,7 @@ s=ladder/01-gpu-vs-cpu
 ex=01_matmul_cpu
 mkdir -p "$work"
 passed=0 failed=0
-result() {  # result PASS|FAIL what [detail]
-    if [ "$1" = PASS ]; then passed=$((passed + 1)); printf 'PASS  %s\n' "$2"
-    else failed=$((failed + 1)); printf 'FAIL  %s  %s\n' "$2" "${3:-}"; fi
-}
+. tests/lib.sh   # result PASS|FAIL what [detail]
 
 # The grader and the session's check, built from this tree in a folder of our own.
 make --no-print-directory -s ARCH=$arch BUILD=$b $b/$arch/grader/grader.o $b/$arch/student/$s/check \

@@ -9,10 +9,7 @@
 set -u
 cd "$(dirname "$0")/.."
 passed=0 failed=0
-result() {  # result PASS|FAIL what [detail]
-    if [ "$1" = PASS ]; then passed=$((passed + 1)); printf 'PASS  %s\n' "$2"
-    else failed=$((failed + 1)); printf 'FAIL  %s  %s\n' "$2" "${3:-}"; fi
-}
+. tests/lib.sh   # result PASS|FAIL what [detail]
 build=$(make --no-print-directory print-BUILD)
 mini=$build/mini/mini
 tmp=$(mktemp -d)

@@ -27,10 +27,7 @@ make=(make --no-print-directory)
 logs=build/test-logs
 mkdir -p "$logs"
 passed=0 failed=0
-result() {  # result PASS|FAIL what [detail]
-    if [ "$1" = PASS ]; then passed=$((passed + 1)); printf 'PASS  %s\n' "$2"
-    else failed=$((failed + 1)); printf 'FAIL  %s  %s\n' "$2" "${3:-}"; fi
-}
+. tests/lib.sh   # result PASS|FAIL what [detail]
 jobs=$(nproc 2>/dev/null || echo 2)
 
 # ---- 1. unit tests ------------------------------------------------------------------------------

@@ -16,10 +16,7 @@
 set -u
 cd "$(dirname "$0")/.."
 passed=0 failed=0
-result() {  # result PASS|FAIL what [detail]
-    if [ "$1" = PASS ]; then passed=$((passed + 1)); printf 'PASS  %s\n' "$2"
-    else failed=$((failed + 1)); printf 'FAIL  %s  %s\n' "$2" "${3:-}"; fi
-}
+. tests/lib.sh   # result PASS|FAIL what [detail]
 finish() { echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit $?; }
 
 # SCAN=path: test that binary (built by hand, e.g. gcc -O2 -std=c11 grader/tools/scan.c -o DIR/scan)

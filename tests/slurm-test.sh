@@ -17,10 +17,7 @@ if [ -z "${SLURM_TEST_INNER:-}" ]; then   # the overall time limit
     exit $rc
 fi
 passed=0 failed=0
-result() {  # result PASS|FAIL what [detail]
-    if [ "$1" = PASS ]; then passed=$((passed + 1)); printf 'PASS  %s\n' "$2"
-    else failed=$((failed + 1)); printf 'FAIL  %s  %s\n' "$2" "${3:-}"; fi
-}
+. tests/lib.sh   # result PASS|FAIL what [detail]
 finish() { echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit $?; }
 field() { printf '%s\n' "$1" | build/sm_80/grader/tools/record get "$2"; }
 
