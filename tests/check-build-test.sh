@@ -60,24 +60,10 @@ took=$(( $(date +%s) - start ))
     result FAIL "an endless loop at 1x1x1: TIMEOUT naming the size, well under 120 s" "$(verdict 01_matmul_cpu) after $took s: $(message 01_matmul_cpu)"
 
 # TIME_LIMIT= reaches the check: 1 s for the whole exercise.
-cat >"$s/01_matmul_cpu.cu" <<'EOF'
-#include "exercises.h"
-void matmul_cpu(const float *A, const float *B, float *C, int M, int N, int K) {
-    for (int i = 0; i < M; i++)
-        for (int j = 0; j < N; j++) {
-            float s = 0;
-            for (int k = 0; k < K; k++) s += A[(long)i * K + k] * B[(long)k * N + j];
-            C[(long)i * N + j] = s;
-        }
-    if (M > 500) for (volatile long spin = 0; spin >= 0; spin++) {}
-}
-EOF
-"${make[@]}" check TIME_LIMIT=3 >/dev/null 2>&1
-[ "$(verdict 01_matmul_cpu)" = TIMEOUT ] && [[ $(message 01_matmul_cpu) == *"after 3 s"* ]] &&
-    result PASS "TIME_LIMIT=3 reaches the check" || result FAIL "TIME_LIMIT=3 reaches the check" "$(message 01_matmul_cpu)"
-
-# Printing: capped on the terminal, counted, and said when it happened while timed.
-cat >"$s/01_matmul_cpu.cu" <<'EOF'
+# right_product LINE_IN_LOOP LINE_AFTER: a correct CPU product with one line added in its loop
+# over (i, j) and one after it.
+right_product() {
+    cat >"$s/01_matmul_cpu.cu" <<EOF
 #include <stdio.h>
 #include "exercises.h"
 void matmul_cpu(const float *A, const float *B, float *C, int M, int N, int K) {
@@ -86,10 +72,19 @@ void matmul_cpu(const float *A, const float *B, float *C, int M, int N, int K) {
             float s = 0;
             for (int k = 0; k < K; k++) s += A[(long)i * K + k] * B[(long)k * N + j];
             C[(long)i * N + j] = s;
-            printf("C[%d][%d] = %f\n", i, j, s);
+            $1
         }
+    $2
 }
 EOF
+}
+right_product "" 'if (M > 500) for (volatile long spin = 0; spin >= 0; spin++) {}'
+"${make[@]}" check TIME_LIMIT=3 >/dev/null 2>&1
+[ "$(verdict 01_matmul_cpu)" = TIMEOUT ] && [[ $(message 01_matmul_cpu) == *"after 3 s"* ]] &&
+    result PASS "TIME_LIMIT=3 reaches the check" || result FAIL "TIME_LIMIT=3 reaches the check" "$(message 01_matmul_cpu)"
+
+# Printing: capped on the terminal, counted, and said when it happened while timed.
+right_product 'printf("C[%d][%d] = %f\n", i, j, s);' ''
 out=$(timeout 300 "${make[@]}" check 2>&1)
 shown=$(printf '%s\n' "$out" | grep -c '^   | C\[')
 [ "$shown" -le 20 ] && printf '%s\n' "$out" | grep -q "more line(s) the exercise printed, not shown" &&

@@ -544,6 +544,16 @@ static void note_group(char note[NOTE_LEN], const standing *st, int n_st, group 
 }
 
 /* One session's tables, data files and charts, from its records g[0..n_g) in the order read. */
+/* A chart in both pages, its caption naming the session. */
+static void embed_chart(FILE *md, FILE *html, const char *png, const char *caption, const char *sess) {
+    fprintf(md, "\n![%s", caption);
+    md_text(md, sess);
+    fprintf(md, "](%s)\n", png);
+    fprintf(html, "<p><img src=\"%s\" alt=\"%s", png, caption);
+    html_text(html, sess);
+    fputs("\"></p>\n", html);
+}
+
 static void write_session(board *b, const ref *g, int n_g) {
     const char *sess = g[0].r->session, *out = b->out;
     FILE *md = b->md, *html = b->html;
@@ -747,22 +757,8 @@ static void write_session(board *b, const ref *g, int n_g) {
         drew_spread = draw(b->script, out, "spread", spread_dat, spread_png, title, "") && file_exists(out, spread_png);
     if (b->script && n_rank && !drew_rank) fprintf(stderr, "leaderboard: warning: gnuplot failed on %s/%s\n", out, rank_dat);
     if (b->script && n_spread && !drew_spread) fprintf(stderr, "leaderboard: warning: gnuplot failed on %s/%s\n", out, spread_dat);
-    if (drew_rank) {
-        fprintf(md, "\n![ranking of ");
-        md_text(md, sess);
-        fprintf(md, "](%s)\n", rank_png);
-        fprintf(html, "<p><img src=\"%s\" alt=\"ranking of ", rank_png);
-        html_text(html, sess);
-        fputs("\"></p>\n", html);
-    }
-    if (drew_spread) {
-        fprintf(md, "\n![spread per exercise in ");
-        md_text(md, sess);
-        fprintf(md, "](%s)\n", spread_png);
-        fprintf(html, "<p><img src=\"%s\" alt=\"spread per exercise in ", spread_png);
-        html_text(html, sess);
-        fputs("\"></p>\n", html);
-    }
+    if (drew_rank) embed_chart(md, html, rank_png, "ranking of ", sess);
+    if (drew_spread) embed_chart(md, html, spread_png, "spread per exercise in ", sess);
     if (!drew_rank && !drew_spread) fputs("<p>(no charts drawn for this session)</p>\n", html);
 
     for (int i = 0; i < n_st; i++) free(st[i].cell);
