@@ -12,6 +12,7 @@
 #   make dist               the student bundle, without solutions
 #   make demo               the board demos;  make demo-NAME runs one
 #   make profile EX=NAME    Nsight Compute's key numbers for one exercise's kernels (SIZE=small, KERNEL=regex)
+#   make sass EX=NAME       what an exercise compiled to: HMMA, HGMMA, TMA, mbarrier... counts per kernel (FULL=1)
 #   make grade CLASS=DIR    grade a class (one folder per student): OUT=DIR, default build/grade
 #   make leaderboard CLASS=DIR   rank a class from one results file per student (Markdown, HTML, charts)
 #   make handouts           every handout as one standalone HTML page and a PDF, in build/handouts/
@@ -20,7 +21,8 @@
 #   make fuzz FUZZ=NAME     fuzz one reader of user files with libFuzzer (clang) for SECONDS (default 600)
 #
 # Variables: ARCH=sm_90a (default: detected with nvidia-smi; sm_80 without a GPU), SEED=0x..., TIME_LIMIT=s,
-# SESSIONS="ladder/01-gpu-vs-cpu ..." (default: all), NVCC, CC.
+# SESSIONS="ladder/01-gpu-vs-cpu ..." (default: all), NVCC, CC. A session for one GPU generation only
+# (hopper/10-beat-cublas: sm_90a, its NEEDS_ARCH file) is skipped in one line on any other ARCH.
 
 SHELL := /bin/bash
 ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
@@ -50,7 +52,16 @@ SESSIONS ?= $(ALL_SESSIONS)
 exercises_of = $(sort $(basename $(notdir $(wildcard $(1)/[0-9][0-9]_*.cu))))
 # Code a session gives (the same for students and solutions): $(session)/given/*.cu
 given_of = $(patsubst %.cu,$(B)/%.o,$(wildcard $(1)/given/*.cu))
-CHECKERS := $(foreach s,$(SESSIONS),$(B)/$(s)/check)
+# A session that builds for some architectures only lists them in its NEEDS_ARCH file (session 10:
+# sm_90a, for wgmma and setmaxnreg). On another ARCH it is left out of everything that builds or
+# runs every session (build, check, bench, profile, demos, gpu-test, the class grader), which say
+# so in one line (grader/needs-arch.sh). Scripts ask make print-BUILDABLE_SESSIONS and
+# print-OTHER_ARCH_SESSIONS (with ARCH= and SESSIONS= as they need).
+builds_for_arch = $(or $(if $(wildcard $(ROOT)/$(1)/NEEDS_ARCH),,yes),$(filter $(ARCH),$(shell cat $(ROOT)/$(1)/NEEDS_ARCH)))
+buildable_sessions = $(foreach s,$(1),$(if $(call builds_for_arch,$(s)),$(s)))
+BUILDABLE_SESSIONS := $(call buildable_sessions,$(SESSIONS))
+OTHER_ARCH_SESSIONS := $(filter-out $(BUILDABLE_SESSIONS),$(SESSIONS))
+CHECKERS := $(foreach s,$(BUILDABLE_SESSIONS),$(B)/$(s)/check)
 
 # ---- flags -----------------------------------------------------------------------------------
 CUDA_HOME ?= $(patsubst %/bin/nvcc,%,$(shell command -v $(NVCC) 2>/dev/null))
@@ -60,7 +71,7 @@ NVCCFLAGS ?= -O3 -std=c++17 -lineinfo -Xcompiler -Wall -diag-suppress 550
 # Student build only: a skeleton declares the tiles, indices and accumulators its TODOs use, and until
 # they are written nvcc reports #177 ("declared but never referenced") for each. Solutions keep it.
 STUDENT_NVCCFLAGS := $(if $(filter 1,$(SOLUTION)),,-diag-suppress 177)
-LDLIBS := -lcublas
+LDLIBS := -lcublas -lcublasLt
 
 .PHONY: grade leaderboard profile unit-tests all build check test gpu-test bench roofs dist demo clean help tools need-nvcc charts
 .DEFAULT_GOAL := help
@@ -113,8 +124,11 @@ $(B)/%.o: $(SRC)/%.cu
 	@mkdir -p $(@D)
 	$(NVCC) $(NVCCFLAGS) $(STUDENT_NVCCFLAGS) $(GENCODE) -I$(ROOT)/$(patsubst %/given,%,$(patsubst $(B)/%,%,$(@D))) -Igrader -MMD -MP -c $< -o $@
 
-# Given code comes from the session folder in both variants.
-$(B)/%.o: %.cu
+# Given code comes from the session folder in both variants. A static pattern, for the given files
+# alone: as a second "$(B)/%.o: %.cu" pattern it also matched the exercises when SRC is ".", and make
+# took it for the student build (no student flags, the wrong -I).
+ALL_GIVEN := $(foreach s,$(ALL_SESSIONS),$(call given_of,$(s)))
+$(ALL_GIVEN): $(B)/%.o: %.cu
 	@mkdir -p $(@D)
 	$(NVCC) $(NVCCFLAGS) $(GENCODE) -I$(ROOT)/$(patsubst $(B)/%/given,%,$(@D)) -Igrader -MMD -MP -c $< -o $@
 
@@ -151,6 +165,7 @@ include grader/student.mk
 # that exercise's COMPILE_ERROR, and the rest of its session is still graded.
 check: need-nvcc $(G)/grader.o $(TOOLS)
 	@MAKE="$(MAKE) ARCH=$(ARCH) SOLUTION=$(SOLUTION)" B="$(B)" G="$(G)" SRC="$(SRC)" SESSIONS="$(SESSIONS)" \
+	ARCH="$(ARCH)" OTHER_ARCH_SESSIONS="$(OTHER_ARCH_SESSIONS)" \
 	RESULTS="$(RESULTS)" NVCC="$(NVCC)" GENCODE="$(GENCODE)" LDLIBS="$(LDLIBS)" CHECK_FLAGS="$(CHECK_FLAGS)" \
 	bash grader/check-sessions.sh; status=$$?; $(call keep_progress,$(RESULTS)); exit $$status
 
@@ -165,10 +180,11 @@ bench: need-nvcc
 	@$(MAKE) --no-print-directory SOLUTION=1 build
 	@$(G)/tools/gpu-probe || exit 1
 	@mkdir -p $(ROOFS_DIR) && $(G)/tools/measure-roofs --out $(ROOFS_DIR) --if-missing
+	@grader/needs-arch.sh $(ARCH) $(OTHER_ARCH_SESSIONS)
 	@mkdir -p $(BENCH_DIR); out=$(BENCH_DIR)/bench.jsonl; rm -f $$out; status=0; \
-	for s in $(SESSIONS); do $(BUILD)/$(ARCH)/solution/$$s/check --bench --solution --roofs $(ROOFS_DIR) --results $$out || status=1; done; \
+	for s in $(BUILDABLE_SESSIONS); do $(BUILD)/$(ARCH)/solution/$$s/check --bench --solution --roofs $(ROOFS_DIR) --results $$out || status=1; done; \
 	$(G)/tools/bench-table $$out > $(BENCH_DIR)/bench.md && cat $(BENCH_DIR)/bench.md; \
-	for y in $(foreach s,$(SESSIONS),$(wildcard $(s)/bench_*.py)); do \
+	for y in $(foreach s,$(BUILDABLE_SESSIONS),$(wildcard $(s)/bench_*.py)); do \
 	    echo; python3 $$y --out $(BENCH_DIR) | tee -a $(BENCH_DIR)/bench.md || status=1; done; \
 	grader/plot-bench.sh $$out $(BENCH_DIR) || true; exit $$status
 
@@ -211,7 +227,8 @@ mini-run: $(BUILD)/mini/mini
 # ---- tests -------------------------------------------------------------------------------------
 # Criterion unit tests of the grader and the CPU references (host code only: no GPU needed).
 UNIT_SRC := $(wildcard tests/unit/*.c)
-CUDA_LIBS := -L$(CUDA_HOME)/lib64 -lcudart_static -ldl -lrt -lpthread
+# The unit tests reach gemm.c, whose yardsticks (library.cu, C++) call cuBLAS and cuBLASLt: linked, never run.
+CUDA_LIBS := -L$(CUDA_HOME)/lib64 $(LDLIBS) -lcudart_static -ldl -lrt -lpthread -lstdc++
 $(BUILD)/tests/unit: $(UNIT_SRC) $(G)/libgrader.a $(MINI_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -I$(ROOT)/finale/mini -DMINI_REPO_ROOT='"$(ROOT)"' $(CFLAGS) $$(pkg-config --cflags criterion) $(UNIT_SRC) -o $@ $(G)/libgrader.a $(MINI_LIB) $(CUDA_LIBS) -lm $$(pkg-config --libs criterion)
@@ -230,9 +247,17 @@ gpu-test: need-nvcc
 # make profile EX=00_softmax_slow [SESSIONS=...] [SOLUTION=1] [SIZE=small] [KERNEL=regex] [METRICS=file] [NCU=path]
 profile:
 	@bash grader/profile.sh --preflight "$(EX)"
+	@for s in $(OTHER_ARCH_SESSIONS); do [ ! -f $(SRC)/$$s/$(EX).cu ] || { grader/needs-arch.sh $(ARCH) $$s; exit 1; }; done
 	@$(MAKE) --no-print-directory build
 	@$(G)/tools/gpu-probe || exit 1
-	@bash grader/profile.sh --build $(B) --source $(SRC) --sessions "$(SESSIONS)" $(if $(SIZE),--size $(SIZE)) $(if $(KERNEL),--kernel '$(KERNEL)') $(if $(METRICS),--metrics $(METRICS)) "$(EX)"
+	@bash grader/profile.sh --build $(B) --source $(SRC) --sessions "$(BUILDABLE_SESSIONS)" $(if $(SIZE),--size $(SIZE)) $(if $(KERNEL),--kernel '$(KERNEL)') $(if $(METRICS),--metrics $(METRICS)) "$(EX)"
+
+# ---- reading SASS ------------------------------------------------------------------------------
+# make sass EX=02_mma_pipeline [SESSIONS=...] [SOLUTION=1] [ARCH=sm_90a] [FULL=1]: the instruction
+# families of each kernel, and whether the exercise's signature (<session>/SASS) holds; no GPU needed.
+.PHONY: sass
+sass: need-nvcc
+	@bash grader/sass.sh --make "$(MAKE)" --build-root "$(BUILD)" --arch $(ARCH) $(if $(filter command line environment override,$(origin ARCH)),--arch-given) $(if $(filter 1,$(SOLUTION)),--solution) $(if $(filter 1,$(FULL)),--full) --sessions "$(SESSIONS)" "$(EX)"
 
 # ---- grading a class ---------------------------------------------------------------------------
 # make grade CLASS=DIR [OUT=DIR] [SESSIONS="..."] [TIME_LIMIT=s] [JOBS=n]: every student's files built,

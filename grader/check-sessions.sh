@@ -6,14 +6,22 @@
 # session's other exercises are still graded: the check is then linked without the broken object
 # (its launchers left unresolved, never called) and told which exercises were not built. A deleted
 # exercise file is reported the same way, with how to get it back. Without a GPU only the CPU
-# exercises are graded, and that is said once.
+# exercises are graded, and that is said once. A session that ARCH cannot build (its NEEDS_ARCH
+# file lists other architectures) is not built: one line says which GPU it needs, and each of its
+# exercise files gets the verdict NEEDS_ARCH.
 #
-# Called by the Makefile with: MAKE B G SRC ARCH SESSIONS RESULTS NVCC GENCODE LDLIBS CHECK_FLAGS
-# (and ONE_SESSION=1 from a session folder). Exit 0 when everything graded passed.
+# Called by the Makefile with: MAKE B G SRC ARCH SESSIONS OTHER_ARCH_SESSIONS RESULTS NVCC GENCODE
+# LDLIBS CHECK_FLAGS (and ONE_SESSION=1 from a session folder).
+# Exit: 0 when every exercise was graded and passed; 1 when one graded failed; 2 when everything
+# graded passed but not everything could be graded here (no GPU, or a session needing another
+# GPU). A session this GPU can never run is no failure of the student's, so it does not make the
+# check fail; it is not a 0 either, which would say that all of the workbook passed. That is the
+# rule the check itself follows for NO_GPU (grader/session.c).
 set -u
 read -r -a make_ <<<"${MAKE:-make}"
 make_+=(--no-print-directory -s)
 rm -f "$RESULTS"
+mkdir -p "$(dirname "$RESULTS")"
 cpu_only=()
 probe=$("$G/tools/gpu-probe" 2>&1)
 case $? in
@@ -27,8 +35,19 @@ case $? in
     *) echo "$probe"; exit 1 ;;
 esac
 
-status=0
+status=0 other_arch=0
 for s in $SESSIONS; do
+    if [[ " ${OTHER_ARCH_SESSIONS:-} " == *" $s "* ]]; then
+        # Not built at all (it would not compile for ARCH): one line, one record per exercise file.
+        line=$(grader/needs-arch.sh "$ARCH" "$s")
+        echo "$line"
+        for f in "$SRC/$s"/[0-9][0-9]_*.cu; do
+            [ -f "$f" ] || continue
+            "$G/tools/record" write "$s" "$(basename "$f" .cu)" NEEDS_ARCH "${line#"$s: "}" >>"$RESULTS" || status=1
+        done
+        other_arch=1
+        continue
+    fi
     dir=$B/$s
     mkdir -p "$dir"
     # What every exercise of the session needs and the student cannot break: the driver, given code.
@@ -82,6 +101,7 @@ for s in $SESSIONS; do
     "$check" $CHECK_FLAGS "${cpu_only[@]}" "${not_built[@]}" || status=1
 done
 "$G/tools/summary" "$RESULTS" || status=1
-# Everything graded passed, but without a GPU not everything was graded: 2, as the check says it.
-[ $status = 0 ] && [ ${#cpu_only[@]} -gt 0 ] && status=2
+# Everything graded passed, but without a GPU (or the GPU a session needs) not everything was
+# graded: 2, as the check says it.
+[ $status = 0 ] && { [ ${#cpu_only[@]} -gt 0 ] || [ $other_arch = 1 ]; } && status=2
 exit $status

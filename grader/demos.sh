@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The board demos. Each is a program demo_NAME.c (or demo_NAME.sh) in a session folder; the first
 # sentence of its opening comment says what it shows, and "Needs a GPU." in that comment marks the
-# ones that do. Those stop at once, in one line and with exit status 2, on a machine without one.
+# ones that do. Those stop at once, in one line and with exit status 2, on a machine without one;
+# so does a demo of a session the build's architecture cannot build (its NEEDS_ARCH file).
 #   demos.sh list          the catalogue
 #   demos.sh build NAME    build one (the test builds before it times a run)
 #   demos.sh run NAME [N]  build and run one (make demo-NAME [N=...])
@@ -48,10 +49,15 @@ build|run)
         case "$f" in
         *.sh) [ $what = build ] && exit 0; exec bash "$f" "$@" ;;
         esac
+        arch=$(make --no-print-directory print-ARCH)
+        # A session this architecture cannot build (its NEEDS_ARCH file): one line, as without a GPU.
+        if [ -n "$(make --no-print-directory print-OTHER_ARCH_SESSIONS SESSIONS="$session")" ]; then
+            grader/needs-arch.sh "$arch" "$session"
+            exit 2
+        fi
         NVCC=$(make --no-print-directory print-NVCC) grader/ensure-deps.sh build || exit 1
         # Mentors' checkouts have the solutions; the student bundle uses the student's files.
         sol=0; [ -d "solutions/$session" ] && sol=1
-        arch=$(make --no-print-directory print-ARCH)
         variant=$([ $sol = 1 ] && echo solution || echo student)
         bin="build/$arch/$variant/$session/$(basename "${f%.c}")"
         make --no-print-directory -s SOLUTION=$sol "$bin" >/dev/null || { echo "demo-$want: the build failed (make SOLUTION=$sol $bin)"; exit 1; }

@@ -109,3 +109,54 @@ void gr_bf16_gemm_library(gr_case *c, cudaStream_t stream) {
     const gr_shape *s = &c->shape;
     gr_lib_gemm_bf16((int)M_OF(s), (int)N_OF(s), (int)K_OF(s), gr_ptr(c, "A"), gr_ptr(c, "B"), gr_ptr(c, "C"), stream);
 }
+
+/* ---- C = A * B^T, BF16 in and out, FP32 accumulate: a linear layer ---- */
+
+void gr_bf16_gemm_nt_declare(gr_case *c) {
+    const gr_shape *s = &c->shape;
+    gr_input(c, "A", GR_BF16, (size_t)(M_OF(s) * K_OF(s)), GR_FILL_SIGNED);
+    gr_input(c, "B", GR_BF16, (size_t)(N_OF(s) * K_OF(s)), GR_FILL_SIGNED);
+    gr_output(c, "C", GR_BF16, (size_t)(M_OF(s) * N_OF(s)), N_OF(s));
+    c->rows = M_OF(s);
+}
+
+/* The exact product (kept in float32, not rounded to BF16), and no gr_scale: see the tolerance. */
+void gr_bf16_gemm_nt_reference(gr_case *c, long r0, long r1) {
+    const gr_shape *s = &c->shape;
+    ref_gemm_nt(gr_in_f32(c, "A"), gr_in_f32(c, "B"), gr_ref(c, "C"), M_OF(s), N_OF(s), K_OF(s), r0, r1);
+}
+
+/* The error of a correct kernel, measured against the result itself (||out-ref|| / ||ref||):
+ *  - Rounding each output to BF16 (8 significant bits, round to nearest) moves it by at most 2^-8
+ *    of itself, so ||out - ref|| <= 2^-8 ||ref|| whatever the inputs. (Truncating errs by up to
+ *    2^-7: on average it stays under the tolerance, but outputs of a few elements fail it in
+ *    about one run of five.)
+ *  - The FP32 accumulation errs by at most eps of the running sum at each of at most K steps; with
+ *    random signs the running sums stay about the size of the result, so K eps of it is ample.
+ * Against the terms instead (sum |a||b|, as session 06 measures its FP32 output), the rounding looks
+ * sqrt(K) times smaller for random signs: a tolerance that holds for any inputs would then pass a
+ * C rounded to 4 bits at K = 4096, and one fitted to random inputs would fail Freivalds' check,
+ * which measures against ||C x||. */
+double gr_bf16_gemm_nt_tolerance(const gr_shape *s) { return 0x1p-8 + GR_EPS_F32 * (double)K_OF(s); }
+
+/* 2 bytes per element of A, B and C, each moved once. */
+double gr_bf16_gemm_nt_bytes(const gr_shape *s) {
+    return 2.0 * ((double)M_OF(s) * K_OF(s) + (double)N_OF(s) * K_OF(s) + (double)M_OF(s) * N_OF(s));
+}
+
+double gr_bf16_gemm_nt_freivalds(gr_case *c) {
+    const gr_shape *s = &c->shape;
+    const gr_buffer *C = gr_find(c, "C");
+    return gr_freivalds_nt(gr_in_f32(c, "A"), gr_in_f32(c, "B"), C->host, C->dtype, M_OF(s), N_OF(s), K_OF(s),
+                           c->check_seed);
+}
+
+void gr_bf16_gemm_nt_library(gr_case *c, cudaStream_t stream) {
+    const gr_shape *s = &c->shape;
+    gr_lib_gemm_bf16_nt((int)M_OF(s), (int)N_OF(s), (int)K_OF(s), gr_ptr(c, "A"), gr_ptr(c, "B"), gr_ptr(c, "C"),
+                        stream);
+}
+
+const char *gr_bf16_gemm_nt_library_label(const gr_shape *s) {
+    return gr_lib_gemm_bf16_nt_name((int)M_OF(s), (int)N_OF(s), (int)K_OF(s));
+}

@@ -1,9 +1,11 @@
 /* Matrix-product exercises, described once for every session that has one. Shapes are (M, N, K);
- * all matrices row-major: A is M x K, B is K x N, C is M x N.
+ * all matrices row-major: A is M x K, B is K x N (N x K for the _nt product), C is M x N.
  *
- *   matmul      C = A * B                      FP32 in and out (session 01)
- *   sgemm       C = alpha * A * B + beta * C   FP32, alpha and beta drawn fresh each run (04, 05)
- *   bf16 gemm   C = A * B                      BF16 A and B, FP32 accumulate and C (06)
+ *   matmul        C = A * B                      FP32 in and out (session 01)
+ *   sgemm         C = alpha * A * B + beta * C   FP32, alpha and beta drawn fresh each run (04, 05)
+ *   bf16 gemm     C = A * B                      BF16 A and B, FP32 accumulate and C (06)
+ *   bf16 gemm nt  C = A * B^T                    BF16 A, B and C, FP32 accumulate (10): a linear
+ *                                                layer, row n of B holding the K weights of output n
  *
  * A check driver takes the callbacks below and writes only the launch function that calls the
  * student's launcher (GR_SGEMM_ALPHA / _BETA give it alpha and beta). */
@@ -62,5 +64,16 @@ double gr_bf16_gemm_bytes(const gr_shape *s);
 /* Tensor cores add their FP32 partial sums with less care for rounding than FFMA does; allow 4x. */
 double gr_bf16_gemm_tolerance(const gr_shape *s);
 void gr_bf16_gemm_library(gr_case *c, cudaStream_t stream);
+
+/* C = A * B^T: A M x K, B N x K, C M x N, all BF16. flops: gr_gemm_flops. */
+void gr_bf16_gemm_nt_declare(gr_case *c);
+void gr_bf16_gemm_nt_reference(gr_case *c, long row_begin, long row_end);
+/* Rounding every output to BF16, plus the FP32 accumulation: see gemm.c. */
+double gr_bf16_gemm_nt_tolerance(const gr_shape *s);
+double gr_bf16_gemm_nt_bytes(const gr_shape *s);
+double gr_bf16_gemm_nt_freivalds(gr_case *c);
+/* The faster of cuBLAS and cuBLASLt for the shape; _label says which (gr_exercise.library_label). */
+void gr_bf16_gemm_nt_library(gr_case *c, cudaStream_t stream);
+const char *gr_bf16_gemm_nt_library_label(const gr_shape *s);
 
 #endif

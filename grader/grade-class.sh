@@ -30,6 +30,9 @@
 #      code, writes the records into a descriptor this script opened (--results-fd): the student's
 #      processes can neither reach nor replace them. Verdicts: PASS, FAIL, CRASH, TIMEOUT,
 #      IMPOSSIBLE (above 100% of the roof), DISQUALIFIED (also: work off the given stream), NO_GPU.
+# A session that the grading architecture cannot build (its NEEDS_ARCH file lists others: Hopper's
+# session graded with --arch sm_80) is neither built nor run: one line in the log says which GPU
+# it needs, and each exercise a student handed in gets NEEDS_ARCH (not handed in: NOT_SUBMITTED).
 #
 # Isolation when run as root: each concurrent grading slot has a user of its own (kwgrader1,
 # kwgrader2, ...; created if missing, no home, no shell). A student's turn builds as that user in a
@@ -153,6 +156,10 @@ else
 fi
 
 for line in "${skipped[@]}"; do echo "$line" >&2; done
+# Sessions this architecture cannot build: said once here, recorded per student in grade_session.
+other_arch=" $(make --no-print-directory -s -C "$repo" ARCH="$arch" SESSIONS="$sessions" print-OTHER_ARCH_SESSIONS) "
+buildable=$(make --no-print-directory -s -C "$repo" ARCH="$arch" SESSIONS="$sessions" print-BUILDABLE_SESSIONS)
+for s in $other_arch; do echo "grade: $("$repo/grader/needs-arch.sh" "$arch" "$s")"; done
 command -v nvcc >/dev/null || export PATH=/usr/local/cuda/bin:$PATH
 NVCC=nvcc "$repo/grader/ensure-deps.sh" build >&2 || exit 1
 cuda_bin=$(dirname "$(command -v nvcc)")
@@ -217,22 +224,24 @@ end_turn() {
 base=$out/.base-$arch
 exec {base_lock}>"$out/.base-$arch.lock"
 flock "$base_lock"
-stamp=$(cd "$repo" && { echo "$arch $sessions"; find Makefile grader $sessions -type f \( -name '*.[ch]' -o -name '*.cu' -o -name '*.cuh' -o -name '*.mk' -o -name Makefile \) | sort | xargs sha256sum; } | sha256sum | cut -c1-16)
+stamp=$(cd "$repo" && { echo "$arch $sessions"; find Makefile grader $sessions -type f \( -name '*.[ch]' -o -name '*.cu' -o -name '*.cuh' -o -name '*.mk' -o -name Makefile -o -name NEEDS_ARCH \) | sort | xargs sha256sum; } | sha256sum | cut -c1-16)
 if [ "$(cat "$base/stamp" 2>/dev/null)" != "$stamp" ]; then
     echo "grade: building the grader and the skeletons once (logs: $out/base.log)"
     rm -rf "$base"
     mkdir -p "$base/tree"
     cp -a "$repo/Makefile" "$repo/grader" "$base/tree/"
     for s in $sessions; do mkdir -p "$base/tree/$(dirname "$s")"; cp -a "$repo/$s" "$base/tree/$s"; done
-    checkers=(); for s in $sessions; do checkers+=("build/$arch/student/$s/check"); done
-    make --no-print-directory -C "$base/tree" -j"$jobs" ARCH="$arch" SESSIONS="$sessions" "${checkers[@]}" >"$out/base.log" 2>&1 ||
-        die "the skeletons do not build; see $out/base.log"
-    # The dependency files name the base's absolute paths; a scratch copy rebuilds by timestamps alone.
-    find "$base/tree/build" -name '*.d' -delete
+    checkers=(); for s in $buildable; do checkers+=("build/$arch/student/$s/check"); done
+    if [ ${#checkers[@]} -gt 0 ]; then   # none when every session graded needs another architecture
+        make --no-print-directory -C "$base/tree" -j"$jobs" ARCH="$arch" SESSIONS="$buildable" "${checkers[@]}" >"$out/base.log" 2>&1 ||
+            die "the skeletons do not build; see $out/base.log"
+        # The dependency files name the base's absolute paths; a scratch copy rebuilds by timestamps alone.
+        find "$base/tree/build" -name '*.d' -delete
+    fi
     # The object policy's lists: names a student file may not define (the grader, the check driver,
     # the libraries of the link) and names of the session's other files (another exercise's launcher).
     mkdir -p "$base/reserved"
-    for s in $sessions; do
+    for s in $buildable; do
         slug=${s//\//_} bdir=$base/tree/build/$arch/student/$s
         bash "$repo/grader/policy/reserved-symbols.sh" "$base/reserved/$slug.txt" "$base/tree/build/$arch/grader/grader.o" \
             "$bdir/check.o" >>"$out/base.log" 2>&1 || die "listing the reserved symbols of $s failed; see $out/base.log"
@@ -271,6 +280,15 @@ grade_session() {  # grade_session STUDENT SESSION RESULTS LOGDIR USER
     local name=$1 s=$2 res=$3 logs=$4 user=$5 ex file real scratch log rc v line
     local slug=${s//\//_} all=()
     local mine=$class/$name
+    if [[ $other_arch == *" $s "* ]]; then   # not buildable here: nothing of the student's is built or run
+        line=$("$repo/grader/needs-arch.sh" "$arch" "$s")
+        for file in "$base/tree/$s"/[0-9][0-9]_*.cu; do
+            ex=$(basename "$file" .cu)
+            if [ -e "$mine/$s/$ex.cu" ] || [ -L "$mine/$s/$ex.cu" ]; then record "$res" "$s" "$ex" NEEDS_ARCH "${line#"$s: "}"
+            else record "$res" "$s" "$ex" NOT_SUBMITTED "not handed in: no $s/$ex.cu in the student's folder"; fi
+        done
+        return
+    fi
     local -a to_build=() to_check=() to_run=()
     scratch=$(mktemp -d "$work/XXXXXXXXXXXX")
     cp -a "$base/tree/Makefile" "$base/tree/grader" "$scratch/"

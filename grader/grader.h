@@ -105,6 +105,10 @@ typedef struct gr_exercise {
      * of the same bytes; for others no yardstick). */
     void (*library)(gr_case *c, cudaStream_t stream);
     const char *library_name;
+    /* Optional: the library's name at this shape, when library() picks among routines as it runs
+     * (cuBLAS or cuBLASLt, whichever is faster). Asked after the library was timed; where it is
+     * NULL or answers NULL, library_name is used. */
+    const char *(*library_label)(const gr_shape *s);
     /* An extra check for sizes where only sampled rows get a reference (e.g. Freivalds). Returns
      * the relative error it measured; NULL when none applies. */
     double (*extra_check)(gr_case *c);
@@ -147,6 +151,10 @@ double gr_freivalds_f32(const float *A, const float *B, const float *C, long M, 
 /* The same for C = alpha * A*B + beta * C0 (C0 may be NULL when beta is 0). */
 double gr_freivalds_gemm_f32(const float *A, const float *B, const float *C0, float alpha, float beta,
                              const float *C, long M, long N, long K, uint64_t seed);
+/* The same for C = A * B^T with B stored N x K (row n: the K weights of output n, as in a linear
+ * layer), C float32 or bfloat16 (c_dtype GR_F32 or GR_BF16). */
+double gr_freivalds_nt(const float *A, const float *B, const void *C, gr_dtype c_dtype, long M, long N, long K,
+                       uint64_t seed);
 /* bfloat16 (as stored: the top 16 bits of a float32) to float32, n elements. */
 void gr_bf16_to_f32(const uint16_t *in, float *out, size_t n);
 

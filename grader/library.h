@@ -3,6 +3,9 @@
 #ifndef GRADER_LIBRARY_H
 #define GRADER_LIBRARY_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include <cuda_runtime.h>
 
 #ifdef __cplusplus
@@ -15,6 +18,19 @@ void gr_lib_sgemm(int M, int N, int K, float alpha, const float *A, const float 
 /* Row-major C[M][N] (float32) = A[M][K] * B[K][N] with A and B in bfloat16 (as uint16 bits), FP32
  * accumulation on the tensor cores (cublasGemmEx). */
 void gr_lib_gemm_bf16(int M, int N, int K, const void *A, const void *B, float *C, cudaStream_t stream);
+/* Row-major C[M][N] = A[M][K] * B[N][K]^T, all bfloat16 (as uint16 bits), FP32 accumulation: a
+ * linear layer, row n of B holding the K weights of output n. The faster for the shape of
+ * cublasGemmEx and the cuBLASLt heuristic's top algorithms, chosen by timing them on the first call
+ * for that shape (see library.cu). */
+void gr_lib_gemm_bf16_nt(int M, int N, int K, const void *A, const void *B, void *C, cudaStream_t stream);
+/* Which won for the shape: "cuBLAS BF16" or "cuBLASLt BF16"; NULL before the shape's first call. */
+const char *gr_lib_gemm_bf16_nt_name(int M, int N, int K);
+/* For people and tests: every candidate's time for the shape, in buf (snprintf's return). */
+int gr_lib_gemm_bf16_nt_describe(int M, int N, int K, char *buf, size_t len);
+/* For tests: enqueue one candidate, -1 cublasGemmEx, i >= 0 the heuristic's i-th algorithm; false
+ * when there is no such candidate or it refuses the call. */
+bool gr_lib_gemm_bf16_nt_candidate(int M, int N, int K, int which, const void *A, const void *B, void *C,
+                                   cudaStream_t stream);
 /* z = alpha * x + beta * y over n elements (cuBLAS SGEAM on an n x 1 matrix). */
 void gr_lib_axpby(long n, float alpha, const float *x, float beta, const float *y, float *z, cudaStream_t stream);
 /* out[cols][rows] = in[rows][cols]^T (cuBLAS SGEAM with a transposed operand). */

@@ -16,6 +16,7 @@ static const char *const verdict_names[GR_VERDICT_COUNT] = {
     [GR_NOT_SUBMITTED] = "NOT_SUBMITTED",
     [GR_NO_GPU] = "NO_GPU",
     [GR_WRONG_ARCH] = "WRONG_ARCH",
+    [GR_NEEDS_ARCH] = "NEEDS_ARCH",
 };
 
 const char *gr_verdict_name(gr_verdict v) {
@@ -32,6 +33,10 @@ bool gr_verdict_parse(const char *name, gr_verdict *v) {
     for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
         if (!strcmp(name, aliases[i].old)) { *v = aliases[i].v; return true; }
     return false;
+}
+
+bool gr_verdict_is_machine(gr_verdict v) {
+    return v == GR_NO_GPU || v == GR_WRONG_ARCH || v == GR_NEEDS_ARCH;
 }
 
 void gr_json_write_string(FILE *f, const char *s) {

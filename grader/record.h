@@ -26,12 +26,16 @@ typedef enum {
     GR_NOT_SUBMITTED,  /* no file handed in */
     GR_NO_GPU,         /* needs a CUDA GPU and there is none */
     GR_WRONG_ARCH,     /* built for another architecture than the GPU's */
+    GR_NEEDS_ARCH,     /* the session builds only for other architectures (its NEEDS_ARCH file): skipped */
     GR_VERDICT_COUNT
 } gr_verdict;
 
 const char *gr_verdict_name(gr_verdict v);
 /* The verdict a name stands for; older spellings (WRONG, NO-GPU, WRONG-ARCH) are accepted. */
 bool gr_verdict_parse(const char *name, gr_verdict *v);
+/* NO_GPU, WRONG_ARCH, NEEDS_ARCH: verdicts about the machine, not the code. They are no failure
+ * (the check exits 2, not 1) and never hide a verdict the code earned elsewhere. */
+bool gr_verdict_is_machine(gr_verdict v);
 
 /* JSON pieces shared by every writer of records. */
 void gr_json_write_string(FILE *f, const char *s);

@@ -249,7 +249,9 @@ static void time_case(gr_runner *R, gr_case *c, gr_result *res, const char *shap
             gr_timing worst;
             if (gr_time_device(c, ex->library, R->stream, R->flush, R->flush_bytes, 100, 0.5, times, &n, &worst, msg, sizeof msg)) {
                 res->library_ms = gr_median(times, n);
-                snprintf(res->library_name, sizeof res->library_name, "%s", ex->library_name ? ex->library_name : "library");
+                const char *label = ex->library_label ? ex->library_label(&c->shape) : NULL;
+                if (!label) label = ex->library_name ? ex->library_name : "library";
+                snprintf(res->library_name, sizeof res->library_name, "%s", label);
             } else {
                 say("   (library timing failed: %s)\n", msg);
             }

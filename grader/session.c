@@ -160,7 +160,7 @@ int gr_run_session(int argc, char **argv, const char *session, const gr_exercise
     /* 0: all pass; 1: something failed; 2: only the machine was wrong (no GPU, other architecture). */
     bool real_failure = false;
     for (int i = 0; i < n_ran; i++)
-        real_failure |= res[i].verdict != GR_PASS && res[i].verdict != GR_NO_GPU && res[i].verdict != GR_WRONG_ARCH;
+        real_failure |= res[i].verdict != GR_PASS && !gr_verdict_is_machine(res[i].verdict);
     free(res);
     free(ran);
     return real_failure ? 1 : env_problem ? 2 : 0;

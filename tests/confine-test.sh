@@ -29,7 +29,7 @@ check_with() {
         >"$dir/build.log" 2>&1 || return 1
     for o in build/$arch/student/$s/[0-9][0-9]_*.o; do [ "$(basename "$o")" = "$ex.o" ] || objs+=("$o"); done
     "$nvcc" -gencode=arch=compute_${arch#sm_},code=$arch -o "$dir/check" build/$arch/grader/grader.o \
-        build/$arch/student/$s/check.o "$dir/$ex.o" "${objs[@]}" -lcublas >>"$dir/build.log" 2>&1
+        build/$arch/student/$s/check.o "$dir/$ex.o" "${objs[@]}" -lcublas -lcublasLt >>"$dir/build.log" 2>&1
 }
 
 # run_cheat DIR EXERCISE [ARGS...]: the check as the grader runs it; records in DIR/records.

@@ -2,13 +2,16 @@
 # make gpu-test: on a machine with a CUDA GPU, every solution passes its check, every skeleton runs
 # and fails cleanly (verdict FAIL: no crash, no hang), and the solutions run clean under
 # compute-sanitizer (memcheck and racecheck) at the small sizes; then (unless SESSIONS limits the
-# run) the sample class in tests/class graded end to end (tests/grade-test.sh --gpu). Ends with
+# run) the sample class in tests/class graded end to end (tests/grade-test.sh --gpu). A session
+# this GPU cannot build (NEEDS_ARCH: Hopper's on an A100) is skipped in one line. Ends with
 # "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
 make=(make --no-print-directory)
 arch=$("${make[@]}" print-ARCH)
 sessions=${SESSIONS:-$("${make[@]}" print-ALL_SESSIONS)}
+# Sessions this GPU's architecture cannot build (their NEEDS_ARCH file): left out, said in one line.
+other_arch=" $("${make[@]}" print-OTHER_ARCH_SESSIONS SESSIONS="$sessions") "
 log_dir=${GPU_TEST_LOGS:-build/gpu-test}
 mkdir -p "$log_dir"
 
@@ -28,6 +31,7 @@ have_sanitizer=1
 command -v compute-sanitizer >/dev/null || have_sanitizer=0
 
 for s in $sessions; do
+    if [[ $other_arch == *" $s "* ]]; then grader/needs-arch.sh "$arch" "$s"; continue; fi
     while read -r ex where given; do
         tag="$s/$ex"
         log="$log_dir/$(echo "$tag" | tr / _)"

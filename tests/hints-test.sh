@@ -30,7 +30,7 @@ check_with() {
         >"$dir/build.log" 2>&1 || return 1
     for o in $b/$arch/student/$s/[0-9][0-9]_*.o; do [ "$(basename "$o")" = "$ex.o" ] || objs+=("$o"); done
     "$nvcc" -gencode=arch=compute_${arch#sm_},code=$arch -o "$dir/check" $b/$arch/grader/grader.o \
-        $b/$arch/student/$s/check.o "$dir/$ex.o" "${objs[@]}" -lcublas >>"$dir/build.log" 2>&1
+        $b/$arch/student/$s/check.o "$dir/$ex.o" "${objs[@]}" -lcublas -lcublasLt >>"$dir/build.log" 2>&1
 }
 
 # run_check DIR: the CPU exercise alone, at the check sizes, with a fixed seed (the hint must not hang on luck).

@@ -5,7 +5,8 @@
 #   3. the exercise contract: twins, skeletons differ from solutions, sessions complete
 #   4. the student bundle holds no solution (and the check would see one planted in it)
 #   5. without a GPU: make check grades the CPU exercises, says once that there is no GPU, exits
-#      non-zero; one broken file does not stop its session (tests/check-build-test.sh)
+#      non-zero; one broken file does not stop its session (tests/check-build-test.sh); a session
+#      that needs another architecture (NEEDS_ARCH) is skipped in one line (tests/needs-arch-test.sh)
 #   6. the class leaderboard on a sample class with a broken results file
 #   7. the source scanner on known cheats and on every exercise file
 #   8. the board demos: listed, the no-GPU ones run in under a minute, the GPU ones say they need one
@@ -19,6 +20,8 @@
 #      cheating objects (tests/cheats-obj), the check's confinement on cheats linked in as they are
 #      (tests/cheats-run), a hostile class graded end to end (tests/hostile)
 #  14. every reader of a user's file fuzzed for a bounded time (tests/fuzz), and crafted files
+#  15. make sass: each SASS file's signatures hold on the solutions (and skeletons it names), Hopper's
+#      mnemonics on a probe session (tests/sass), its errors in one line (tests/sass-test.sh)
 # Ends with "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
@@ -57,6 +60,7 @@ fi
 echo "== compile checks"
 for s in $("${make[@]}" print-ALL_SESSIONS); do
     archs="sm_80 sm_90a"
+    [ -f "$s/NEEDS_ARCH" ] && archs=$(cat "$s/NEEDS_ARCH")   # make build leaves it out on the others
     [ -f "$s/TARGETS" ] && archs=$(cat "$s/TARGETS")
     for arch in $archs; do
         for variant in 0 1; do
@@ -76,6 +80,16 @@ if [ -n "$first" ] && "${make[@]}" -j"$jobs" ARCH=sm_80 build >/dev/null 2>&1; t
     if [ "$compiles" = "$first" ]; then result PASS "editing $first recompiles only it"
     else result FAIL "editing $first recompiles only it" "would compile: $(echo $compiles)"; fi
     "${make[@]}" ARCH=sm_80 build >/dev/null 2>&1
+fi
+
+# A student's exercise is compiled by the exercise rule (the student flags, its session's headers),
+# never by the rule for given code.
+if [ -n "$first" ]; then
+    touch "$first"
+    line=$("${make[@]}" -n ARCH=sm_80 "build/sm_80/student/${first%.cu}.o" | grep -E -- " -c $first ")
+    if [[ $line == *"-diag-suppress 177"* && $line == *"-I$PWD/$(dirname "$first") "* ]]; then
+        result PASS "a student's exercise is built with the student flags and its session's headers"
+    else result FAIL "a student's exercise is built with the student flags and its session's headers" "$line"; fi
 fi
 
 # ---- 3. the contract -----------------------------------------------------------------------------
@@ -170,12 +184,16 @@ suite "mini-model engine" tests/mini-test.sh
 suite "object policy" tests/objcheck-test.sh
 suite "check confinement" tests/confine-test.sh
 suite "make check as a student meets it" tests/check-build-test.sh
+suite "a session for one architecture" tests/needs-arch-test.sh
 suite "pattern hints" tests/hints-test.sh
 suite "skeletons and handouts" tests/skeleton-test.sh
 suite "make progress and make watch" tests/progress-test.sh
 suite "the student bundle" tests/bundle-test.sh
 suite "hostile class" tests/hostile-test.sh
 suite "fuzzing the file readers" tests/fuzz-test.sh
+suite "make sass (reading SASS)" tests/sass-test.sh
+suite "session 10 without a GPU (TMA rules)" tests/hopper-test.sh
+suite "vendor-library calls (no GPU)" tests/library-test.sh
 
 echo
 echo "$passed passed, $failed failed"

@@ -21,6 +21,10 @@ void ref_gemm(const float *A, const float *B, const float *C0, float alpha, floa
 void ref_gemm_scaled(const float *A, const float *B, const float *C0, float alpha, float beta, float *C, float *scale,
                      long M, long N, long K, long row_begin, long row_end);
 
+/* Row-major C[M][N] = A[M][K] * B[N][K]^T, rows [row_begin, row_end) of C: a linear layer, where
+ * row n of B holds the K weights of output n. */
+void ref_gemm_nt(const float *A, const float *B, float *C, long M, long N, long K, long row_begin, long row_end);
+
 /* out[cols][rows] = in[rows][cols]^T, output rows [row_begin, row_end) (input columns). */
 void ref_transpose(const float *in, float *out, long rows, long cols, long row_begin, long row_end);
 

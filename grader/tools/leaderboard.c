@@ -15,7 +15,9 @@
  * ranked: no exercise passed" (with the verdicts of what they handed in) and "handed in nothing"
  * (every exercise NOT_SUBMITTED or without a record). An exercise without a PASS (FAIL, CRASH,
  * TIMEOUT, IMPOSSIBLE, missing, ...) counts as not passed; it never enters the mean as a zero,
- * which would make every mean zero.
+ * which would make every mean zero. NEEDS_ARCH (the class was graded on a GPU that the session
+ * cannot be built for: nothing was run) is no verdict on the student: one whose handed-in
+ * exercises all got it is listed apart as "not graded", not among those who passed nothing.
  * Given exercises (a record with "given":true, or a name starting "00_", the workbook's rung 0 that
  * the session gives) are not ranked. A PASS without a percent of peak (a CPU exercise) counts as
  * passed and stays out of the mean. Of several records for one exercise the latest ("when") counts.
@@ -291,7 +293,7 @@ static void read_dir(const char *dir) {
 
 /* Where a student stands in a session: ranked, or listed apart below the ranking. A ranking of
  * students with nothing passed would order them by name alone and read as a result. */
-typedef enum { RANKED, DISQUALIFIED, NO_PASS, NOTHING_HANDED_IN } group;
+typedef enum { RANKED, DISQUALIFIED, NO_PASS, NOT_GRADED, NOTHING_HANDED_IN } group;
 
 typedef struct {
     const student *s;
@@ -492,9 +494,12 @@ static void verdict_summary(const standing *t, int n_ex, char *buf, size_t len) 
 }
 
 /* Below the table, one line per group that is not ranked: "Not ranked: no exercise passed: frank
- * (1 FAIL, 1 COMPILE_ERROR)." and "Handed in nothing: grace." (st is sorted by group, then name). */
+ * (1 FAIL, 1 COMPILE_ERROR).", "Not graded: ..." and "Handed in nothing: grace." (st is sorted by
+ * group, then name). */
 static void write_apart(FILE *md, FILE *html, const standing *st, int n_st, group grp, int n_ex) {
-    const char *label = grp == NO_PASS ? "Not ranked: no exercise passed:" : "Handed in nothing:";
+    const char *label = grp == NO_PASS ? "Not ranked: no exercise passed:"
+                      : grp == NOT_GRADED ? "Not graded (NEEDS_ARCH: the session needs another GPU):"
+                      : "Handed in nothing:";
     int k = 0;
     for (int i = 0; i < n_st; i++) {
         if (st[i].grp != grp) continue;
@@ -522,7 +527,7 @@ static void write_apart(FILE *md, FILE *html, const standing *st, int n_st, grou
 
 #define NOTE_GROUP 72    /* bytes of names per group in the ranking chart's note; then "and N more" */
 #define NOTE_NAME 32     /* a longer name is cut there (with "..."): each line must fit the chart's width */
-#define NOTE_LEN (3 * (NAME_LEN + NOTE_GROUP + 64))   /* three lines, each label: names and N more */
+#define NOTE_LEN (4 * (NAME_LEN + NOTE_GROUP + 64))   /* four lines (a group each), each label: names and N more */
 
 /* Appends a line "label: a, b" for a group to the ranking chart's note: plot words only (no quote,
  * backslash or backtick reaches gnuplot), lines joined by a literal \n that gnuplot's "..." reads. */
@@ -615,10 +620,16 @@ static void write_session(board *b, const ref *g, int n_g) {
             }
         }
         t->geomean = t->timed ? exp(logsum / t->timed) : -1;
-        bool handed_in = false;   /* a given exercise's record is the workbook's code, not the student's */
-        for (int e = 0; e < n_ex && !handed_in; e++)
-            handed_in = t->cell[e] && strcmp(t->cell[e]->verdict, "NOT_SUBMITTED");
-        t->grp = t->dq ? DISQUALIFIED : t->passed ? RANKED : handed_in ? NO_PASS : NOTHING_HANDED_IN;
+        /* A given exercise's record is the workbook's code, not the student's; NEEDS_ARCH says a
+         * file was handed in but not graded. */
+        bool graded = false, not_graded = false;
+        for (int e = 0; e < n_ex; e++) {
+            const record *r = t->cell[e];
+            if (!r || !strcmp(r->verdict, "NOT_SUBMITTED")) continue;
+            if (!strcmp(r->verdict, "NEEDS_ARCH")) not_graded = true;
+            else graded = true;
+        }
+        t->grp = t->dq ? DISQUALIFIED : t->passed ? RANKED : graded ? NO_PASS : not_graded ? NOT_GRADED : NOTHING_HANDED_IN;
     }
     if (n_st) qsort(st, (size_t)n_st, sizeof *st, cmp_standing);
 
@@ -644,9 +655,14 @@ static void write_session(board *b, const ref *g, int n_g) {
         for (int k = 0; k < n_given; k++) { fputs(k ? ", " : " ", md); md_text(md, given[k]); }
         fputc('.', md);
     }
-    int n_table = 0;   /* the table's rows: the ranked and the disqualified */
+    int n_table = 0, n_graded = 0;   /* the table's rows: the ranked and the disqualified */
     while (n_table < n_st && (st[n_table].grp == RANKED || st[n_table].grp == DISQUALIFIED)) n_table++;
-    if (n_table == 0) fputs("\n\nNobody is ranked: nobody passed an exercise of this session.\n", md);
+    for (int i = 0; i < n_st; i++) n_graded += st[i].grp != NOT_GRADED && st[i].grp != NOTHING_HANDED_IN;
+    /* A session graded on a GPU it cannot run on: say so, rather than that nobody passed. */
+    const char *nobody = n_graded == 0 && n_st && st[0].grp == NOT_GRADED
+                       ? "Nobody is ranked: this session was not graded on this GPU (NEEDS_ARCH)."
+                       : "Nobody is ranked: nobody passed an exercise of this session.";
+    if (n_table == 0) fprintf(md, "\n\n%s\n", nobody);
     else {
         fputs("\n\n| rank | student | passed | geometric mean % of peak |", md);
         for (int e = 0; e < n_ex; e++) { fputc(' ', md); md_text(md, ex[e]); fputs(" |", md); }
@@ -666,7 +682,7 @@ static void write_session(board *b, const ref *g, int n_g) {
         fputc('.', html);
     }
     fputs("</p>\n", html);
-    if (n_table == 0) fputs("<p>Nobody is ranked: nobody passed an exercise of this session.</p>\n", html);
+    if (n_table == 0) fprintf(html, "<p>%s</p>\n", nobody);
     else {
         fputs("<table>\n<tr><th>rank</th><th>student</th><th>passed</th><th>geometric mean % of peak</th>", html);
         for (int e = 0; e < n_ex; e++) { fputs("<th>", html); html_text(html, ex[e]); fputs("</th>", html); }
@@ -702,6 +718,7 @@ static void write_session(board *b, const ref *g, int n_g) {
     }
     if (n_table) fputs("</table>\n", html);
     write_apart(md, html, st, n_st, NO_PASS, n_ex);
+    write_apart(md, html, st, n_st, NOT_GRADED, n_ex);
     write_apart(md, html, st, n_st, NOTHING_HANDED_IN, n_ex);
 
     /* gnuplot data: the ranking (the ranked with a mean) and the spread per exercise. */
@@ -748,6 +765,7 @@ static void write_session(board *b, const ref *g, int n_g) {
     char title[NAME_LEN], note[NOTE_LEN] = "";
     plot_word(sess, title, sizeof title);
     note_group(note, st, n_st, NO_PASS, "not ranked (no exercise passed)");
+    note_group(note, st, n_st, NOT_GRADED, "not graded (needs another GPU)");
     note_group(note, st, n_st, NOTHING_HANDED_IN, "handed in nothing");
     note_group(note, st, n_st, DISQUALIFIED, "disqualified");
     bool drew_rank = false, drew_spread = false;
@@ -829,7 +847,8 @@ int leaderboard_main(int argc, char **argv) {
     const char *rule = "Ranking: only students who passed at least one exercise are ranked, first by exercises passed; "
                        "then by the geometric mean of percent of peak over the passed exercises (an exercise not "
                        "passed never enters the mean). Disqualified students follow the ranked ones; students with "
-                       "no exercise passed, and those who handed in nothing, are listed below each table. Given "
+                       "no exercise passed, those not graded (NEEDS_ARCH: the session needs another GPU) and those "
+                       "who handed in nothing are listed below each table. Given "
                        "exercises are not ranked; of several records for one exercise the latest counts.";
     fprintf(md, "# Class leaderboard\n\n%d students. %s\n", n_students, rule);
     fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Class leaderboard</title>\n"

@@ -9,10 +9,11 @@
  *
  * The history is the check's records appended run after run (grader/student.mk), read only
  * through gr_record_parse. Later lines win. Records of the solutions and of given code are not the
- * student's and are ignored; a NO_GPU or WRONG_ARCH record says nothing about the student's code,
- * so it never hides a real verdict. Lines are read with a bound (64 KiB); a malformed or longer
- * line is skipped, and one warning counts them. Exit 0 with the report, 1 when the history can't
- * be read or there is no exercise, 64 on usage. */
+ * student's and are ignored; a NO_GPU, WRONG_ARCH or NEEDS_ARCH record says nothing about the
+ * student's code, so it never hides a real verdict, and an exercise this machine cannot grade
+ * (NEEDS_ARCH: its session needs another GPU) is never the next one to open. Lines are read with
+ * a bound (64 KiB); a malformed or longer line is skipped, and one warning counts them. Exit 0
+ * with the report, 1 when the history can't be read or there is no exercise, 64 on usage. */
 #include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,8 +123,6 @@ static bool field_true(const gr_json_record *j, const char *key) {
     return false;
 }
 
-static bool env_verdict(gr_verdict v) { return v == GR_NO_GPU || v == GR_WRONG_ARCH; }
-
 /* Printable ASCII only: a record's text goes to a terminal. */
 static void copy_clean(char *dst, size_t len, const char *src) {
     size_t n = 0;
@@ -153,7 +152,7 @@ static bool take(const gr_record *r) {
     if (!l) {
         if (e->n == MAX_VARIANTS) return false;
         l = &e->rec[e->n++];
-    } else if (env_verdict(r->verdict) && !env_verdict(l->verdict)) {
+    } else if (gr_verdict_is_machine(r->verdict) && !gr_verdict_is_machine(l->verdict)) {
         return false;
     }
     snprintf(l->name, sizeof l->name, "%s", r->exercise);
@@ -260,7 +259,7 @@ int main(int argc, char **argv) {
         format_when(when, at, sizeof at);
         printf("  %-28s %-14s %-16s %s\n", e->name, gr_verdict_name(v), pct, at);
         if (v == GR_PASS) pass++;
-        else if (!next) { next = e; next_rec = l; }
+        else if (!next && v != GR_NEEDS_ARCH) { next = e; next_rec = l; }   /* not doable on this GPU */
     }
 
     char bar[41];
@@ -269,7 +268,11 @@ int main(int argc, char **argv) {
     bar[40] = 0;
     printf("\nProgress [%s] %d/%d\n", bar, pass, n_exercises);
     printf("%d of %d exercises pass, %d tried.\n", pass, n_exercises, tried);
-    if (!next) { printf("Every exercise passes. Well done.\n"); return 0; }
+    if (!next) {   /* what is left, if anything, is NEEDS_ARCH */
+        printf(pass == n_exercises ? "Every exercise passes. Well done.\n"
+                                   : "Every exercise this GPU can grade passes; the rest need another GPU.\n");
+        return 0;
+    }
     const char *session = sessions[next->session];
     printf("Next: %s/%s.cu", session, next->name);
     if (next_rec) printf(" (%s: %.160s)", gr_verdict_name(next_rec->verdict), next_rec->message);
