@@ -123,7 +123,7 @@ EOF
 total=$(( $(echo $skeletons $solutions $given | wc -w) + ${#exercise_of[@]} ))
 todo=$(wc -l <"$tmp/todo")
 t0=$SECONDS
-tr '\n' '\0' <"$tmp/todo" | xargs -0 -P "${JOBS:-2}" -n 1 bash "$tmp/compile.sh"
+tr '\n' '\0' <"$tmp/todo" | xargs -0 -r -P "${JOBS:-2}" -n 1 bash "$tmp/compile.sh"
 result PASS "$total objects: $todo compiled with nvcc in $((SECONDS - t0)) s, $((total - todo)) from $objects"
 compiles() {  # compiles SOURCE: its object exists, or a FAIL with nvcc's words
     [ -s "${obj_of[$1]}" ] && return 0
@@ -155,11 +155,14 @@ done
 
 # check SOURCE EXERCISE NAME [extra objcheck args]: objcheck's output in $tmp/out, its exit in $rc
 check() {
-    local src=$1 exercise=$2 name=$3 session
+    local src=$1 exercise=$2 name=$3 session policies
     session=$(dirname "$exercise")
     shift 3
+    # The base policy, then the session's own additions, as the class grader layers them.
+    policies=(--policy "$policy")
+    [ -f "$session/policy.txt" ] && policies+=(--policy "$session/policy.txt")
     timeout -k 5 60 "$tool" "${obj_of[$src]}" --own "${obj_of[$exercise.cu]}" --reserved "${session_reserved[$session]}" \
-        --session-symbols "${session_names[$session]}" --policy "$policy" --name "$name" "$@" >"$tmp/out" 2>&1
+        --session-symbols "${session_names[$session]}" "${policies[@]}" --name "$name" "$@" >"$tmp/out" 2>&1
     rc=$?
 }
 

@@ -1,10 +1,10 @@
-/* Session 09 check driver: FlashAttention forward, scalar tiles and tensor cores.
+/* Session 09 check driver: FlashAttention forward, scalar tiles, then tensor cores (plain and fast).
  *
  *   make check                 grade your files
  *   make check SOLUTION=1      grade the hidden solutions
  *   make bench                 time them at batch 4, 16 heads, sequence 4096, head dim 128, causal
  *                              and not, beside PyTorch's scaled_dot_product_attention when python3
- *                              has PyTorch (flashattn/09-flash-forward/sdpa_compare.py)
+ *                              has PyTorch (flashattn/09-flash-forward/bench_sdpa.py)
  *
  * A shape is (batch, heads, sq, skv, head_dim, causal). An exercise name "02_flash_mma+causal" is
  * the file 02_flash_mma.cu timed on the causal shape.
@@ -33,6 +33,7 @@ static void flash_declare(gr_case *c) {
     }
 FLASH_LAUNCH(flash_forward_scalar)
 FLASH_LAUNCH(flash_forward_mma)
+FLASH_LAUNCH(flash_forward_mma_fast)
 
 /* Q, K, V read once, O written once (BF16), the log-sum-exp (FP32): the least any kernel moves. */
 static double flash_bytes(const gr_shape *s) {
@@ -65,9 +66,13 @@ static double flash_bytes(const gr_shape *s) {
 #define SCALAR_HINT                                                                                         \
     "per tile: m_new = max(m, tile max); scale O and l by exp(m - m_new); a row that saw only masked keys " \
     "must not compute exp(-inf - -inf)"
-#define MMA_WHAT "FlashAttention forward on tensor cores: mma.sync, P kept in registers, K/V double-buffered"
-#define MMA_HINT "the S accumulators of n-tiles 2k and 2k+1 are the A fragment of P for k-step k; mask keys >= skv " \
-                 "and (causal) keys > row + skv - sq before the row max"
+#define MMA_WHAT "FlashAttention forward on tensor cores, plain: ldmatrix, mma.sync, the softmax through shared memory"
+#define MMA_HINT                                                                                          \
+    "lane i owns row warp_row0 + i of sS: base 0 while its max is -inf; acc_o's rows are g and g + 8 of each " \
+    "m-tile, rescaled by sFactor before P V; P's a[1] is row g + 8, a[2] columns + 8"
+#define FAST_WHAT "FlashAttention forward on tensor cores, fast: softmax and P in registers, K/V double-buffered"
+#define FAST_HINT "the S accumulators of n-tiles 2k and 2k+1 are the A fragment of P for k-step k; a row's max is " \
+                  "the quad's (xor 1 and 2); wait and sync before the copies of tile j+1 overwrite tile j-1's stage"
 
 static const gr_exercise EXERCISES[] = {
     FLASH_EXERCISE("01_flash_scalar", SCALAR_WHAT, SCALAR_HINT, flash_forward_scalar_launch, FLASH_SHAPES, BENCH_FULL),
@@ -76,6 +81,9 @@ static const gr_exercise EXERCISES[] = {
     FLASH_EXERCISE("02_flash_mma", MMA_WHAT, MMA_HINT, flash_forward_mma_launch, FLASH_SHAPES, BENCH_FULL),
     FLASH_EXERCISE("02_flash_mma+causal", MMA_WHAT " (causal)", MMA_HINT, flash_forward_mma_launch, CAUSAL_SHAPES,
                    BENCH_CAUSAL),
+    FLASH_EXERCISE("03_flash_mma_fast", FAST_WHAT, FAST_HINT, flash_forward_mma_fast_launch, FLASH_SHAPES, BENCH_FULL),
+    FLASH_EXERCISE("03_flash_mma_fast+causal", FAST_WHAT " (causal)", FAST_HINT, flash_forward_mma_fast_launch,
+                   CAUSAL_SHAPES, BENCH_CAUSAL),
 };
 
 int main(int argc, char **argv) {

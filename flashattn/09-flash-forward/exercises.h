@@ -1,4 +1,4 @@
-/* Session 09: FlashAttention forward. Both exercises compute, for every batch b and head h,
+/* Session 09: FlashAttention forward. All three exercises compute, for every batch b and head h,
  *     O = softmax(scale * Q K^T + mask) V        and the log-sum-exp of each row of scores,
  *   Q: [batch][heads][sq][head_dim]   K, V: [batch][heads][skv][head_dim]   (BF16, row-major)
  *   O: [batch][heads][sq][head_dim]   (BF16)      lse: [batch][heads][sq]   (float32, natural log)
@@ -18,15 +18,24 @@
 extern "C" {
 #endif
 
-/* 01: scalar tiles. One thread per query row, K and V tiles shared through shared memory, the
- * online softmax in FP32 registers: the whole algorithm, without tensor cores. */
+/* 01: scalar tiles. 8 threads share each query row (2 of every tile's 16 scores each, every 8th output
+ * column each) and agree on its max and sum by __shfl_xor_sync; K and V tiles go through shared
+ * memory as floats, the online softmax stays in FP32 registers: the whole algorithm, without tensor
+ * cores. */
 void flash_forward_scalar(const uint16_t *q, const uint16_t *k, const uint16_t *v, uint16_t *o, float *lse,
                           int batch, int heads, int sq, int skv, int head_dim, int causal, cudaStream_t stream);
 
-/* 02: tensor cores. mma.sync for Q K^T and P V, the probabilities kept in registers between the two,
- * K and V tiles double-buffered through shared memory by cp.async. */
+/* 02: tensor cores, the plain version. mma.sync for Q K^T and P V on ldmatrix fragments, one K/V tile at
+ * a time; the scores go through shared memory, where one lane per query row runs the online softmax. */
 void flash_forward_mma(const uint16_t *q, const uint16_t *k, const uint16_t *v, uint16_t *o, float *lse,
                        int batch, int heads, int sq, int skv, int head_dim, int causal, cudaStream_t stream);
+
+/* 03: tensor cores, the fast version. The same products, the softmax in the S registers (each row held
+ * by the 4 lanes of a quad, which agree by __shfl_xor_sync; exp2 with the scale folded in), the
+ * probabilities kept in registers between the two products, K and V tiles double-buffered through
+ * shared memory by cp.async. */
+void flash_forward_mma_fast(const uint16_t *q, const uint16_t *k, const uint16_t *v, uint16_t *o, float *lse,
+                            int batch, int heads, int sq, int skv, int head_dim, int causal, cudaStream_t stream);
 
 #ifdef __cplusplus
 }

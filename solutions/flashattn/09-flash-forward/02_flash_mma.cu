@@ -1,20 +1,19 @@
-// Session 09, exercise 2 (solution): FlashAttention forward on tensor cores.
+// Session 09, exercise 2 (solution): FlashAttention forward on tensor cores, the plain version.
 //
 // One block of 4 warps owns BM = 128 query rows of one (batch, head); each warp owns 32 of them (two
-// m16 tiles). The block walks the keys in tiles of BN = 64:
+// m16 tiles). The block walks the keys in tiles of BN = 64, one tile at a time (load, sync, compute,
+// sync):
 //   S = Q K^T       mma.sync m16n8k16, Q and K fragments by ldmatrix from shared memory;
-//   online softmax  in the S registers: running row max m and sum l, exp2 with the scale folded in;
-//   O += P V        P converted to BF16 in registers (the S accumulators are already laid out as the
-//                   A operand of the next mma), V fragments by ldmatrix.trans.
-// K and V tiles are double-buffered: while the warps work on tile j, cp.async brings tile j+1 into
-// the other half. Nothing of size sq x skv ever reaches global memory.
+//   online softmax  S, scaled and masked, goes to this warp's rows of a shared float tile sS; then
+//                   lane i of the warp updates the warp's row i alone, as in session 08: its running
+//                   max m and sum l, P = exp(S - m) written back in place, and the rescale
+//                   exp(m_old - m_new) into sFactor for the others to read;
+//   O += P V        acc_o multiplied by its row's rescale; P read back from sS as the A fragment
+//                   (rounded to BF16), V fragments by ldmatrix.trans.
+// Nothing of size sq x skv ever reaches global memory. 03_flash_mma_fast keeps the softmax in the
+// registers and overlaps the loads of one tile with the work on the one before.
 //
-// Why 32 rows a warp: every warp reads the whole K and V tile from shared memory, so the rows that
-// share one read set the FLOPs per byte of shared traffic; 16 rows a warp would make shared memory,
-// not the tensor cores, the limit. The price is registers: 128 O accumulators a thread.
-//
-// Shared tiles are XOR-swizzled in 16-byte chunks (chunk c of row r lives at c ^ (r % 8)), so the 8
-// rows one ldmatrix reads fall in 8 different bank groups.
+// Shared tiles are XOR-swizzled in 16-byte chunks (swz and load_tile, in flash_given.cuh).
 #include <cuda_bf16.h>
 #include <math.h>
 #include <stdint.h>
@@ -28,42 +27,23 @@
 #define THREADS (32 * WARPS)
 #define MT 2             // m16 tiles per warp (32 rows)
 #define NT (BN / 8)      // n8 tiles of S per warp
-
-// Element (row, col) of a swizzled tile with HD columns.
-template <int HD> __device__ __forceinline__ int swz(int row, int col) {
-    return row * HD + ((((col >> 3) ^ (row & 7))) << 3) + (col & 7);
-}
-
-// rows x HD elements of one (batch, head) slice, rows [row0, row0 + rows) of a tensor with `valid`
-// rows, into a swizzled shared tile; rows past `valid` are zero-filled.
-template <int HD, int ROWS>
-__device__ __forceinline__ void load_tile(__nv_bfloat16 *tile, const __nv_bfloat16 *src, int row0, int valid) {
-    constexpr int CHUNKS = ROWS * HD / 8;
-#pragma unroll
-    for (int i = threadIdx.x; i < CHUNKS; i += THREADS) {
-        int r = i / (HD / 8), c = i % (HD / 8);
-        bool ok = row0 + r < valid;
-        const __nv_bfloat16 *g = src + (size_t)(ok ? row0 + r : 0) * HD + c * 8;
-        cp_async_16(smem_u32(tile + swz<HD>(r, c * 8)), g, ok);
-    }
-}
+#define SP (BN + 1)      // row pitch of sS in floats: lane i reading column c of row i hits bank (i + c) % 32
 
 template <int HD, bool CAUSAL>
-__global__ void __launch_bounds__(THREADS, 2)
+__global__ void __launch_bounds__(THREADS)
 flash_forward_mma_kernel(const __nv_bfloat16 *__restrict__ q, const __nv_bfloat16 *__restrict__ k,
                          const __nv_bfloat16 *__restrict__ v, __nv_bfloat16 *__restrict__ o,
-                         float *__restrict__ lse, int sq, int skv, float scale_log2) {
+                         float *__restrict__ lse, int sq, int skv, float scale) {
     extern __shared__ __align__(128) __nv_bfloat16 smem[];
-    __nv_bfloat16 *sQ = smem;                 // BM x HD
-    __nv_bfloat16 *sK = sQ + BM * HD;         // 2 stages of BN x HD
-    __nv_bfloat16 *sV = sK + 2 * BN * HD;     // 2 stages of BN x HD
+    __nv_bfloat16 *sQ = smem;                               // BM x HD
+    __nv_bfloat16 *sK = sQ + BM * HD;                       // BN x HD
+    __nv_bfloat16 *sV = sK + BN * HD;                       // BN x HD
+    float *sS = reinterpret_cast<float *>(sV + BN * HD);    // BM x SP: the scaled scores, then P
+    float *sFactor = sS + BM * SP;                          // BM: each row's rescale; at the end 1 / l
 
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
     const int g = lane / 4, t = lane % 4;
-    // Causal blocks near the end of Q have the most keys: start them first so that the last wave
-    // is made of short blocks.
-    const int m_block = CAUSAL ? gridDim.x - 1 - blockIdx.x : blockIdx.x;
-    const int m0 = m_block * BM;
+    const int m0 = blockIdx.x * BM;
     const int offset = skv - sq;              // row i sees keys j <= i + offset when causal
     const size_t bh = blockIdx.y;
     const __nv_bfloat16 *qh = q + bh * sq * HD, *kh = k + bh * skv * HD, *vh = v + bh * skv * HD;
@@ -73,11 +53,7 @@ flash_forward_mma_kernel(const __nv_bfloat16 *__restrict__ q, const __nv_bfloat1
     if (CAUSAL) n_end = min(skv, max(0, m0 + BM + offset));
     const int n_tiles = (n_end + BN - 1) / BN;
 
-    load_tile<HD, BM>(sQ, qh, m0, sq);
-    if (n_tiles > 0) {
-        load_tile<HD, BN>(sK, kh, 0, skv);
-        load_tile<HD, BN>(sV, vh, 0, skv);
-    }
+    load_tile<HD, BM, THREADS>(sQ, qh, m0, sq);
     cp_async_commit();
 
     float acc_o[MT][HD / 8][4];
@@ -87,24 +63,18 @@ flash_forward_mma_kernel(const __nv_bfloat16 *__restrict__ q, const __nv_bfloat1
         for (int nt = 0; nt < HD / 8; nt++)
 #pragma unroll
             for (int e = 0; e < 4; e++) acc_o[mt][nt][e] = 0.0f;
-    // Rows of this thread: (mt, half) -> row warp*32 + mt*16 + g + 8*half.
-    float row_max[MT][2], row_sum[MT][2];
-#pragma unroll
-    for (int mt = 0; mt < MT; mt++)
-#pragma unroll
-        for (int h = 0; h < 2; h++) { row_max[mt][h] = -INFINITY; row_sum[mt][h] = 0.0f; }
-
+    // The softmax state of one row, the warp's row `lane`, kept by this lane alone.
     const int warp_row0 = warp * 32;
+    const int my_row = warp_row0 + lane;
+    float row_max = -INFINITY, row_sum = 0.0f;
+
     for (int j = 0; j < n_tiles; j++) {
-        const int stage = j & 1, n0 = j * BN;
-        cp_async_wait<0>();    // tile j (and, the first time, Q) has landed, for this thread's copies
-        __syncthreads();       // ... and everyone's; and every warp is done with tile j-1's stage
-        if (j + 1 < n_tiles) {  // so tile j+1 may now overwrite it, while the warps work on tile j
-            load_tile<HD, BN>(sK + (stage ^ 1) * BN * HD, kh, n0 + BN, skv);
-            load_tile<HD, BN>(sV + (stage ^ 1) * BN * HD, vh, n0 + BN, skv);
-        }
+        const int n0 = j * BN;
+        load_tile<HD, BN, THREADS>(sK, kh, n0, skv);
+        load_tile<HD, BN, THREADS>(sV, vh, n0, skv);
         cp_async_commit();
-        const __nv_bfloat16 *tK = sK + stage * BN * HD, *tV = sV + stage * BN * HD;
+        cp_async_wait<0>();    // this thread's copies of the tile (and, the first time, of Q) have landed
+        __syncthreads();       // ... and everyone's
 
         // ---- S = Q K^T ----
         float acc_s[MT][NT][4];
@@ -114,18 +84,14 @@ flash_forward_mma_kernel(const __nv_bfloat16 *__restrict__ q, const __nv_bfloat1
             for (int nt = 0; nt < NT; nt++)
 #pragma unroll
                 for (int e = 0; e < 4; e++) acc_s[mt][nt][e] = 0.0f;
-#pragma unroll
         for (int ks = 0; ks < HD / 16; ks++) {
             uint32_t a[MT][4];
-#pragma unroll
             for (int mt = 0; mt < MT; mt++)
                 ldmatrix_x4(a[mt], smem_u32(sQ + swz<HD>(warp_row0 + mt * 16 + (lane & 15), ks * 16 + (lane >> 4) * 8)));
-#pragma unroll
             for (int np = 0; np < NT / 2; np++) {
                 uint32_t b[4];
                 int key = np * 16 + (lane & 7) + ((lane >> 4) << 3);
-                ldmatrix_x4(b, smem_u32(tK + swz<HD>(key, ks * 16 + ((lane >> 3) & 1) * 8)));
-#pragma unroll
+                ldmatrix_x4(b, smem_u32(sK + swz<HD>(key, ks * 16 + ((lane >> 3) & 1) * 8)));
                 for (int mt = 0; mt < MT; mt++) {
                     mma_bf16_16816(acc_s[mt][2 * np], a[mt], b);
                     mma_bf16_16816(acc_s[mt][2 * np + 1], a[mt], b + 2);
@@ -133,137 +99,92 @@ flash_forward_mma_kernel(const __nv_bfloat16 *__restrict__ q, const __nv_bfloat1
             }
         }
 
-        // ---- mask: keys past the end, and (causal) keys after the row's own position ----
-        const bool partial = n0 + BN > skv;
-        const bool diagonal = CAUSAL && n0 + BN - 1 > m0 + warp_row0 + offset;
-        if (partial || diagonal) {
+        // ---- S, scaled, into this warp's rows of sS; -inf for keys past the end and (causal) keys
+        // after the row's own position ----
 #pragma unroll
-            for (int mt = 0; mt < MT; mt++)
+        for (int mt = 0; mt < MT; mt++)
 #pragma unroll
-                for (int nt = 0; nt < NT; nt++)
+            for (int nt = 0; nt < NT; nt++)
 #pragma unroll
-                    for (int e = 0; e < 4; e++) {
-                        int key = n0 + nt * 8 + 2 * t + (e & 1);
-                        int row = m0 + warp_row0 + mt * 16 + g + 8 * (e >> 1);
-                        if (key >= skv || (CAUSAL && key > row + offset)) acc_s[mt][nt][e] = -INFINITY;
-                    }
+                for (int e = 0; e < 4; e++) {
+                    // The m16n8 accumulator: element e of lane (g, t) is row g + 8 (e / 2), column 2t + e % 2.
+                    const int row = warp_row0 + mt * 16 + g + 8 * (e >> 1), col = nt * 8 + 2 * t + (e & 1);
+                    const int key = n0 + col;
+                    const bool masked = key >= skv || (CAUSAL && key > m0 + row + offset);
+                    sS[row * SP + col] = masked ? -INFINITY : acc_s[mt][nt][e] * scale;
+                }
+        __syncwarp();          // the warp's rows of sS are written: each lane now reads a whole row
+
+        // ---- online softmax, one row a lane ----
+        {
+            float *s = sS + my_row * SP;
+            float mx = row_max;
+            for (int c = 0; c < BN; c++) mx = fmaxf(mx, s[c]);
+            // A row that has seen only masked keys keeps max -inf; subtract 0 instead, so that
+            // exp(-inf - -inf) never makes a NaN.
+            const float base = mx == -INFINITY ? 0.0f : mx;
+            const float rescale = expf(row_max - base);
+            float sum = 0.0f;
+            for (int c = 0; c < BN; c++) {
+                const float p = expf(s[c] - base);
+                s[c] = p;
+                sum += p;
+            }
+            row_sum = row_sum * rescale + sum;
+            row_max = mx;
+            sFactor[my_row] = rescale;
         }
+        __syncwarp();          // P and the rescales are written: each lane reads its fragments' rows
 
-        // ---- online softmax: 4 rows a thread, each shared by the 4 threads of a quad ----
-        // The four rows go through each step together, and maxima and sums are taken as trees: with
-        // two warps a scheduler, the independent chains are what keeps the pipes busy.
-        float rescales[MT][2], base[MT][2];
-#pragma unroll
+        // ---- O = O * rescale + P V ----
         for (int mt = 0; mt < MT; mt++)
-#pragma unroll
             for (int h = 0; h < 2; h++) {
-                float m[NT];
-#pragma unroll
-                for (int nt = 0; nt < NT; nt++) m[nt] = fmaxf(acc_s[mt][nt][2 * h], acc_s[mt][nt][2 * h + 1]);
-#pragma unroll
-                for (int w = NT / 2; w >= 1; w /= 2)
-#pragma unroll
-                    for (int i = 0; i < w; i++) m[i] = fmaxf(m[i], m[i + w]);
-                base[mt][h] = fmaxf(row_max[mt][h], m[0]);
+                const float rescale = sFactor[warp_row0 + mt * 16 + g + 8 * h];
+                for (int nt = 0; nt < HD / 8; nt++) {
+                    acc_o[mt][nt][2 * h] *= rescale;
+                    acc_o[mt][nt][2 * h + 1] *= rescale;
+                }
             }
-#pragma unroll
-        for (int w = 1; w <= 2; w *= 2)
-#pragma unroll
-            for (int mt = 0; mt < MT; mt++)
-#pragma unroll
-                for (int h = 0; h < 2; h++) base[mt][h] = fmaxf(base[mt][h], __shfl_xor_sync(0xffffffffu, base[mt][h], w));
-#pragma unroll
-        for (int mt = 0; mt < MT; mt++)
-#pragma unroll
-            for (int h = 0; h < 2; h++) {
-                const float mx = base[mt][h];
-                // A row that has seen only masked keys keeps max -inf; subtract 0 instead, so that
-                // exp2(-inf - -inf) never makes a NaN.
-                base[mt][h] = mx == -INFINITY ? 0.0f : mx * scale_log2;
-                rescales[mt][h] = fast_exp2(row_max[mt][h] * scale_log2 - base[mt][h]);
-                row_max[mt][h] = mx;
+        for (int ks = 0; ks < BN / 16; ks++) {
+            uint32_t a[MT][4];
+            for (int mt = 0; mt < MT; mt++) {
+                const float *p = sS + (warp_row0 + mt * 16 + g) * SP + ks * 16 + 2 * t;
+                a[mt][0] = pack_bf16x2(p[0], p[1]);
+                a[mt][1] = pack_bf16x2(p[8 * SP], p[8 * SP + 1]);
+                a[mt][2] = pack_bf16x2(p[8], p[9]);
+                a[mt][3] = pack_bf16x2(p[8 * SP + 8], p[8 * SP + 9]);
             }
-#pragma unroll
-        for (int mt = 0; mt < MT; mt++)
-#pragma unroll
-            for (int h = 0; h < 2; h++) {
-                float sum[NT / 2];
-#pragma unroll
-                for (int nt = 0; nt < NT; nt++)
-#pragma unroll
-                    for (int e = 0; e < 2; e++) {
-                        float p = fast_exp2(fmaf(acc_s[mt][nt][2 * h + e], scale_log2, -base[mt][h]));
-                        acc_s[mt][nt][2 * h + e] = p;
-                        if (nt < NT / 2 && e == 0) sum[nt] = p;
-                        else sum[nt % (NT / 2)] += p;
-                    }
-#pragma unroll
-                for (int w = NT / 4; w >= 1; w /= 2)
-#pragma unroll
-                    for (int i = 0; i < w; i++) sum[i] += sum[i + w];
-                row_sum[mt][h] = row_sum[mt][h] * rescales[mt][h] + sum[0];  // this thread's columns only
-            }
-        // Once the running max settles (after the first few tiles it rarely moves), every rescale is
-        // exactly 1: skip the HD/2 multiplies a row then, when the whole warp agrees.
-        bool moved = false;
-#pragma unroll
-        for (int mt = 0; mt < MT; mt++) moved |= rescales[mt][0] != 1.0f || rescales[mt][1] != 1.0f;
-        if (__any_sync(0xffffffffu, moved))
-#pragma unroll
-            for (int mt = 0; mt < MT; mt++)
-#pragma unroll
-                for (int nt = 0; nt < HD / 8; nt++)
-#pragma unroll
-                    for (int e = 0; e < 4; e++) acc_o[mt][nt][e] *= rescales[mt][e >> 1];
-
-        // ---- O += P V. The S accumulators of n-tiles 2ks and 2ks+1 are, once rounded to BF16, the A
-        // fragment of k-step ks: P never leaves the registers. Converting all of it first frees the
-        // FP32 copies before the V loop, registers the compiler uses to load V fragments ahead. ----
-        uint32_t p_frag[MT][BN / 16][4];
-#pragma unroll
-        for (int mt = 0; mt < MT; mt++)
-#pragma unroll
-            for (int ks = 0; ks < BN / 16; ks++) {
-                p_frag[mt][ks][0] = pack_bf16x2(acc_s[mt][2 * ks][0], acc_s[mt][2 * ks][1]);
-                p_frag[mt][ks][1] = pack_bf16x2(acc_s[mt][2 * ks][2], acc_s[mt][2 * ks][3]);
-                p_frag[mt][ks][2] = pack_bf16x2(acc_s[mt][2 * ks + 1][0], acc_s[mt][2 * ks + 1][1]);
-                p_frag[mt][ks][3] = pack_bf16x2(acc_s[mt][2 * ks + 1][2], acc_s[mt][2 * ks + 1][3]);
-            }
-#pragma unroll
-        for (int ks = 0; ks < BN / 16; ks++)
-#pragma unroll
             for (int np = 0; np < HD / 16; np++) {
                 uint32_t b[4];
                 int key = ks * 16 + (lane & 7) + (((lane >> 3) & 1) << 3);
-                ldmatrix_x4_trans(b, smem_u32(tV + swz<HD>(key, np * 16 + (lane >> 4) * 8)));
-#pragma unroll
+                ldmatrix_x4_trans(b, smem_u32(sV + swz<HD>(key, np * 16 + (lane >> 4) * 8)));
                 for (int mt = 0; mt < MT; mt++) {
-                    mma_bf16_16816(acc_o[mt][2 * np], p_frag[mt][ks], b);
-                    mma_bf16_16816(acc_o[mt][2 * np + 1], p_frag[mt][ks], b + 2);
+                    mma_bf16_16816(acc_o[mt][2 * np], a[mt], b);
+                    mma_bf16_16816(acc_o[mt][2 * np + 1], a[mt], b + 2);
                 }
             }
+        }
+        __syncthreads();       // every warp is done with this K and V tile: the next may overwrite it
     }
     cp_async_wait<0>();
     __syncthreads();   // with no key tile at all, other threads' copies of Q may still be landing
 
-    // ---- finish: O / l, the log-sum-exp, O staged through this warp's rows of sQ for 16-byte stores ----
-    const float scale = scale_log2 * 0.69314718055994531f;  // back to natural-log units
+    // ---- finish: the log-sum-exp and 1 / l by the lane that owns the row, O / l staged through this
+    // warp's rows of sQ for 16-byte stores ----
+    sFactor[my_row] = row_sum > 0.0f ? 1.0f / row_sum : 0.0f;
+    if (m0 + my_row < sq) lse[bh * sq + m0 + my_row] = row_sum > 0.0f ? row_max + logf(row_sum) : -INFINITY;
+    __syncwarp();
 #pragma unroll
     for (int mt = 0; mt < MT; mt++)
 #pragma unroll
         for (int h = 0; h < 2; h++) {
-            float l = row_sum[mt][h];
-            l += __shfl_xor_sync(0xffffffffu, l, 1);
-            l += __shfl_xor_sync(0xffffffffu, l, 2);
-            const float inv = l > 0.0f ? 1.0f / l : 0.0f;
             const int r = warp_row0 + mt * 16 + g + 8 * h;
+            const float inv = sFactor[r];
 #pragma unroll
             for (int nt = 0; nt < HD / 8; nt++) {
                 uint32_t packed = pack_bf16x2(acc_o[mt][nt][2 * h] * inv, acc_o[mt][nt][2 * h + 1] * inv);
                 *reinterpret_cast<uint32_t *>(sQ + swz<HD>(r, nt * 8 + 2 * t)) = packed;
             }
-            if (t == 0 && m0 + r < sq)
-                lse[bh * sq + m0 + r] = l > 0.0f ? row_max[mt][h] * scale + logf(l) : -INFINITY;
         }
     __syncwarp();
     __nv_bfloat16 *oh = o + bh * sq * HD;
@@ -279,13 +200,13 @@ flash_forward_mma_kernel(const __nv_bfloat16 *__restrict__ q, const __nv_bfloat1
 template <int HD, bool CAUSAL>
 static void launch(const uint16_t *q, const uint16_t *k, const uint16_t *v, uint16_t *o, float *lse,
                    int batch, int heads, int sq, int skv, cudaStream_t stream) {
-    const int smem = (BM + 4 * BN) * HD * (int)sizeof(__nv_bfloat16);
+    const int smem = (BM + 2 * BN) * HD * (int)sizeof(__nv_bfloat16) + (BM * SP + BM) * (int)sizeof(float);
     cudaFuncSetAttribute(flash_forward_mma_kernel<HD, CAUSAL>, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
     dim3 grid((sq + BM - 1) / BM, batch * heads);
-    const float scale_log2 = 1.4426950408889634f / sqrtf((float)HD);
+    const float scale = 1.0f / sqrtf((float)HD);
     flash_forward_mma_kernel<HD, CAUSAL><<<grid, THREADS, smem, stream>>>(
         (const __nv_bfloat16 *)q, (const __nv_bfloat16 *)k, (const __nv_bfloat16 *)v, (__nv_bfloat16 *)o,
-        lse, sq, skv, scale_log2);
+        lse, sq, skv, scale);
 }
 
 void flash_forward_mma(const uint16_t *q, const uint16_t *k, const uint16_t *v, uint16_t *o, float *lse,
