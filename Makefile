@@ -190,8 +190,8 @@ bench: need-nvcc
 
 # Charts from a bench record made elsewhere (the GPU machine may have no gnuplot).
 charts:
-	@test -n "$(BENCH)" || { echo "make charts: say which records, e.g. make charts BENCH=handouts/bench/h100.jsonl"; exit 1; }
-	grader/plot-bench.sh $(BENCH) $(or $(OUT),handouts/figures)
+	@test -n "$(BENCH)" || { echo "make charts: say which records, e.g. make charts BENCH=handouts/bench/h200-2026-11-30.jsonl TAG=h200"; exit 1; }
+	grader/plot-bench.sh $(BENCH) $(or $(OUT),handouts/figures) $(TAG)
 
 # ---- the mini-model's CPU reference engine (C11, no CUDA) ------------------------------------
 # build/mini/libmini.a holds the engine (finale/mini/engine/*.c but main.c): the mini command,

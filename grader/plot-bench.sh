@@ -2,15 +2,22 @@
 # Bar charts of a benchmark run, PNG and SVG into OUT_DIR: one per session (each exercise's percent
 # of the datasheet peak, of the measured roof and of the vendor library), and the SGEMM ladder
 # across sessions 04 and 05.
-#   plot-bench.sh BENCH.jsonl OUT_DIR
+#   plot-bench.sh BENCH.jsonl OUT_DIR [TAG]
+# With TAG (e.g. h200) every name ends in -TAG: bench-02-cuda-model-h200.png, ladder-sgemm-h200.svg,
+# so that the charts of a second GPU sit beside the first one's instead of replacing them.
 # BENCH.jsonl may come from anywhere, so no text of it is ever part of a gnuplot command: the records
 # are read by bench-table (grader/tools/bench-table.c), which skips malformed ones with a warning and
 # prints only plain names; here every string is cut to plain characters once more, and reaches
 # gnuplot as an argument (gnuplot -c: ARG1.., never parsed, so `backticks` and quotes stay text).
 # Environment: BUILD (default build) for the tool's build folder; BENCH_TABLE, an already built tool.
 set -u
-bench=${1:?plot-bench.sh BENCH.jsonl OUT_DIR}
-out=${2:?plot-bench.sh BENCH.jsonl OUT_DIR}
+bench=${1:?plot-bench.sh BENCH.jsonl OUT_DIR [TAG]}
+out=${2:?plot-bench.sh BENCH.jsonl OUT_DIR [TAG]}
+tag=${3:-}
+case $tag in
+    *[!A-Za-z0-9_.+-]*) echo "plot-bench: a TAG may hold only A-Z a-z 0-9 _ . + -"; exit 1 ;;
+esac
+tag=${tag:+-$tag}
 cd "$(dirname "$0")/.."
 # Without gnuplot the tables (bench.md, written before) stand alone: one line, and no error for make.
 if ! command -v gnuplot >/dev/null; then
@@ -82,7 +89,7 @@ while IFS= read -r session; do
     session=$(plain "$session")
     [ -n "$session" ] || continue
     "$tool" --tsv --session "$session" "$bench" >"$data" 2>/dev/null || continue
-    draw "bench-$(plain "${session##*/}")" "$session: solutions on $gpu ($day, make bench)" session "*"
+    draw "bench-$(plain "${session##*/}")$tag" "$session: solutions on $gpu ($day, make bench)" session "*"
     # The SGEMM ladder: labels "04/01_sgemm_naive", since the rung numbers restart in each session.
     case $session in
         ladder/04-* | ladder/05-*)
@@ -92,6 +99,6 @@ while IFS= read -r session; do
 done < <("$tool" --sessions "$bench")
 if [ -s "$part" ]; then
     sort -t/ -k1,1 -s "$part" >"$data"
-    draw ladder-sgemm "The SGEMM ladder at 4096³ on $gpu ($day, make bench)" ladder 115
+    draw "ladder-sgemm$tag" "The SGEMM ladder at 4096³ on $gpu ($day, make bench)" ladder 115
 fi
 exit 0

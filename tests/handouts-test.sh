@@ -9,6 +9,9 @@
 #   - every figure draws: rasterised, the pages change when that one figure is hidden.
 # Then the negative tests: a scratch handout with a missing figure stops the renderer, and pages
 # whose figure did not load, is corrupt or draws nothing fail the checks above.
+# First, on a scratch copy of the handouts and the README: grader/fill-tables.sh run with one GPU's
+# records refills that GPU's bench tables and leaves every other GPU's byte for byte, and refuses
+# files whose markers name no records or lack an end line.
 # Ends with "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
@@ -136,8 +139,101 @@ check_page() {  # MD HTML PDF
     check_figures_draw "$2" "$3"
 }
 
-# ---- every handout ------------------------------------------------------------------------------
+# ---- fill-tables: one GPU's records never touch another GPU's table ----------------------------
 start=$(date +%s)
+# blocks_of FILE NAME: the lines inside FILE's bench-table blocks that name NAME.
+# all_but FILE NAME: FILE without those lines (every other block, and the prose, as they are).
+blocks_of() {
+    awk -v want="$2" '
+        $0 == "<!-- end of bench table -->" { on = 0 }
+        on { print }
+        $0 == "<!-- bench table " want ": filled from make bench -->" { on = 1 }' "$1"
+}
+all_but() {
+    awk -v want="$2" '
+        $0 == "<!-- end of bench table -->" { on = 0 }
+        !on { print }
+        $0 == "<!-- bench table " want ": filled from make bench -->" { on = 1 }' "$1"
+}
+fill_copy=$scratch/fill
+fill_scratch() {  # the scratch copy, made afresh from the real handouts and README
+    rm -rf "$fill_copy" && mkdir -p "$fill_copy/handouts" "$fill_copy/records" &&
+        cp handouts/[0-9][0-9]-*.md "$fill_copy/handouts/" && cp README.md "$fill_copy/"
+}
+fill_files() { ls "$fill_copy"/handouts/*.md "$fill_copy/README.md"; }
+h100=h100-2026-11-22 h200=h200-2026-11-30
+for pair in "$h200:$h100" "$h100:$h200"; do
+    this=${pair%%:*} other=${pair##*:}
+    if [ ! -r "handouts/bench/$this.jsonl" ]; then
+        result FAIL "fill-tables with $this's records" "no handouts/bench/$this.jsonl"; continue
+    fi
+    fill_scratch
+    # This GPU's records with a day no real run has, so that its refilled blocks show it.
+    sed 's/"when":"[0-9-]*T/"when":"2031-01-01T/' "handouts/bench/$this.jsonl" >"$fill_copy/records/$this.jsonl"
+    for f in $(fill_files); do all_but "$f" "$this"; done >"$scratch/rest-before"
+    log=$(bash grader/fill-tables.sh --in "$fill_copy" "$fill_copy/records/$this.jsonl" 2>&1)
+    rc=$?
+    for f in $(fill_files); do all_but "$f" "$this"; done >"$scratch/rest-after"
+    blocks=$(cat $(fill_files) | grep -cxF "<!-- bench table $this: filled from make bench -->")
+    refilled=$(for f in $(fill_files); do blocks_of "$f" "$this"; done | grep -c '^Benchmark of the solutions on .*, 2031-01-01 ')
+    if [ $rc -eq 0 ] && [ "$blocks" -gt 0 ] && [ "$refilled" = "$blocks" ]; then
+        result PASS "fill-tables with $this's records refills its $blocks blocks"
+    else
+        result FAIL "fill-tables with $this's records refills its $blocks blocks" "exit $rc, $refilled refilled: $log"
+    fi
+    if cmp -s "$scratch/rest-before" "$scratch/rest-after" &&
+        grep -qxF "<!-- bench table $other: filled from make bench -->" "$scratch/rest-after"; then
+        result PASS "fill-tables with $this's records leaves $other's blocks, and all else, as they were"
+    else
+        result FAIL "fill-tables with $this's records leaves $other's blocks, and all else, as they were" \
+            "$(diff "$scratch/rest-before" "$scratch/rest-after" | head -n 5 | paste -sd ';' -)"
+    fi
+done
+# Today's accident: one session's records, fed to the filler, replaced the README's whole table.
+if [ -r handouts/bench/h200-2026-11-29-session10.jsonl ]; then
+    fill_scratch
+    cp -r "$fill_copy" "$scratch/fill-before"
+    bash grader/fill-tables.sh --in "$fill_copy" handouts/bench/h200-2026-11-29-session10.jsonl >/dev/null 2>&1
+    rc=$?
+    if [ $rc -eq 0 ] && diff -r "$scratch/fill-before" "$fill_copy" >/dev/null; then
+        result PASS "fill-tables with session 10's records of 2026-11-29 changes nothing but its own (already filled) block"
+    else
+        result FAIL "fill-tables with session 10's records of 2026-11-29 changes nothing but its own (already filled) block" \
+            "exit $rc; $(diff -r "$scratch/fill-before" "$fill_copy" | head -n 3 | paste -sd ';' -)"
+    fi
+    rm -rf "$scratch/fill-before"
+fi
+# Records that no marker names fill nothing, and say so.
+fill_scratch
+cp handouts/bench/$h200.jsonl "$fill_copy/records/bench.jsonl"
+cp -r "$fill_copy" "$scratch/fill-before"
+msg=$(bash grader/fill-tables.sh --in "$fill_copy" "$fill_copy/records/bench.jsonl" 2>&1)
+rc=$?
+if [ $rc -ne 0 ] && diff -r "$scratch/fill-before" "$fill_copy" >/dev/null && printf '%s' "$msg" | grep -q "names bench"; then
+    result PASS "records that no marker names (bench.jsonl) fill nothing and say so"
+else
+    result FAIL "records that no marker names (bench.jsonl) fill nothing and say so" "exit $rc: $msg"
+fi
+rm -rf "$scratch/fill-before"
+# A file whose marker names no records, or whose block lacks its end line, is left untouched.
+for broken in unnamed no-end; do
+    fill_scratch
+    f=$fill_copy/handouts/$(basename "$(ls handouts/0[1-9]-*.md | head -n1)")
+    case $broken in
+        unnamed) printf '\n<!-- bench table: filled from make bench -->\n<!-- end of bench table -->\n' >>"$f" ;;
+        no-end) printf '\n<!-- bench table %s: filled from make bench -->\n' "$h100" >>"$f" ;;
+    esac
+    cp "$f" "$scratch/broken-before"
+    msg=$(bash grader/fill-tables.sh --in "$fill_copy" "handouts/bench/$h200.jsonl" 2>&1)
+    rc=$?
+    if [ $rc -ne 0 ] && cmp -s "$f" "$scratch/broken-before" && printf '%s' "$msg" | grep -q "left untouched"; then
+        result PASS "a handout with a bench table marker that is $broken is left untouched, and named"
+    else
+        result FAIL "a handout with a bench table marker that is $broken is left untouched, and named" "exit $rc: $msg"
+    fi
+done
+
+# ---- every handout ------------------------------------------------------------------------------
 rm -rf "$out"
 if grader/handouts.sh "$out" >"$scratch/render.log" 2>&1; then result PASS "make handouts renders every handout"
 else result FAIL "make handouts renders every handout" "$(paste -sd ';' - <"$scratch/render.log")"; fi
