@@ -236,6 +236,64 @@ extern "C" bool gr_lib_gemm_bf16_nt_candidate(int M, int N, int K, int which, co
     return nt_run(p, which, A, B, C, stream) == CUBLAS_STATUS_SUCCESS;
 }
 
+// ---- RMSNorm, then the GEMM: the unfused pipeline -------------------------------------------------
+//
+// What a framework runs without fusion: a norm kernel reads X and writes the normalised rows to
+// memory in BF16, and the GEMM reads them back. The fused exercise must beat the pair.
+
+static const int NORM_THREADS = 256;
+
+__global__ void __launch_bounds__(NORM_THREADS)
+rmsnorm_rows_bf16(const uint16_t *X, const uint16_t *gamma, float eps, uint16_t *out, int K) {
+    __shared__ float warp_part[NORM_THREADS / 32];
+    __shared__ float inv_rms;
+    const uint16_t *x = X + (size_t)blockIdx.x * K;
+    uint16_t *y = out + (size_t)blockIdx.x * K;
+    auto widen = [](uint16_t b) { return __uint_as_float((uint32_t)b << 16); };
+    float ss = 0.0f;
+    for (int k = threadIdx.x; k < K; k += NORM_THREADS) ss = fmaf(widen(x[k]), widen(x[k]), ss);
+    for (int offset = 16; offset > 0; offset /= 2) ss += __shfl_xor_sync(0xffffffffu, ss, offset);
+    if (threadIdx.x % 32 == 0) warp_part[threadIdx.x / 32] = ss;
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        float total = 0.0f;
+        for (int w = 0; w < NORM_THREADS / 32; w++) total += warp_part[w];
+        inv_rms = rsqrtf(total / (float)K + eps);
+    }
+    __syncthreads();
+    for (int k = threadIdx.x; k < K; k += NORM_THREADS) {
+        const float v = widen(x[k]) * inv_rms * widen(gamma[k]);
+        uint32_t bits = __float_as_uint(v);
+        bits += 0x7fffu + ((bits >> 16) & 1u);  // round to nearest even (the values are finite)
+        y[k] = (uint16_t)(bits >> 16);
+    }
+}
+
+extern "C" void gr_lib_rmsnorm_bf16(int M, int K, const void *X, const void *gamma, float eps, void *out,
+                                    cudaStream_t stream) {
+    if (M <= 0 || K <= 0) return;
+    rmsnorm_rows_bf16<<<M, NORM_THREADS, 0, stream>>>(static_cast<const uint16_t *>(X),
+                                                       static_cast<const uint16_t *>(gamma), eps,
+                                                       static_cast<uint16_t *>(out), K);
+}
+
+extern "C" void gr_lib_rmsnorm_linear_bf16(int M, int N, int K, const void *X, const void *gamma, float eps,
+                                           const void *W, void *Y, cudaStream_t stream) {
+    static void *normed = nullptr;  // M x K BF16; grows during warm-up only, the timed calls reuse it
+    static size_t normed_bytes = 0;
+    const size_t need = (size_t)M * (size_t)K * 2;
+    if (need > normed_bytes) {
+        cudaFree(normed);
+        if (cudaMalloc(&normed, need) != cudaSuccess) {
+            fprintf(stderr, "grader: cudaMalloc for the normalised rows failed\n");
+            exit(70);
+        }
+        normed_bytes = need;
+    }
+    gr_lib_rmsnorm_bf16(M, K, X, gamma, eps, normed, stream);
+    gr_lib_gemm_bf16_nt(M, N, K, normed, W, Y, stream);
+}
+
 // SGEAM on a single n x 1 column runs an order of magnitude slower than on a wide matrix, so the
 // vector is viewed as columns of WIDTH elements (column-major, contiguous), plus one short column.
 extern "C" void gr_lib_axpby(long n, float alpha, const float *x, float beta, const float *y, float *z,

@@ -31,6 +31,15 @@ int gr_lib_gemm_bf16_nt_describe(int M, int N, int K, char *buf, size_t len);
  * when there is no such candidate or it refuses the call. */
 bool gr_lib_gemm_bf16_nt_candidate(int M, int N, int K, int which, const void *A, const void *B, void *C,
                                    cudaStream_t stream);
+/* RMSNorm of each row of X (M x K, bfloat16), as a separate kernel writes it for the next layer:
+ * out[m][k] = X[m][k] * gamma[k] / sqrt(mean_k X[m][k]^2 + eps), computed in float32 and rounded
+ * once to bfloat16. One block a row. */
+void gr_lib_rmsnorm_bf16(int M, int K, const void *X, const void *gamma, float eps, void *out, cudaStream_t stream);
+/* Y (M x N) = RMSNorm(X) W^T the unfused way, the yardstick of session 12's fused kernel:
+ * gr_lib_rmsnorm_bf16 into a buffer of the grader's (allocated on the first call of a size, during
+ * warm-up), then gr_lib_gemm_bf16_nt with W (N x K). All bfloat16. */
+void gr_lib_rmsnorm_linear_bf16(int M, int N, int K, const void *X, const void *gamma, float eps, const void *W,
+                                void *Y, cudaStream_t stream);
 /* z = alpha * x + beta * y over n elements (cuBLAS SGEAM on an n x 1 matrix). */
 void gr_lib_axpby(long n, float alpha, const float *x, float beta, const float *y, float *z, cudaStream_t stream);
 /* out[cols][rows] = in[rows][cols]^T (cuBLAS SGEAM with a transposed operand). */

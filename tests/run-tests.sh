@@ -194,6 +194,7 @@ suite "fuzzing the file readers" tests/fuzz-test.sh
 suite "make sass (reading SASS)" tests/sass-test.sh
 suite "session 10 without a GPU (TMA rules)" tests/hopper-test.sh
 suite "vendor-library calls (no GPU)" tests/library-test.sh
+suite "session 12 quantised weights on the CPU" tests/serving-quant-test.sh
 
 echo
 echo "$passed passed, $failed failed"
