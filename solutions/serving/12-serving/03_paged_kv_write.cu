@@ -1,4 +1,4 @@
-// Session 12, exercise 3: append a batch of new tokens' keys and values to the paged KV cache.
+// Session 12, exercise 3 (solution): append a batch of new tokens' keys and values to the paged KV cache.
 //
 // The server's scheduler has already chosen a slot for every new token (slot_of[i] = block * 16 +
 // position, or -1 for a padding token); the kernel only moves bytes. One thread per 16 bytes (8

@@ -1,4 +1,4 @@
-// Session 12, exercise 4: decode attention over a paged KV cache (PagedAttention), grouped heads.
+// Session 12, exercise 4 (solution): decode attention over a paged KV cache (PagedAttention), grouped heads.
 //
 // One block per (sequence, KV head): its GT query heads share every key and value it reads, which
 // is what grouped-query attention saves (the K/V traffic is Hq / Hkv times smaller than with a block

@@ -1,4 +1,4 @@
-// Session 12, exercise 5: flash-decoding, paged decode attention split along the context.
+// Session 12, exercise 5 (solution): flash-decoding, paged decode attention split along the context.
 //
 // 04 gives each (sequence, KV head) one block: at batch 1 that is 8 blocks for a GPU of 132 SMs,
 // and the other 124 SMs sit idle while 8 of them stream 32768 tokens. Here the pages of a sequence
