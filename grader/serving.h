@@ -13,12 +13,10 @@
 
 /* ---- 01 GEMV, 02 RMSNorm + QKV (serving_gemv.c) -------------------------------------------------
  * Buffers: "W" (N x K BF16), "X" (M x K BF16), "Y" (M x N BF16 out); 02 adds "gamma" (K BF16) and
- * draws eps into param[0]. */
+ * draws eps into param[0]. Y = X W^T is session 10's C = A B^T: its tolerance, FLOP and byte counts
+ * and library label (gemm.h: gr_bf16_gemm_nt_*, gr_gemm_flops) serve 01, 06 and 07 as they are. */
 void sv_gemv_declare(gr_case *c);
 void sv_gemv_reference(gr_case *c, long row_begin, long row_end);
-double sv_gemv_tolerance(const gr_shape *s);
-double sv_gemv_flops(const gr_shape *s);
-double sv_gemv_bytes(const gr_shape *s);
 void sv_gemv_library(gr_case *c, cudaStream_t stream);          /* cuBLAS on the same shape */
 void sv_rmsnorm_qkv_declare(gr_case *c);
 void sv_rmsnorm_qkv_reference(gr_case *c, long row_begin, long row_end);
@@ -27,7 +25,6 @@ double sv_rmsnorm_qkv_flops(const gr_shape *s);
 double sv_rmsnorm_qkv_bytes(const gr_shape *s);
 void sv_rmsnorm_qkv_library(gr_case *c, cudaStream_t stream);   /* a norm kernel, then cuBLAS */
 /* Which of cuBLAS and cuBLASLt the GEMV's yardstick timed fastest (gr_exercise.library_label). */
-const char *sv_gemv_library_label(const gr_shape *s);
 /* 02's inputs: the even rows of X scaled (by a power of two) to a mean square near eps, where a
  * misplaced or missing eps shows; the odd rows as drawn (gr_exercise.adjust_inputs). */
 void sv_rmsnorm_qkv_adjust(gr_case *c);

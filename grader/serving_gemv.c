@@ -32,33 +32,11 @@ void sv_gemv_reference(gr_case *c, long r0, long r1) {
     ref_gemm_nt(gr_in_f32(c, "X"), gr_in_f32(c, "W"), gr_ref(c, "Y"), M_OF(s), N_OF(s), K_OF(s), r0, r1);
 }
 
-/* As for session 10's C = A B^T (grader/gemm.c, gr_bf16_gemm_nt_tolerance, where the argument is
- * made in full): rounding each output to BF16 moves it by at most 2^-8 of itself, whatever the
- * inputs, and the FP32 sums err by at most K eps of sums that random signs keep about the size of
- * the result. Measured against ||Y||, not against the terms, so that a precision lowered below
- * BF16's fails at every K. The quantised GEMVs (06, 07) use it too: their weights, once scaled,
- * are exact in float32, and the scale's rounding is one more eps a term, inside K eps. */
-double sv_gemv_tolerance(const gr_shape *s) { return 0x1p-8 + GR_EPS_F32 * (double)K_OF(s); }
-
-/* A multiply and an add per weight and batch row. */
-double sv_gemv_flops(const gr_shape *s) { return 2.0 * M_OF(s) * N_OF(s) * K_OF(s); }
-
-/* W, X read once, Y written once, 2 bytes each. W is nearly all of it at decode: a kernel that
- * rereads W for each batch row (or each pass of batch rows) moves more than this and is judged by
- * this all the same. */
-double sv_gemv_bytes(const gr_shape *s) {
-    return 2.0 * ((double)N_OF(s) * K_OF(s) + (double)M_OF(s) * K_OF(s) + (double)M_OF(s) * N_OF(s));
-}
-
 /* Y = X W^T is C = A B^T with A = X, B = W: the faster of cuBLAS and cuBLASLt for the shape. */
 void sv_gemv_library(gr_case *c, cudaStream_t stream) {
     const gr_shape *s = &c->shape;
     gr_lib_gemm_bf16_nt((int)M_OF(s), (int)N_OF(s), (int)K_OF(s), gr_ptr(c, "X"), gr_ptr(c, "W"), gr_ptr(c, "Y"),
                         stream);
-}
-
-const char *sv_gemv_library_label(const gr_shape *s) {
-    return gr_lib_gemm_bf16_nt_name((int)M_OF(s), (int)N_OF(s), (int)K_OF(s));
 }
 
 /* ---- 02: Y = RMSNorm(X) W^T ------------------------------------------------------------------ */

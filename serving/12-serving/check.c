@@ -5,6 +5,7 @@
  *
  * What each exercise reads and writes, its reference and its byte count: grader/serving.h. */
 #include "exercises.h"
+#include "gemm.h"
 #include "grader.h"
 #include "serving.h"
 
@@ -46,19 +47,20 @@ static void fp8_launch(gr_case *c, cudaStream_t s) {
 #define GEMV(file, summary, tip, launch_fn, size)                                                             \
     {.name = file, .what = summary, .hint = tip, .compute = GR_ROOF_HBM, .check_shapes = GEMV_SHAPES,         \
      .bench_shape = size, .declare = sv_gemv_declare, .launch = launch_fn, .reference = sv_gemv_reference,    \
-     .tolerance = sv_gemv_tolerance, .flops = sv_gemv_flops, .bytes = sv_gemv_bytes, .library = sv_gemv_library, \
-     .library_name = "cuBLAS BF16", .library_label = sv_gemv_library_label}
+     .tolerance = gr_bf16_gemm_nt_tolerance, .flops = gr_gemm_flops, .bytes = gr_bf16_gemm_nt_bytes,        \
+     .library = sv_gemv_library, .library_name = "cuBLAS BF16", .library_label = gr_bf16_gemm_nt_library_label}
 #define GEMV_WHAT "Y = X W^T at batch 1: a warp per row, 16-byte loads, rows in flight, split-K when short"
 #define GEMV_HINT "each warp sums one row of W against X; lanes take 16-byte chunks, then __shfl_xor_sync"
 
-/* Shapes the quantised weights allow: K a multiple of the 128-element group. */
+/* Shapes the quantised weights allow: K a multiple of the 128-element group. Their tolerance is the
+ * BF16 GEMV's: the scaled weights are exact in float32, the scale's rounding one more eps a term. */
 #define QUANT_SHAPES                                                                                         \
     {GR_SHAPE(1, 1, 128), GR_SHAPE(1, 17, 256), GR_SHAPE(3, 127, 1024), GR_SHAPE(8, 1000, 384),              \
      GR_SHAPE(1, 64, 8192), GR_SHAPE(2, 4099, 128), GR_SHAPE(16, 200, 640)}
 #define QUANT(file, summary, tip, launch_fn, prefix, size)                                                    \
     {.name = file, .what = summary, .hint = tip, .compute = GR_ROOF_HBM, .check_shapes = QUANT_SHAPES,        \
      .bench_shape = size, .declare = prefix##_declare, .adjust_inputs = prefix##_adjust, .launch = launch_fn, \
-     .reference = prefix##_reference, .tolerance = sv_gemv_tolerance, .flops = sv_gemv_flops,                \
+     .reference = prefix##_reference, .tolerance = gr_bf16_gemm_nt_tolerance, .flops = gr_gemm_flops,                \
      .bytes = prefix##_bytes}
 #define W4_WHAT "Y = X W^T with 4-bit weights, a BF16 scale per 128: unpack two weights a byte in registers"
 #define W4_HINT "low nibble first; sign-extend the nibble ((q ^ 8) - 8); the group of k is k / 128"
@@ -77,7 +79,8 @@ static void fp8_launch(gr_case *c, cudaStream_t s) {
      .reference = sv_decode_reference, .tolerance = sv_decode_tolerance, .flops = sv_decode_flops,           \
      .bytes = sv_decode_bytes, .bench_note = sv_decode_note}
 #define DECODE_WHAT "paged-attention decode, grouped heads: one block per (sequence, KV head), online softmax"
-#define DECODE_HINT "token t of sequence b: block block_table[b][t / 16], slot t % 16; query head h reads KV head h / (Hq / Hkv)"
+#define DECODE_HINT                                                                                          \
+    "token t of sequence b: block block_table[b][t / 16], slot t % 16; query head h reads KV head h / (Hq / Hkv)"
 #define SPLIT_WHAT "flash-decoding: a sequence's tokens split over blocks, partials combined by their log-sum-exp"
 #define SPLIT_HINT "each split keeps its max and sum; combine with weights exp(lse_i - lse_max)"
 
@@ -89,7 +92,8 @@ static const gr_exercise EXERCISES[] = {
     {.name = "02_rmsnorm_qkv", .what = "RMSNorm fused into the QKV projection: the normalised row stays on chip",
      .hint = "sum x^2 of the row first (a block reduction), then the GEMV with x * gamma * inv_rms on the fly",
      .compute = GR_ROOF_HBM, .check_shapes = GEMV_SHAPES, .bench_shape = GR_SHAPE(1, 6144, 4096),
-     .declare = sv_rmsnorm_qkv_declare, .adjust_inputs = sv_rmsnorm_qkv_adjust, .launch = rmsnorm_qkv_launch, .reference = sv_rmsnorm_qkv_reference,
+     .declare = sv_rmsnorm_qkv_declare, .adjust_inputs = sv_rmsnorm_qkv_adjust, .launch = rmsnorm_qkv_launch,
+     .reference = sv_rmsnorm_qkv_reference,
      .tolerance = sv_rmsnorm_qkv_tolerance, .flops = sv_rmsnorm_qkv_flops, .bytes = sv_rmsnorm_qkv_bytes,
      .library = sv_rmsnorm_qkv_library, .library_name = "RMSNorm kernel + cuBLAS"},
     {.name = "03_paged_kv_write", .what = "new keys and values into a paged KV cache, through a slot mapping",
@@ -103,7 +107,8 @@ static const gr_exercise EXERCISES[] = {
     DECODE("04_paged_decode", DECODE_WHAT, DECODE_HINT, decode_launch, GR_SHAPE(32, 32, 8, 128, 4096)),
     DECODE("04_paged_decode+batch1", DECODE_WHAT, DECODE_HINT, decode_launch, GR_SHAPE(1, 32, 8, 128, 32768)),
     DECODE("05_paged_decode_split", SPLIT_WHAT, SPLIT_HINT, decode_split_launch, GR_SHAPE(1, 32, 8, 128, 32768)),
-    DECODE("05_paged_decode_split+batch32", SPLIT_WHAT, SPLIT_HINT, decode_split_launch, GR_SHAPE(32, 32, 8, 128, 4096)),
+    DECODE("05_paged_decode_split+batch32", SPLIT_WHAT, SPLIT_HINT, decode_split_launch,
+           GR_SHAPE(32, 32, 8, 128, 4096)),
     QUANT("06_gemv_w4a16", W4_WHAT, W4_HINT, w4a16_launch, sv_w4a16, GR_SHAPE(1, 14336, 4096)),
     QUANT("06_gemv_w4a16+batch8", W4_WHAT, W4_HINT, w4a16_launch, sv_w4a16, GR_SHAPE(8, 14336, 4096)),
     QUANT("07_gemv_fp8", FP8_WHAT, FP8_HINT, fp8_launch, sv_fp8, GR_SHAPE(1, 14336, 4096)),

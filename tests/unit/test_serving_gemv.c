@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "gemm.h"
 #include "serving.h"
 #include "unit_helpers.h"
 
@@ -60,7 +61,7 @@ static void set_input(gr_case *c, const char *name, const float *v, size_t n) {
 /* The comparison run.c makes, at the exercise's tolerance. */
 static gr_comparison judge(gr_case *c) {
     const gr_buffer *b = gr_find(c, "Y");
-    double tol = c->ex == &GEMV_EX ? sv_gemv_tolerance(&c->shape) : sv_rmsnorm_qkv_tolerance(&c->shape);
+    double tol = c->ex == &GEMV_EX ? gr_bf16_gemm_nt_tolerance(&c->shape) : sv_rmsnorm_qkv_tolerance(&c->shape);
     gr_comparison cmp;
     gr_compare_scaled(b->dtype, b->host, b->ref, b->scale, b->count, b->row_len, NULL, tol, &cmp);
     return cmp;
@@ -271,8 +272,8 @@ Test(serving_gemv, adjust_brings_even_rows_near_eps) {
 
 Test(serving_gemv, tolerances_by_formula) {
     gr_shape s1 = GR_SHAPE(1, 1, 1), s4096 = GR_SHAPE(1, 14336, 4096);
-    cr_assert_eq(sv_gemv_tolerance(&s1), 0x1p-8 + GR_EPS_F32);
-    cr_assert_eq(sv_gemv_tolerance(&s4096), 0x1p-8 + 4096 * GR_EPS_F32);
+    cr_assert_eq(gr_bf16_gemm_nt_tolerance(&s1), 0x1p-8 + GR_EPS_F32);
+    cr_assert_eq(gr_bf16_gemm_nt_tolerance(&s4096), 0x1p-8 + 4096 * GR_EPS_F32);
     cr_assert_eq(sv_rmsnorm_qkv_tolerance(&s1), 0x1p-7 + 2 * GR_EPS_F32);
     cr_assert_eq(sv_rmsnorm_qkv_tolerance(&s4096), 0x1p-7 + 2 * 4096 * GR_EPS_F32);
 }
@@ -407,11 +408,11 @@ Test(serving_gemv, without_the_adjustment_eps_would_not_show) {
 
 Test(serving_gemv, byte_and_flop_counts) {
     gr_shape s = GR_SHAPE(1, 14336, 4096), b8 = GR_SHAPE(8, 14336, 4096), q = GR_SHAPE(1, 6144, 4096);
-    cr_assert_eq(sv_gemv_bytes(&s), 2.0 * (14336.0 * 4096 + 4096 + 14336));
-    cr_assert_eq(sv_gemv_bytes(&b8), 2.0 * (14336.0 * 4096 + 8 * 4096 + 8 * 14336));
-    cr_assert_eq(sv_gemv_flops(&b8), 2.0 * 8 * 14336 * 4096);
+    cr_assert_eq(gr_bf16_gemm_nt_bytes(&s), 2.0 * (14336.0 * 4096 + 4096 + 14336));
+    cr_assert_eq(gr_bf16_gemm_nt_bytes(&b8), 2.0 * (14336.0 * 4096 + 8 * 4096 + 8 * 14336));
+    cr_assert_eq(gr_gemm_flops(&b8), 2.0 * 8 * 14336 * 4096);
     cr_assert_eq(sv_rmsnorm_qkv_bytes(&q), 2.0 * (6144.0 * 4096 + 4096 + 4096 + 6144));
     cr_assert_eq(sv_rmsnorm_qkv_flops(&q), 2.0 * 6144 * 4096 + 4.0 * 4096);
     /* Decode is W: at M = 1 the weights are 99.9% of the bytes. */
-    cr_assert_gt(2.0 * 14336 * 4096 / sv_gemv_bytes(&s), 0.999);
+    cr_assert_gt(2.0 * 14336 * 4096 / gr_bf16_gemm_nt_bytes(&s), 0.999);
 }

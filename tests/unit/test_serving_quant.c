@@ -12,6 +12,7 @@
 
 #include "compare.h"
 #include "internal.h"
+#include "gemm.h"
 #include "serving.h"
 #include "unit_helpers.h"
 #include "../../serving/12-serving/exercises.h"
@@ -357,7 +358,7 @@ static void kernel_output(gr_case *c, code_fn code, scale_mode mode) {
 static gr_comparison judge(gr_case *c) {
     const gr_buffer *b = gr_find(c, "Y");
     gr_comparison cmp;
-    gr_compare_scaled(b->dtype, b->host, b->ref, NULL, b->count, b->row_len, NULL, sv_gemv_tolerance(&c->shape), &cmp);
+    gr_compare_scaled(b->dtype, b->host, b->ref, NULL, b->count, b->row_len, NULL, gr_bf16_gemm_nt_tolerance(&c->shape), &cmp);
     return cmp;
 }
 
