@@ -85,14 +85,14 @@ need-nvcc:
 
 # ---- the grader library ----------------------------------------------------------------------
 GRADER_C := $(wildcard grader/*.c grader/ref/*.c)
-GRADER_OBJ := $(patsubst grader/%.c,$(G)/%.o,$(GRADER_C)) $(G)/library.o
+GRADER_OBJ := $(patsubst grader/%.c,$(G)/%.o,$(GRADER_C)) $(G)/library.o $(G)/flush.o
 TOOLS := $(patsubst grader/tools/%.c,$(G)/tools/%,$(wildcard grader/tools/*.c)) $(G)/tools/measure-roofs
 
 $(G)/%.o: grader/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
-$(G)/library.o: grader/library.cu
+$(G)/library.o $(G)/flush.o: $(G)/%.o: grader/%.cu
 	@mkdir -p $(@D)
 	$(NVCC) $(NVCCFLAGS) $(GENCODE) -Igrader -MMD -MP -c $< -o $@
 

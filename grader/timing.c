@@ -1,9 +1,11 @@
-/* Timing: warm-up, then many launches each timed with CUDA events, the L2 flushed and the
- * persisting L2 lines reset before each one, the whole device idle before and after it. */
+/* Timing: warm-up, then many launches each timed with CUDA events, the L2 flushed (flush.cu: why
+ * the flush reads as well as writes) and the persisting L2 lines reset before each one, the whole
+ * device idle before and after it. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "flush.h"
 #include "internal.h"
 
 static int cmp_double(const void *a, const void *b) {
@@ -53,7 +55,7 @@ bool gr_time_one_launch(gr_case *c, gr_launch_fn fn, cudaStream_t stream, void *
     if (e != cudaSuccess && e != cudaErrorNotSupported) TRY(e);
     cudaGetLastError();
     TRY(cudaDeviceSynchronize());
-    TRY(cudaMemsetAsync(flush, pass & 0xFF, flush_bytes, stream));
+    TRY(gr_flush_l2(flush, flush_bytes, pass, stream));
     TRY(cudaEventRecord(start, stream));
     TRY(cudaStreamWaitEvent(cudaStreamLegacy, start, 0));
     fn(c, stream);
@@ -120,7 +122,7 @@ bool gr_time_copy(size_t bytes, cudaStream_t stream, void *flush, size_t flush_b
     TRY(cudaMemcpyAsync(b, a, half, cudaMemcpyDeviceToDevice, stream));
     for (n = 0; n < 50; n++) {
         TRY(cudaDeviceSynchronize());
-        TRY(cudaMemsetAsync(flush, n & 0xFF, flush_bytes, stream));
+        TRY(gr_flush_l2(flush, flush_bytes, n, stream));
         TRY(cudaEventRecord(start, stream));
         TRY(cudaMemcpyAsync(b, a, half, cudaMemcpyDeviceToDevice, stream));
         TRY(cudaEventRecord(stop, stream));

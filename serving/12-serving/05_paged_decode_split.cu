@@ -206,6 +206,9 @@ paged_combine_kernel(const float *__restrict__ work, const int *__restrict__ seq
     //   lane + 32, ..., then a warp max by __shfl_xor_sync); then for each split i, its weight
     //   w = fast_exp2(lse[i] - max): sum += w and o[j] += w * (element lane + 32 j of its partial
     //   output, work + partial_at(b, h, i, hq, D)). Every lane needs every split's weight.
+    //   Speed: the splits' loads do not depend on each other, so put `#pragma unroll 8` on the
+    //   loop over i and several are in flight at once; one split at a time waits a memory latency
+    //   each (some 15 us at 33 splits, a quarter of the whole decode).
 #pragma unroll
     for (int j = 0; j < D / 32; j++)
         out[(size_t)r * D + lane + 32 * j] = __float2bfloat16(sum > 0.0f ? o[j] / sum : 0.0f);

@@ -102,18 +102,18 @@ static void emulate(const uint8_t *W8, const float *scales, const uint16_t *X, u
                     for (int lane = 0; lane < 32; lane++) {
                         const int g = lane / 4, t = lane % 4;
                         const int ra = std::min(n0 + g, N - 1), rb = std::min(n0 + g + 8, N - 1);
-                        const uint8_t *wa = W8 + (size_t)ra * K + 32 * t + (size_t)grp * GROUP_BYTES;
-                        const uint8_t *wb = W8 + (size_t)rb * K + 32 * t + (size_t)grp * GROUP_BYTES;
+                        const uint8_t *wa = W8 + (size_t)ra * K + 16 * t + (size_t)grp * GROUP_BYTES;
+                        const uint8_t *wb = W8 + (size_t)rb * K + 16 * t + (size_t)grp * GROUP_BYTES;
                         uint4 q[4];
                         memcpy(&q[0], wa, 16);
-                        memcpy(&q[1], wa + 16, 16);
+                        memcpy(&q[1], wa + 64, 16);
                         memcpy(&q[2], wb, 16);
-                        memcpy(&q[3], wb + 16, 16);
+                        memcpy(&q[3], wb + 64, 16);
                         scale_a[lane] = scales[(size_t)ra * groups + grp];
                         scale_b[lane] = scales[(size_t)rb * groups + grp];
                         const uint4 *x[2];
                         for (int j = 0; j < NT; j++)
-                            x[j] = reinterpret_cast<const uint4 *>(X + (size_t)std::min(m0 + 8 * j + g, M - 1) * K + 32 * t) +
+                            x[j] = reinterpret_cast<const uint4 *>(X + (size_t)std::min(m0 + 8 * j + g, M - 1) * K + 16 * t) +
                                    grp * (QUANT_GROUP / 8);
                         float c[2][2][4] = {};
                         Recorder rec{&c[0][0][0], &calls[lane]};

@@ -154,6 +154,14 @@ gemv_scalar(const __nv_bfloat16 *W, const __nv_bfloat16 *X, __nv_bfloat16 *Y, in
 // Warps per SM worth starting before a team is split along K (the SM holds 64).
 #define TARGET_WARPS_PER_SM 48
 
+// Rows (teams of one warp) that fill every SM with TARGET_WARPS_PER_SM warps without splitting K.
+static long rows_for_every_warp() {
+    int device = 0, sms = 1;
+    cudaGetDevice(&device);
+    cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
+    return (long)sms * TARGET_WARPS_PER_SM;
+}
+
 template <int MT, int R, int U, int MINB>
 static void launch_pass(const uint4 *W, const uint4 *X, __nv_bfloat16 *Y, int Mp, int N, int K8, cudaStream_t stream,
                         int target_warps_per_sm = TARGET_WARPS_PER_SM) {
@@ -185,8 +193,12 @@ void gemv_bf16(const uint16_t *W, const uint16_t *X, uint16_t *Y, int M, int N, 
         const int Mp = M - m0 < MAX_BATCH ? M - m0 : MAX_BATCH;
         const uint4 *X4 = reinterpret_cast<const uint4 *>(X) + (long)m0 * K8;
         __nv_bfloat16 *Yp = Yb + (long)m0 * N;
-        // (MT, R, U): each thread keeps about 8 weight chunks in flight and 4 .. 32 sums.
-        if (Mp == 1) launch_pass<1, 1, 8, 3>(W4, X4, Yp, Mp, N, K8, stream);
+        // (MT, R, U): 4 to 16 weight chunks in flight a thread, and 1 to 32 sums.
+        // Batch 1 (tuned on an H200, tests/gpu/session12/s12-gemv-tune.cu): with rows enough for
+        // every warp, 16 chunks in flight a thread and fewer warps (31.0 us at 14336 x 4096 against
+        // 32.5 for 8 chunks); when K is split, 4 chunks and more warps (30.7 us at 4096 x 14336).
+        if (Mp == 1 && N >= rows_for_every_warp()) launch_pass<1, 1, 16, 2>(W4, X4, Yp, Mp, N, K8, stream);
+        else if (Mp == 1) launch_pass<1, 1, 4, 4>(W4, X4, Yp, Mp, N, K8, stream);
         else if (Mp == 2) launch_pass<2, 2, 4, 3>(W4, X4, Yp, Mp, N, K8, stream);
         else if (Mp <= 4) launch_pass<4, 4, 2, 2>(W4, X4, Yp, Mp, N, K8, stream);
         else launch_pass<8, 4, 2, 2>(W4, X4, Yp, Mp, N, K8, stream);

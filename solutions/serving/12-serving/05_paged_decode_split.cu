@@ -9,7 +9,7 @@
 //      (log2 units, as the scores) to `work`;
 //   2. the combine kernel, a warp per (sequence, query head), weighs the splits' outputs by
 //      2^(lse_i - lse_max) / sum_j 2^(lse_j - lse_max): each split's share of the whole softmax.
-// The number of splits is chosen so that the grid fills the GPU once: at batch 1, 33 splits of 62
+// The number of splits is chosen so that the grid fills the GPU once: at batch 1, 33 splits of 63
 // pages on an H200; at batch 32, 2 splits (the batch nearly fills it already).
 #include <cuda_bf16.h>
 #include <math.h>
@@ -18,9 +18,13 @@
 #include "exercises.h"
 #include "paged_given.cuh"
 
+#ifndef WARPS  // a knob: tests/gpu/session12 sweeps it with -DWARPS=...
 #define WARPS 4
+#endif
 #define THREADS (WARPS * 32)
+#ifndef STAGES  // a knob: tests/gpu/session12 sweeps it with -DSTAGES=...
 #define STAGES 3
+#endif
 
 // Shared memory: the warps' rings while walking pages, then (reused) the merge's per-warp state.
 template <int D, int GT> constexpr int split_smem_bytes() {
@@ -188,26 +192,36 @@ paged_split_kernel(const __nv_bfloat16 *__restrict__ q, const __nv_bfloat16 *__r
 }
 
 // One warp per (sequence, query head): out = sum_i w_i o_i with w_i = 2^(lse_i - M) / sum_j 2^(lse_j - M).
+// Lane l computes the weights of splits l and l + 32 (SPLIT_MAX is 64); the loop over the splits
+// then takes each weight from its lane (a shuffle) and is unrolled, so that the loads of several
+// splits' outputs are in flight together: one split after another, each waiting for its load,
+// was 15 us at 33 splits, a quarter of the whole decode.
 template <int D>
 __global__ void __launch_bounds__(THREADS)
 paged_combine_kernel(const float *__restrict__ work, const int *__restrict__ seq_len, int per_split,
                      __nv_bfloat16 *__restrict__ out, int batch, int hq) {
+    static_assert(SPLIT_MAX <= 64, "a lane holds the weights of two splits");
     const int lane = threadIdx.x % 32, r = blockIdx.x * WARPS + threadIdx.x / 32;
     if (r >= batch * hq) return;
     const int b = r / hq, h = r % hq;
     const int pages = (seq_len[b] + PAGE_TOKENS - 1) / PAGE_TOKENS, splits = (pages + per_split - 1) / per_split;
     const float *lse = work + lse_at(b, h, 0, batch, hq, D);
-    float sum = 0.0f, o[D / 32];  // this lane's elements: lane, lane + 32, ...
-#pragma unroll
-    for (int j = 0; j < D / 32; j++) o[j] = 0.0f;
-    float big = -INFINITY;
-    for (int i = lane; i < splits; i += 32) big = fmaxf(big, lse[i]);
+    const float lse_lo = lane < splits ? lse[lane] : -INFINITY, lse_hi = lane + 32 < splits ? lse[lane + 32] : -INFINITY;
+    float big = fmaxf(lse_lo, lse_hi);
 #pragma unroll
     for (int off = 16; off > 0; off >>= 1) big = fmaxf(big, __shfl_xor_sync(0xffffffffu, big, off));
+    // Each split's share of the whole softmax, times the sum (0 for the lanes past the last split).
+    const float w_lo = lane < splits ? fast_exp2(lse_lo - big) : 0.0f;
+    const float w_hi = lane + 32 < splits ? fast_exp2(lse_hi - big) : 0.0f;
+    float sum = w_lo + w_hi, o[D / 32];  // o: this lane's elements, lane, lane + 32, ...
+#pragma unroll
+    for (int off = 16; off > 0; off >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, off);
+#pragma unroll
+    for (int j = 0; j < D / 32; j++) o[j] = 0.0f;
+#pragma unroll 8
     for (int i = 0; i < splits; i++) {
-        const float w = fast_exp2(lse[i] - big);  // split i's share of the whole softmax, times sum
+        const float w = __shfl_sync(0xffffffffu, i < 32 ? w_lo : w_hi, i % 32);
         const float *part = work + partial_at(b, h, i, hq, D);
-        sum += w;
 #pragma unroll
         for (int j = 0; j < D / 32; j++) o[j] = fmaf(w, part[lane + 32 * j], o[j]);
     }

@@ -32,8 +32,12 @@
 #include "quant_given.cuh"
 
 #define TILE_ROWS 16                      // rows of W a block owns: the mma's M
+#ifndef WARPS  // a knob: tests/gpu/session12 sweeps it with -DWARPS=...
 #define WARPS 4                           // warps of a block, splitting K by groups
+#endif
+#ifndef STAGES  // a knob: tests/gpu/session12 sweeps it with -DSTAGES=...
 #define STAGES 4                          // groups in a warp's copy ring: STAGES - 1 in flight
+#endif
 #define GROUP_BYTES (QUANT_GROUP / 2)     // 64 bytes of a row hold a group's 128 weights
 
 // (a & MASK) ^ c in one LOP3. Written out because the compiler splits it in two when the mask and
@@ -121,7 +125,7 @@ __host__ __device__ __forceinline__ void w4a16_group(uint4 qa, uint4 qb, const u
 // NT n8 tiles of the batch in one pass over W: 1 for M <= 8, 2 for M <= 16 (blockIdx.y steps
 // through larger batches, 16 rows at a time).
 template <int NT>
-__global__ void __launch_bounds__(WARPS * 32, NT == 1 ? 7 : 4)
+__global__ void __launch_bounds__(WARPS * 32, NT == 1 ? 28 / WARPS : 16 / WARPS)
 w4a16_mma_kernel(const uint8_t *__restrict__ W4, const uint16_t *__restrict__ scales, const uint16_t *__restrict__ X,
                  uint16_t *__restrict__ Y, int M, int N, int K) {
     // Each lane's own ring of STAGES groups (rows g and g + 8, 16 bytes each): a lane reads back only

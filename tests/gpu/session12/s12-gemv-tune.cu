@@ -1,14 +1,17 @@
 // Tuning sweep for session 12's GEMV solutions (01 with -DEX=1, 02 with -DEX=2): the knobs of
-// launch_pass<MT, R, U, MINB>(..., target_warps_per_sm) timed on the bench shapes, L2 flushed
-// before every launch, median of 30, against a device-to-device copy of the same weight bytes.
+// launch_pass<MT, R, U, MINB>(..., target_warps_per_sm) timed on the bench shapes, the L2 flushed
+// before every launch as the grader flushes it (grader/flush.cu), median of 30, against a
+// device-to-device copy of the same weight bytes.
 // Each variant's output is compared with the default launcher's. Prints one line a variant.
-//   nvcc -O3 -std=c++17 -arch=sm_90a -DEX=1 -Iserving/12-serving -Igrader tests/gpu/session12/s12-gemv-tune.cu -o tune1
+//   nvcc -O3 -std=c++17 -arch=sm_90a -DEX=1 -Iserving/12-serving -Igrader tests/gpu/session12/s12-gemv-tune.cu grader/flush.cu -o tune1
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
+
+#include "flush.h"
 
 #if EX == 1
 #include "../solutions/serving/12-serving/01_gemv_bf16.cu"
@@ -36,7 +39,7 @@ static float median_us(F run, int reps = 30) {
     CK(cudaEventCreate(&b));
     std::vector<float> t;
     for (int r = -2; r < reps; r++) {
-        CK(cudaMemsetAsync(flush_buf, r & 0xff, flush_bytes, st));
+        CK(gr_flush_l2(flush_buf, flush_bytes, r, st));
         CK(cudaEventRecord(a, st));
         run();
         CK(cudaEventRecord(b, st));

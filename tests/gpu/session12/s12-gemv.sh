@@ -12,7 +12,7 @@
 # Everything is logged under $OUT; a short summary is printed at the end (and kept in $OUT/summary.txt).
 #   OUT=/some/dir bash tests/gpu/session12/s12-gemv.sh        (from the repository root)
 set -u
-cd "$(dirname "$0")/.." || exit 1
+cd "$(dirname "$0")/../../.." || exit 1
 : "${OUT:?set OUT to an output folder}"
 mkdir -p "$OUT"
 S=serving/12-serving
@@ -127,7 +127,7 @@ say "$(grep -E '^ +[0-9]+ |crossover' "$OUT/demo-batching.log")"
 for e in 1 2; do
     budget=$(left)
     if [ "$budget" -lt 25 ]; then say "tune $e: skipped, out of time"; continue; fi
-    if nvcc -O3 -std=c++17 -gencode=arch=compute_90a,code=sm_90a -DEX=$e -I$S -Igrader tests/gpu/session12/s12-gemv-tune.cu \
+    if nvcc -O3 -std=c++17 -gencode=arch=compute_90a,code=sm_90a -DEX=$e -I$S -Igrader tests/gpu/session12/s12-gemv-tune.cu grader/flush.cu \
         -o "$OUT/tune$e" >"$OUT/tune$e-build.log" 2>&1; then
         timeout "$(left)" "$OUT/tune$e" >"$OUT/tune$e.log" 2>&1
         say "tune $e: exit $? (every line in $OUT/tune$e.log)"

@@ -12,7 +12,7 @@
 # Everything is logged under $OUT; a short summary is printed at the end (and kept in $OUT/summary.txt).
 #   OUT=/some/dir bash tests/gpu/session12/s12-paged.sh        (from the repository root; under 4 minutes)
 set -u
-cd "$(dirname "$0")/.." || exit 1
+cd "$(dirname "$0")/../../.." || exit 1
 : "${OUT:?set OUT to an output folder}"
 mkdir -p "$OUT"
 S=serving/12-serving

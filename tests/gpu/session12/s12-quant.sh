@@ -14,7 +14,7 @@
 # Everything is logged under $OUT; a short summary is printed at the end (and kept in $OUT/summary.txt).
 #   OUT=/some/dir bash tests/gpu/session12/s12-quant.sh        (from the repository root; under 4 minutes)
 set -u
-cd "$(dirname "$0")/.." || exit 1
+cd "$(dirname "$0")/../../.." || exit 1
 : "${OUT:?set OUT to an output folder}"
 mkdir -p "$OUT"
 S=serving/12-serving
@@ -53,7 +53,7 @@ ratio() {
     tb=$(median_of "$2" "$3") te=$(median_of "$4" "$5")
     if [ -z "$tb" ] || [ -z "$te" ]; then say "  $1: no times ($3: ${tb:-none}, $5: ${te:-none})"; return; fi
     say "  $(awk -v n="$1" -v b="$tb" -v e="$te" -v t="$6" 'BEGIN {
-        r = b / e; printf "%s: %.3f ms / %.3f ms = %.2fx (target %.1fx: %s)", n, b, e, r, t, r >= t ? "met" : "MISSED" }')"
+        r = b / e; printf "%s: %.3f ms / %.3f ms = %.2fx (target %.1fx: %s)", n, b, e, r, t, (r >= t ? "met" : "MISSED") }')"
 }
 
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm --format=csv >"$OUT/gpu.txt" 2>&1
