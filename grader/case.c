@@ -211,6 +211,12 @@ void gr_case_fill_inputs(gr_case *c) {
             }
             break;
         }
+        case GR_F16: {
+            uint16_t *x = values;
+            for (size_t k = 0; k < b->count; k++)
+                x[k] = gr_f16_round(b->fill == GR_FILL_UNIT ? gr_rng_unit_f32(s) : 2.0f * gr_rng_unit_f32(s) - 1.0f);
+            break;
+        }
         case GR_U8: {
             unsigned char *x = values;
             for (size_t k = 0; k < b->count; k++) x[k] = (unsigned char)(gr_rng_next(s) >> 56);

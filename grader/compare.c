@@ -12,6 +12,7 @@ size_t gr_dtype_size(gr_dtype dtype) {
     case GR_BF16: return 2;
     case GR_U8: return 1;
     case GR_I32: return 4;
+    case GR_F16: return 2;
     }
     return 1;
 }
@@ -28,8 +29,35 @@ double gr_value(gr_dtype dtype, const void *data, size_t i) {
     }
     case GR_U8: return ((const unsigned char *)data)[i];
     case GR_I32: return ((const int32_t *)data)[i];
+    case GR_F16: return gr_f16_value(((const uint16_t *)data)[i]);
     }
     return NAN;
+}
+
+/* FP16: sign, 5 exponent bits (bias 15), 10 mantissa bits; exponent 0 is subnormal (m * 2^-24),
+ * exponent 31 infinity (m = 0) or NaN. Every FP16 value is exact in float32. */
+float gr_f16_value(uint16_t h) {
+    const int e = (h >> 10) & 0x1F, m = h & 0x3FF;
+    float v;
+    if (e == 31) v = m ? NAN : INFINITY;
+    else if (e == 0) v = ldexpf((float)m, -24);
+    else v = ldexpf((float)(1024 + m), e - 25);
+    return (h & 0x8000) ? -v : v;
+}
+
+uint16_t gr_f16_round(float f) {
+    uint32_t x;
+    memcpy(&x, &f, sizeof x);
+    const uint16_t sign = (uint16_t)((x >> 16) & 0x8000);
+    const uint32_t ax = x & 0x7FFFFFFFu;
+    if (ax > 0x7F800000u) return sign | 0x7E00;           /* NaN stays a (quiet) NaN */
+    if (ax >= 0x477FF000u) return sign | 0x7C00;          /* from 65520, half an ulp above 65504: infinity */
+    if (ax < 0x38800000u)                                 /* below 2^-14: FP16 subnormal, m * 2^-24 */
+        return sign | (uint16_t)nearbyintf(fabsf(f) * 16777216.0f);   /* exact scaling; rounds to even */
+    /* Normal: drop 13 mantissa bits rounding to nearest even (a carry moves into the exponent, as it
+     * should), then rebias the exponent from 127 to 15. */
+    const uint32_t rounded = ax + 0xFFFu + ((ax >> 13) & 1u);
+    return sign | (uint16_t)((rounded >> 13) - ((127u - 15u) << 10));
 }
 
 void gr_compare(gr_dtype dtype, const void *out, const void *ref, size_t count, long row_len,

@@ -26,8 +26,8 @@ typedef struct {
     double worst_expected, worst_got;
 } gr_comparison;
 
-/* The type a reference of an output of type `dtype` is kept in: float32 for BF16, else the same. */
-static inline gr_dtype gr_ref_dtype(gr_dtype dtype) { return dtype == GR_BF16 ? GR_F32 : dtype; }
+/* The type a reference of an output of type `dtype` is kept in: float32 for BF16 and FP16, else the same. */
+static inline gr_dtype gr_ref_dtype(gr_dtype dtype) { return dtype == GR_BF16 || dtype == GR_F16 ? GR_F32 : dtype; }
 
 /* Compare `count` elements of `out` with `ref` (ref of type gr_ref_dtype(dtype)). Rows of `row_len` elements are compared where
  * row_mask is NULL or row_mask[row] != 0; every element is checked for being finite. */

@@ -30,7 +30,8 @@ typedef struct {
 
 #define GR_SHAPE(...) ((gr_shape){ .rank = (int)(sizeof((long[]){__VA_ARGS__}) / sizeof(long)), .d = {__VA_ARGS__} })
 
-typedef enum { GR_F32, GR_F64, GR_BF16, GR_U8, GR_I32 } gr_dtype;
+/* GR_F16 is IEEE binary16 (FP16), held as uint16_t bits, as GR_BF16 holds bfloat16. */
+typedef enum { GR_F32, GR_F64, GR_BF16, GR_U8, GR_I32, GR_F16 } gr_dtype;
 
 /* How an input is filled. Never zeros: they hide unwritten outputs and wrong indexing. */
 typedef enum {
@@ -157,6 +158,10 @@ double gr_freivalds_nt(const float *A, const float *B, const void *C, gr_dtype c
                        uint64_t seed);
 /* bfloat16 (as stored: the top 16 bits of a float32) to float32, n elements. */
 void gr_bf16_to_f32(const uint16_t *in, float *out, size_t n);
+/* IEEE binary16 (FP16) bits to float32 (exact), and float32 to FP16 rounded to nearest, ties to
+ * even (overflow to infinity, NaN kept a NaN). */
+float gr_f16_value(uint16_t h);
+uint16_t gr_f16_round(float f);
 
 /* The session's entry point: parses the command line, runs every exercise, prints the report, and
  * ends the process (with _exit: nothing registered to run at exit runs after the records). */

@@ -707,7 +707,7 @@ bool gr_pattern_hint(gr_dtype dtype, const void *got, const void *ref, size_t co
                      const unsigned char *rows_mask, char *buf, size_t len) {
     if (len) buf[0] = '\0';
     if (!got || !ref || count == 0 || !buf || len == 0) return false;
-    if (dtype != GR_F32 && dtype != GR_F64 && dtype != GR_BF16) return false;
+    if (dtype != GR_F32 && dtype != GR_F64 && dtype != GR_BF16 && dtype != GR_F16) return false;
     view v = {.dtype = dtype, .ref_dtype = gr_ref_dtype(dtype), .got = got, .ref = ref, .count = count,
               .mask = rows_mask};
     v.mask_row_len = row_len < 1 ? 1 : row_len;
@@ -715,8 +715,8 @@ bool gr_pattern_hint(gr_dtype dtype, const void *got, const void *ref, size_t co
     v.C = v.vector ? (long)count : v.mask_row_len;
     v.R = v.vector ? 1 : (long)(count / (size_t)v.mask_row_len);
     /* Rounding of the type, generously: TF32 tensor cores or bf16 stores must still count as right. */
-    v.match_rel = dtype == GR_BF16 ? 2e-2 : 2e-3;
-    v.exact_rel = dtype == GR_BF16 ? 8e-3 : dtype == GR_F32 ? 1e-5 : 1e-9;
+    v.match_rel = dtype == GR_BF16 ? 2e-2 : dtype == GR_F16 ? 4e-3 : 2e-3;
+    v.exact_rel = dtype == GR_BF16 ? 8e-3 : dtype == GR_F16 ? 1e-3 : dtype == GR_F32 ? 1e-5 : 1e-9;
 
     bool found = false;
     if (choose_probes(&v)) {

@@ -195,6 +195,10 @@ suite "make sass (reading SASS)" tests/sass-test.sh
 suite "session 10 without a GPU (TMA rules)" tests/hopper-test.sh
 suite "vendor-library calls (no GPU)" tests/library-test.sh
 suite "session 12 quantised weights on the CPU" tests/serving-quant-test.sh
+suite "session 13 quantiser on the CPU" tests/nvfp4-quantize-test.sh
+suite "session 13 NVFP4 GEMV on the CPU" tests/nvfp4-gemv-test.sh
+suite "session 13 e2m1 conversion in sm_100a SASS" tests/nvfp4-sm100-test.sh
+suite "session 13 tcgen05 GEMM on the CPU (model of sm_100a)" tests/tcgen05-test.sh
 
 echo
 echo "$passed passed, $failed failed"
