@@ -100,6 +100,11 @@ for s in $SESSIONS; do
     done < <("$check" --list 2>/dev/null)
     "$check" $CHECK_FLAGS "${cpu_only[@]}" "${not_built[@]}" || status=1
 done
+if [ ${#cpu_only[@]} -gt 0 ] && [ $status = 0 ] && [ ! -s "$RESULTS" ]; then
+    # Without a GPU, sessions of GPU exercises only leave nothing to grade: say so, not "no results".
+    echo "make check: every exercise here needs a CUDA GPU, so nothing was graded on this machine; run make check where there is one"
+    exit 2
+fi
 "$G/tools/summary" "$RESULTS" || status=1
 # Everything graded passed, but without a GPU (or the GPU a session needs) not everything was
 # graded: 2, as the check says it.

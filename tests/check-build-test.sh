@@ -3,7 +3,8 @@
 #   - a file that does not compile is its exercise's COMPILE_ERROR (with the compiler's error line),
 #     and the session's other exercises are still graded;
 #   - a deleted exercise file says which file and how to get it back;
-#   - without a GPU, the CPU exercises are graded and "no usable CUDA GPU" is said once;
+#   - without a GPU, the CPU exercises are graded and "no usable CUDA GPU" is said once; a session
+#     of GPU exercises only says in one line that nothing could be graded, and exits 2;
 #   - a CPU exercise that never ends at 1x1x1 is stopped after 10 s, naming the size;
 #   - what an exercise prints is capped, and printing while timed is said;
 #   - TIME_LIMIT= reaches the check.
@@ -14,7 +15,7 @@ passed=0 failed=0
 . tests/lib.sh   # result PASS|FAIL what [detail]
 work=$(mktemp -d "${TMPDIR:-/tmp}/check-build.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-git ls-files -z Makefile grader ladder/01-gpu-vs-cpu | xargs -0 -I{} cp --parents {} "$work/"
+git ls-files -z Makefile grader ladder/01-gpu-vs-cpu ladder/02-cuda-model | xargs -0 -I{} cp --parents {} "$work/"
 s=ladder/01-gpu-vs-cpu
 cd "$work"
 make=(make --no-print-directory -s ARCH=sm_80 SESSIONS=$s)
@@ -42,6 +43,13 @@ if ! nvidia-smi >/dev/null 2>&1; then
     n=$(printf '%s\n' "$out" | grep -c "no usable CUDA GPU")
     [ "$n" = 1 ] && result PASS "without a GPU: said once" || result FAIL "without a GPU: said once" "said $n times"
     printf '%s\n' "$out" | grep -q "NO_GPU" && result FAIL "without a GPU: no NO_GPU rows" || result PASS "without a GPU: no NO_GPU rows"
+    # A session of GPU exercises only: nothing to grade here, said in one line, exit 2 (the machine's
+    # verdict), not "no results were written".
+    gpu_only=$(timeout 900 make --no-print-directory -s ARCH=sm_80 SESSIONS=ladder/02-cuda-model check 2>&1)
+    gpu_rc=$?
+    [ $gpu_rc = 2 ] && [[ $gpu_only == *"every exercise here needs a CUDA GPU"* ]] && [[ $gpu_only != *"no results"* ]] &&
+        result PASS "without a GPU, a session of GPU exercises only: one line, exit 2" ||
+        result FAIL "without a GPU, a session of GPU exercises only: one line, exit 2" "exit $gpu_rc: $(printf '%s' "$gpu_only" | tail -n 2)"
 fi
 
 # A CPU exercise that never ends: stopped at 1x1x1 after 10 s, with the size named.

@@ -1,4 +1,4 @@
-// Session 13, exercise 01: float32 to NVFP4 and back.
+// Session 13, exercise 1: float32 to NVFP4 and back.
 //
 // NVFP4 stores each value in 4 bits, an e2m1 code: a sign, 2 exponent bits, 1 mantissa bit, so
 // only the magnitudes 0, 0.5, 1, 1.5, 2, 3, 4 and 6. What rescues it is a scale shared by every 16

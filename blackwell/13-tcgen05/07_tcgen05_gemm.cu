@@ -1,4 +1,4 @@
-// Session 13, exercise 07: an NVFP4 GEMM on Blackwell's tensor cores (tcgen05), D = A * B^T.
+// Session 13, exercise 7: an NVFP4 GEMM on Blackwell's tensor cores (tcgen05), D = A * B^T.
 //
 // One CTA of 128 threads makes one 128 x 128 tile of D:
 //   1. all threads copy a 256-wide step of K (A, B: 128 rows x 128 bytes; their scales: 128 rows x

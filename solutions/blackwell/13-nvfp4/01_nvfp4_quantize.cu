@@ -1,4 +1,4 @@
-// Session 13, exercise 01 (solution): float32 to NVFP4 and back.
+// Session 13, exercise 1 (solution): float32 to NVFP4 and back.
 //
 //   nvfp4_quantize    one thread per block of 16 values: the block's largest |x|, its e4m3 scale,
 //                     16 e2m1 codes packed two a byte

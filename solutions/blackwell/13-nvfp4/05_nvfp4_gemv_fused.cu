@@ -13,14 +13,14 @@
 //     FP32 sum of exact block products.
 // b is decoded once per block into shared memory (exact FP16 pairs in the same pairing as a's),
 // and the loads are exercise 04's: 2 or 4 rows a warp, about 8 chunks in flight per lane. The
-// frame is in nvfp4_fused_given.cuh; this exercise's chunk (FusedChunk) in fused_chunk.cuh, beside
+// frame is in nvfp4_fused_given.cuh; this exercise's chunk (FusedChunk) in fused_chunk_given.cuh, beside
 // this file, which exercise 06's solution reuses.
 //
 // Cost per 32 codes of a: 16 decode instructions (11 for the bit moves, shared by two codes each),
 // 8 HFMA2, about 10 for the two blocks' scales and sums, 5 shared-memory loads of b per ROWS rows:
 // about 1.2 instructions per code, where an H200 streaming a at full speed leaves about 4.
 #include "exercises.h"
-#include "fused_chunk.cuh"  // 05's answer (FusedChunk), beside this file: not in the student bundle
+#include "fused_chunk_given.cuh"  // 05's answer (FusedChunk), beside this file: not in the student bundle
 
 void nvfp4_gemv_fused(const uint8_t *a, const uint8_t *sfa, const uint8_t *b, const uint8_t *sfb, uint16_t *c, int M,
                       int K, int L, cudaStream_t stream) {

@@ -15,7 +15,7 @@
 // tests/nvfp4-sm100-test.sh checks that the sm_100a build holds the conversion (SASS
 // F2FP.F16.E2M1.UNPACK_B) and that the sm_90a build does not.
 #include "exercises.h"
-#include "fused_chunk.cuh"  // 05's answer (FusedChunk), beside this file: not in the student bundle
+#include "fused_chunk_given.cuh"  // 05's answer (FusedChunk), beside this file: not in the student bundle
 
 #if defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FAMILY_SPECIFIC__) && __CUDA_ARCH_FAMILY_SPECIFIC__ >= 1000
 #define HAS_E2M1_CONVERT 1  // this pass compiles for a Blackwell family-specific target

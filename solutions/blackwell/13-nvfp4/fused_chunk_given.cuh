@@ -1,6 +1,8 @@
-// Session 13: exercise 05's answer, the arithmetic of one chunk of a against the staged b, for the
-// solutions of 05 and 06 (hidden: the student bundle holds the frame, nvfp4_fused_given.cuh, and
-// not this). A template on the decoder, so that 06 runs the same sums on Blackwell's pairs.
+// Session 13: exercise 05's answer, the arithmetic of one chunk of a against the staged b, given to
+// the solutions of 05 and 06 only: it lives in solutions/ (the student bundle holds the frame,
+// nvfp4_fused_given.cuh, and not this), and its name ends in _given.cuh because the source scanner
+// admits no other local header. A template on the decoder, so that 06 runs the same sums on
+// Blackwell's pairs.
 #ifndef SESSION13_FUSED_CHUNK_CUH
 #define SESSION13_FUSED_CHUNK_CUH
 
