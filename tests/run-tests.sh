@@ -199,6 +199,8 @@ suite "session 13 quantiser on the CPU" tests/nvfp4-quantize-test.sh
 suite "session 13 NVFP4 GEMV on the CPU" tests/nvfp4-gemv-test.sh
 suite "session 13 e2m1 conversion in sm_100a SASS" tests/nvfp4-sm100-test.sh
 suite "session 13 tcgen05 GEMM on the CPU (model of sm_100a)" tests/tcgen05-test.sh
+suite "session 14 sampled accept on the CPU (chi-square)" tests/accept-sampled-test.sh
+suite "session 14 MLA decode on the CPU" tests/finale-mla-test.sh
 
 echo
 echo "$passed passed, $failed failed"
