@@ -1,7 +1,7 @@
 // Session 14, exercise 2 (solution): the MoE router's decisions, and the (token, slot) pairs grouped
 // by expert so that each expert's GEMM reads its tokens as one contiguous batch.
 //
-// Two kernels after a memset of the counts:
+// Two kernels after one that zeroes the counts:
 //   route_tokens      one warp per token: the E sigmoid scores spread over the lanes (E / 32 each),
 //                     top_k rounds of a warp argmax (ties to the lower expert), the weights, and a
 //                     count per expert by atomics (a sum: the same whatever order they land in).
@@ -117,6 +117,12 @@ group_by_expert(const int *__restrict__ topk_idx, const int *__restrict__ expert
     inv_perm[p] = pos;
 }
 
+// The counts start at 0 for route_tokens' atomics (a kernel, not a memset: an exercise's launcher
+// works in its buffers only through kernels).
+__global__ void zero_counts(int *expert_count, int E) {
+    if ((int)threadIdx.x < E) expert_count[threadIdx.x] = 0;
+}
+
 void moe_route(const float *logits, const float *bias, int T, int E, int top_k, int *topk_idx, float *topk_weight,
                int *expert_count, int *expert_offset, int *perm, int *inv_perm, cudaStream_t stream) {
     if (T < 1) return;
@@ -126,7 +132,7 @@ void moe_route(const float *logits, const float *bias, int T, int E, int top_k, 
         return;
     }
     const int n_pairs = T * top_k;
-    cudaMemsetAsync(expert_count, 0, sizeof(int) * (size_t)E, stream);
+    zero_counts<<<1, MAX_EXPERTS, 0, stream>>>(expert_count, E);  // a kernel: the launcher only launches
     route_tokens<<<(T + ROUTE_WARPS - 1) / ROUTE_WARPS, ROUTE_WARPS * 32, 0, stream>>>(
         logits, bias, T, E, top_k, topk_idx, topk_weight, expert_count);
     group_by_expert<<<(n_pairs + GROUP_THREADS - 1) / GROUP_THREADS, GROUP_THREADS, 0, stream>>>(
