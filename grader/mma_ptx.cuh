@@ -52,6 +52,23 @@ __device__ __forceinline__ void mma_bf16_16816(float d[4], const uint32_t a[4], 
                  : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
 }
 
+// d += a * b for FP8 e4m3 operands, sm_89 and later: a 16 x 32 piece of A (row-major) times a
+// 32 x 8 piece of B ("col": the fragment holds 4 bytes along k), FP32 accumulators. Byte i of each
+// register (i = 0 the lowest), with g = lane / 4, t = lane % 4:
+//   a[0] = A[g][4t + i]   a[1] = A[g+8][4t + i]   a[2] = A[g][16 + 4t + i]   a[3] = A[g+8][16 + 4t + i]
+//   b[0] = B[4t + i][g]   b[1] = B[16 + 4t + i][g]
+//   d as in mma_bf16_16816. On older GPUs it traps (ptxas refuses the instruction there).
+__device__ __forceinline__ void mma_e4m3_16832(float d[4], const uint32_t a[4], const uint32_t b[2]) {
+#if __CUDA_ARCH__ >= 890
+    asm volatile("mma.sync.aligned.m16n8k32.row.col.f32.e4m3.e4m3.f32 "
+                 "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\n"
+                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+#else
+    __trap();
+#endif
+}
+
 // Two floats rounded to BF16 and packed as one 32-bit register (lo in the low half): the layout
 // an mma operand fragment holds.
 __device__ __forceinline__ uint32_t pack_bf16x2(float lo, float hi) {

@@ -77,5 +77,9 @@ double sv_fp8_bytes(const gr_shape *s);
 /* The value of an e4m3 byte (NaN for 0x7F and 0xFF) and of a signed 4-bit nibble. */
 float sv_e4m3_value(uint8_t byte);
 int sv_int4_value(uint8_t nibble);
+/* n uniform e4m3 codes (bytes) folded into a window of four binades, exponents e_lo .. e_lo + 3
+ * (e_lo 0 .. 12), signs and mantissas kept, the NaN codes 0x7F / 0xFF made +-448: codes that a
+ * block scale of 2^(4 - e_lo) brings back to size, from the subnormals (e_lo 0) to 448 (e_lo 12). */
+void sv_e4m3_fold(uint8_t *code, long n, int e_lo);
 
 #endif

@@ -80,6 +80,14 @@ void sv_w4a16_adjust(gr_case *c) {
     for (size_t i = 0; i < b->count; i++) sc[i] = bf16_round((0.5f + bf16_value(sc[i])) * 0.125f);
 }
 
+void sv_e4m3_fold(uint8_t *code, long n, int e_lo) {
+    for (long k = 0; k < n; k++) {
+        int e = e_lo + ((code[k] >> 3) & 3), m = code[k] & 7;
+        if (e == 15 && m == 7) m = 6;
+        code[k] = (uint8_t)((code[k] & 0x80) | (e << 3) | m);
+    }
+}
+
 /* Uniform bytes would make every sum hang on its few weights near 448: the subnormals (2^-9 ..
  * 7 * 2^-9) and small normals would weigh nothing, and a kernel that decoded them wrongly would
  * still pass. Real FP8 weights are quantised per block instead, each block's scale placing its
@@ -97,12 +105,7 @@ void sv_fp8_adjust(gr_case *c) {
     for (long g = 0; g < groups; g++) {
         int e_lo = 0;
         if (gr_random_uniform(c, 0, 1) >= FP8_SUBNORMAL_GROUPS) e_lo = 1 + (int)gr_random_uniform(c, 0, 12);
-        uint8_t *code = w + g * GROUP;   /* groups are consecutive: row n's group j is group n*K/128 + j */
-        for (int k = 0; k < GROUP; k++) {
-            int e = e_lo + ((code[k] >> 3) & 3), m = code[k] & 7;
-            if (e == 15 && m == 7) m = 6;
-            code[k] = (uint8_t)((code[k] & 0x80) | (e << 3) | m);
-        }
+        sv_e4m3_fold(w + g * GROUP, GROUP, e_lo);   /* groups are consecutive: row n's group j is group n*K/128 + j */
         /* The window's largest magnitude, 1.875 * 2^(e_lo - 4), times 2^(4 - e_lo) is 1.875, and
          * times (0.5 + u) / 4 (u the uniform fill, in [0, 1)) below 0.71. */
         sc[g] = ldexpf((0.5f + sc[g]) * 0.25f, 4 - e_lo);

@@ -201,6 +201,7 @@ suite "session 13 e2m1 conversion in sm_100a SASS" tests/nvfp4-sm100-test.sh
 suite "session 13 tcgen05 GEMM on the CPU (model of sm_100a)" tests/tcgen05-test.sh
 suite "session 14 sampled accept on the CPU (chi-square)" tests/accept-sampled-test.sh
 suite "session 14 MLA decode on the CPU" tests/finale-mla-test.sh
+suite "session 14 FP8 grouped GEMM on the CPU" tests/finale-fp8-test.sh
 
 echo
 echo "$passed passed, $failed failed"

@@ -5,7 +5,7 @@
 #      DISQUALIFIED one is reported exactly on the lines marked "// CHEAT: token | token ..." (or
 #      "/* CHEAT: token | ... */" on a line that ends in a splice), naming those tokens (see
 #      tests/cheats/README.md); a .cu there without a verdict fails
-#   3. every skeleton and solution under ladder/, flashattn/ and solutions/ scans clean. given/
+#   3. every skeleton and solution of every session folder, and under solutions/, scans clean. given/
 #      folders are skipped: that code is the session's, not the student's (ladder/04's given cuBLAS
 #      baseline includes library.h on purpose), and the class grader scans only the student's files
 #   4. bad input and exit codes: a missing file (2), a file with a NUL byte (3), a 50 MB file and one
@@ -108,7 +108,7 @@ while IFS= read -r path; do
     rc=$?
     if [ $rc -eq 0 ] && [ ! -s "$tmp/out" ]; then result PASS "$path scans clean"
     else result FAIL "$path scans clean" "exit $rc: $(head -n 3 "$tmp/out" | tr '\n' ' ')"; fi
-done < <(find ladder flashattn solutions -name '*.cu' -not -path '*/given/*' | sort)
+done < <(find ladder flashattn hopper serving blackwell finale solutions -name '[0-9][0-9]_*.cu' -not -path '*/given/*' | sort)
 [ $count -gt 0 ] && result PASS "found $count skeletons and solutions to scan" ||
     result FAIL "found skeletons and solutions to scan"
 

@@ -4,9 +4,10 @@
  *   make check SOLUTION=1   grade the hidden solutions
  *
  * What each exercise reads and writes, its reference and its byte count: grader/finale_mla.h (01)
- * and grader/finale.h (02, 04). */
+ * grader/finale.h (02, 04) and grader/finale_fp8.h (03). */
 #include "exercises.h"
 #include "finale.h"
+#include "finale_fp8.h"
 #include "finale_mla.h"
 #include "grader.h"
 
@@ -21,6 +22,14 @@ static void route_launch(gr_case *c, cudaStream_t s) {
     moe_route(gr_ptr(c, "logits"), gr_ptr(c, "bias"), S(0), S(1), S(2), gr_ptr(c, "topk_idx"),
               gr_ptr(c, "topk_weight"), gr_ptr(c, "expert_count"), gr_ptr(c, "expert_offset"), gr_ptr(c, "perm"),
               gr_ptr(c, "inv_perm"), s);
+}
+static void fp8_contiguous_launch(gr_case *c, cudaStream_t s) {
+    fp8_grouped_gemm_contiguous(gr_ptr(c, "A"), gr_ptr(c, "sa"), gr_ptr(c, "B"), gr_ptr(c, "sb"), gr_ptr(c, "D"),
+                                gr_ptr(c, "group_offset"), S(0), S(1), S(2), S(3), s);
+}
+static void fp8_masked_launch(gr_case *c, cudaStream_t s) {
+    fp8_grouped_gemm_masked(gr_ptr(c, "A"), gr_ptr(c, "sa"), gr_ptr(c, "B"), gr_ptr(c, "sb"), gr_ptr(c, "D"),
+                            gr_ptr(c, "masked_m"), S(0), S(1), S(2), S(3), s);
 }
 static void greedy_launch(gr_case *c, cudaStream_t s) {
     accept_greedy(gr_ptr(c, "draft"), gr_ptr(c, "target_argmax"), S(0), S(1), gr_ptr(c, "accepted"),
@@ -67,6 +76,18 @@ static const gr_exercise EXERCISES[] = {
     MLA("01_mla_decode+mini", MLA_BENCH_MINI),
     ROUTE("02_moe_route", GR_SHAPE(4096, 256, 8)),
     ROUTE("02_moe_route+mini", GR_SHAPE(8, 8, 2)),
+    {.name = "03_fp8_grouped_gemm", .what = "FP8 grouped GEMM of an MoE layer, 128-block scales; groups' rows stacked",
+     .hint = "a tile's rows belong to one group; each 128-value K block's FP32 sums times sa[row] * sb[g][n / 128]",
+     .compute = GR_ROOF_FP8, .check_shapes = FP8_CONTIGUOUS_SHAPES, .bench_shape = FP8_BENCH_CONTIGUOUS,
+     .declare = fm_fp8_contiguous_declare, .adjust_inputs = fm_fp8_contiguous_adjust, .launch = fp8_contiguous_launch,
+     .reference = fm_fp8_contiguous_reference, .tolerance = fm_fp8_tolerance, .flops = fm_fp8_contiguous_flops,
+     .bytes = fm_fp8_contiguous_bytes, .bench_note = fm_fp8_contiguous_note},
+    {.name = "03_fp8_grouped_gemm+masked", .what = "the same, masked: group g uses its first masked_m[g] of M_max rows",
+     .hint = "rows past masked_m[g] keep their values; each 128-value K block's sums times sa * sb",
+     .compute = GR_ROOF_FP8, .check_shapes = FP8_MASKED_SHAPES, .bench_shape = FP8_BENCH_MASKED,
+     .declare = fm_fp8_masked_declare, .adjust_inputs = fm_fp8_masked_adjust, .launch = fp8_masked_launch,
+     .reference = fm_fp8_masked_reference, .tolerance = fm_fp8_tolerance, .flops = fm_fp8_masked_flops,
+     .bytes = fm_fp8_masked_bytes, .bench_note = fm_fp8_masked_note},
     {.name = "04_accept", .what = "speculative accept, greedy: the longest prefix of drafts the target agrees with",
      .hint = "n = the first i with draft != target_argmax (k if none); then target_argmax[n], then -1",
      .compute = GR_ROOF_HBM, .check_shapes = GREEDY_SHAPES, .bench_shape = GR_SHAPE(256, 7),

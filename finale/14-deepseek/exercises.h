@@ -64,7 +64,26 @@ void accept_greedy(const int *draft, const int *target_argmax, int B, int k, int
 void accept_sampled(const float *p_target, const float *p_draft, const int *draft, const float *u_accept,
                     const float *u_sample, int B, int k, int V, int *accepted, int *out_tokens, cudaStream_t stream);
 
-/* 03 (the FP8 grouped GEMM) is declared here when it lands. */
+/* 03: the FP8 grouped GEMM of an MoE layer (DeepGEMM's problem). A holds M rows of K FP8 e4m3
+ * values (bytes, OCP e4m3: bias 7, max 448, 0x7F and 0xFF are NaN and never occur), with one FP32
+ * scale per row and per 128 values of K: sa is M x ceil(K / 128) (the "1 x 128" activation
+ * scales). B holds G weight matrices, each N x K e4m3 (a linear layer's [out][in]), with one FP32
+ * scale per 128 x 128 tile: sb is G x ceil(N / 128) x ceil(K / 128) (the last tiles may be partial).
+ * For a row m of group g:
+ *     D[m][n] = sum over K blocks kb of  sa[m][kb] * sb[g][n / 128][kb] * (sum over k in kb of
+ *               e4m3(A[m][k]) * e4m3(B[g][n][k]))
+ * the inner sums in FP32 (products of e4m3 values are exact), the scales applied once per block,
+ * D in BF16. K % 16 == 0 (16-byte rows); any M, N >= 1; G >= 1.
+ * Contiguous layout (prefill): the groups' rows stacked; group g owns rows group_offset[g] ..
+ * group_offset[g + 1] - 1 (G + 1 offsets, group_offset[0] = 0, group_offset[G] = M; a group may
+ * be empty). D is M x N. */
+void fp8_grouped_gemm_contiguous(const uint8_t *A, const float *sa, const uint8_t *B, const float *sb, uint16_t *D,
+                                 const int *group_offset, int G, int M, int N, int K, cudaStream_t stream);
+/* 03 (its +masked entry), the masked layout (decode: few tokens per expert, sizes known only on
+ * the device): A is G x M_max x K, sa G x M_max x ceil(K / 128), D G x M_max x N; group g uses its
+ * first masked_m[g] rows (0 .. M_max) and D's other rows are left as they were. */
+void fp8_grouped_gemm_masked(const uint8_t *A, const float *sa, const uint8_t *B, const float *sb, uint16_t *D,
+                             const int *masked_m, int G, int M_max, int N, int K, cudaStream_t stream);
 
 #ifdef __cplusplus
 }
