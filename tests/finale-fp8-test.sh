@@ -16,15 +16,7 @@ if nvcc -std=c++17 -O2 -diag-suppress 20011,20014 -gencode=arch=compute_80,code=
         -Itests/serving tests/finale/fp8_gemm_emulate_test.cu grader/finale_fp8.c grader/serving_quant.c \
         -o "$work/fp8_gemm_emulate_test" >"$work/build.log" 2>&1; then
     result PASS "tests/finale/fp8_gemm_emulate_test.cu builds"
-    "$work/fp8_gemm_emulate_test" >"$work/fp8.log" 2>&1
-    rc=$?
-    while IFS= read -r line; do
-        case $line in
-        "PASS  "*) result PASS "${line#PASS  }" ;;
-        "FAIL  "*) result FAIL "${line#FAIL  }" ;;
-        esac
-    done <"$work/fp8.log"
-    [ $rc -eq 0 ] || grep -q '^FAIL' "$work/fp8.log" || result FAIL "fp8_gemm_emulate_test ran to the end" "exit $rc: $(tail -n 3 "$work/fp8.log")"
+    relay "$work/fp8_gemm_emulate_test" "$work/fp8.log" "fp8_gemm_emulate_test"
 else
     result FAIL "tests/finale/fp8_gemm_emulate_test.cu builds" "$(head -n 3 "$work/build.log" | tr '\n' ' ')"
 fi

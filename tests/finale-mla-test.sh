@@ -16,15 +16,7 @@ if nvcc -std=c++17 -O2 -diag-suppress 20011,20014 -gencode=arch=compute_80,code=
         -Itests/serving tests/finale/mla_emulate_test.cu grader/finale_mla.c \
         -o "$work/mla_emulate_test" >"$work/build.log" 2>&1; then
     result PASS "tests/finale/mla_emulate_test.cu builds"
-    "$work/mla_emulate_test" >"$work/mla.log" 2>&1
-    rc=$?
-    while IFS= read -r line; do
-        case $line in
-        "PASS  "*) result PASS "${line#PASS  }" ;;
-        "FAIL  "*) result FAIL "${line#FAIL  }" ;;
-        esac
-    done <"$work/mla.log"
-    [ $rc -eq 0 ] || grep -q '^FAIL' "$work/mla.log" || result FAIL "mla_emulate_test ran to the end" "exit $rc: $(tail -n 3 "$work/mla.log")"
+    relay "$work/mla_emulate_test" "$work/mla.log" "mla_emulate_test"
 else
     result FAIL "tests/finale/mla_emulate_test.cu builds" "$(head -n 3 "$work/build.log" | tr '\n' ' ')"
 fi

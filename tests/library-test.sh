@@ -26,13 +26,5 @@ else
     finish
 fi
 
-"$work/library_test" >"$work/run.log" 2>&1
-rc=$?
-while IFS= read -r line; do
-    case $line in
-    "PASS  "*) result PASS "${line#PASS  }" ;;
-    "FAIL  "*) result FAIL "${line#FAIL  }" ;;
-    esac
-done <"$work/run.log"
-[ $rc -eq 0 ] || grep -q '^FAIL' "$work/run.log" || result FAIL "library_test ran to the end" "exit $rc: $(tail -n 3 "$work/run.log")"
+relay "$work/library_test" "$work/run.log" "library_test"
 finish

@@ -21,15 +21,7 @@ for rung in 2 3 4 5 6; do
         result FAIL "tests/nvfp4/gemv_emulate_test.cu builds for rung 0$rung" "$(head -n 3 "$exe-build.log" | tr '\n' ' ')"
         continue
     fi
-    "$exe" >"$exe.log" 2>&1
-    rc=$?
-    while IFS= read -r line; do
-        case $line in
-        "PASS  "*) result PASS "0$rung: ${line#PASS  }" ;;
-        "FAIL  "*) result FAIL "0$rung: ${line#FAIL  }" ;;
-        esac
-    done <"$exe.log"
-    [ $rc -eq 0 ] || grep -q '^FAIL' "$exe.log" || result FAIL "rung 0$rung ran to the end" "exit $rc: $(tail -n 3 "$exe.log")"
+    relay "$exe" "$exe.log" "rung 0$rung" "0$rung: "
 done
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

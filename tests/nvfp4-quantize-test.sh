@@ -14,15 +14,7 @@ passed=0 failed=0
 if nvcc -std=c++17 -O2 -gencode=arch=compute_80,code=sm_80 -Iblackwell/13-nvfp4 -Igrader \
         tests/nvfp4/quantize_emulate_test.cu grader/nvfp4.c -o "$work/quantize_emulate_test" >"$work/build.log" 2>&1; then
     result PASS "tests/nvfp4/quantize_emulate_test.cu builds"
-    "$work/quantize_emulate_test" >"$work/run.log" 2>&1
-    rc=$?
-    while IFS= read -r line; do
-        case $line in
-        "PASS  "*) result PASS "${line#PASS  }" ;;
-        "FAIL  "*) result FAIL "${line#FAIL  }" ;;
-        esac
-    done <"$work/run.log"
-    [ $rc -eq 0 ] || grep -q '^FAIL' "$work/run.log" || result FAIL "quantize_emulate_test ran to the end" "exit $rc: $(tail -n 3 "$work/run.log")"
+    relay "$work/quantize_emulate_test" "$work/run.log" "quantize_emulate_test"
 else
     result FAIL "tests/nvfp4/quantize_emulate_test.cu builds" "$(head -n 3 "$work/build.log" | tr '\n' ' ')"
 fi

@@ -21,15 +21,7 @@ for t in w4a16 fp8; do
         result FAIL "tests/serving/${t}_emulate_test.cu builds" "$(head -n 3 "$work/$t-build.log" | tr '\n' ' ')"
         continue
     fi
-    "$work/${t}_emulate_test" >"$work/$t.log" 2>&1
-    rc=$?
-    while IFS= read -r line; do
-        case $line in
-        "PASS  "*) result PASS "${line#PASS  }" ;;
-        "FAIL  "*) result FAIL "${line#FAIL  }" ;;
-        esac
-    done <"$work/$t.log"
-    [ $rc -eq 0 ] || grep -q '^FAIL' "$work/$t.log" || result FAIL "${t}_emulate_test ran to the end" "exit $rc: $(tail -n 3 "$work/$t.log")"
+    relay "$work/${t}_emulate_test" "$work/$t.log" "${t}_emulate_test"
 done
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -26,15 +26,7 @@ build() {  # build NAME [flags...]: the model test, or a FAIL line
 
 if build model; then
     result PASS "tests/tcgen05/gemm_model_test.cu builds for sm_100a with the solution"
-    "$work/model" >"$work/model.log" 2>&1
-    rc=$?
-    while IFS= read -r line; do
-        case $line in
-        "PASS  "*) result PASS "${line#PASS  }" ;;
-        "FAIL  "*) result FAIL "${line#FAIL  }" ;;
-        esac
-    done <"$work/model.log"
-    [ $rc -eq 0 ] || grep -q '^FAIL' "$work/model.log" || result FAIL "the model test ran to the end" "exit $rc: $(tail -n 3 "$work/model.log")"
+    relay "$work/model" "$work/model.log" "the model test"
 fi
 
 if build model-skeleton -DTEST_SKELETON; then
