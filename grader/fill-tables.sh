@@ -68,11 +68,13 @@ fill() {
     if [ -n "$why" ]; then
         sed 's/^/fill-tables: left untouched: /' <<<"$why" >&2; status=1; return 0
     fi
-    if "$tool" ${2:+--session "$2"} "$bench" >"$table" 2>/dev/null; then
+    local only=() one
+    for one in ${2:-}; do only+=(--session "$one"); done   # a handout may serve two folders (13)
+    if "$tool" ${only[@]+"${only[@]}"} "$bench" >"$table" 2>/dev/null; then
         replace "$1" "$table"
-        echo "fill-tables: ${1#"$dir"/} (${2:-every session}) from $name"
+        echo "fill-tables: ${1#"$dir"/} ($(echo ${2:-every session})) from $name"
     else
-        echo "fill-tables: ${1#"$dir"/}: $name holds no rows${2:+ of $2}; its table is left as it was"
+        echo "fill-tables: ${1#"$dir"/}: $name holds no rows${2:+ of $(echo $2)}; its table is left as it was"
     fi
 }
 for handout in "$dir"/handouts/[0-9][0-9]-*.md; do

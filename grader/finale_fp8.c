@@ -235,18 +235,20 @@ void fm_fp8_masked_reference(gr_case *c, long r0, long r1) {
 }
 
 /* Against |D| + rms(D) (compare.h), an element may be off by:
- *  - its BF16 rounding, 2^-9 of itself;
+ *  - its BF16 rounding: half an ulp, up to 2^-8 of itself just above a power of two (the H200 found
+ *    this: a one-element D off by 3.1e-3 was its exact rounding);
  *  - the FP32 block sums: products of e4m3 values are exact and 128 of them (the promotion's
  *    point) err by at most 128 eps of their magnitudes, about sqrt(128) times the sum: 2^-16;
  *  - the FP8 tensor cores of Hopper and Ada, which align a k32 step's products to the accumulator
  *    with about 14 bits kept (DeepSeek-V3's report, why DeepGEMM promotes each block to FP32):
  *    four steps a block, a few 2^-14 of the block's partial sums, summed over the blocks;
  *  - the promotion sa * sb * block added in FP32: K / 128 additions, a few eps.
- * 2^-11 covers the three sums. A scale from a neighbouring block or tile, or a block sum scaled
- * twice, moves D by tens of percent of that block's share: far above this in norm. */
+ * 2^-10 covers the three sums (the H200 measured 2.1e-3 in norm at the bench shapes, rounding
+ * included). A scale from a neighbouring block or tile, or a block sum scaled twice, moves D by tens
+ * of percent of that block's share: far above this in norm. */
 double fm_fp8_tolerance(const gr_shape *s) {
     (void)s;
-    return 0x1p-9 + 0x1p-11;
+    return 0x1p-8 + 0x1p-10;
 }
 
 /* ---- counts -------------------------------------------------------------------------------------- */

@@ -55,7 +55,8 @@ typedef struct {
     uint64_t seed;
     bool seed_given;
     const char *results_path;   /* JSON lines appended here, or NULL */
-    const char *only;           /* run just this exercise */
+    const char *only;           /* run just this exercise (and its timing variants) */
+    bool only_exact;            /* --exact: --only without the variants (make profile) */
     const char *roofs_dir;      /* where measured roofs are cached */
     bool small;                 /* check shapes only, no timing (for compute-sanitizer) */
     bool bench;                 /* more repetitions */
@@ -160,5 +161,8 @@ bool gr_report_json(FILE *f, const char *session, const char *exercise, const gr
 void gr_fill_speed(gr_result *r, const gr_gpu *gpu);
 
 /* library.cu: vendor-library helpers shared by check drivers live in library.h. */
+
+/* session.c: whether --only ONLY (with --exact or not) picks the exercise NAME. */
+bool gr_exercise_selected(const char *only, bool exact, const char *name);
 
 #endif

@@ -104,6 +104,25 @@ else
 fi
 sources=$(echo $sources | sed 's,^\./,,; s, \./, ,g')
 
+# The local headers a source includes ("x_given.cuh"), looked for beside it and in the session's
+# folder, and theirs in turn: an exercise whose kernel lives in a given frame (session 13's 05 and
+# 06) is profiled by that kernel's name, not by "every kernel", which would catch the grader's own.
+with_headers() {
+    local todo=("$@") seen=" " f inc dir
+    while [ ${#todo[@]} -gt 0 ]; do
+        f=${todo[0]}; todo=("${todo[@]:1}")
+        [[ $seen == *" $f "* ]] && continue
+        seen="$seen$f "
+        dir=$(dirname "$f")
+        for inc in $(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$f"); do
+            if [ -f "$dir/$inc" ]; then todo+=("$dir/$inc")
+            elif [ -f "$session/$inc" ]; then todo+=("$session/$inc"); fi
+        done
+    done
+    echo $seen
+}
+[ -n "$sources" ] && sources=$(with_headers $sources)
+
 # The names of the __global__ functions of the sources: comments dropped, declarations joined,
 # __launch_bounds__(...) removed, then the identifier before the parameter list.
 kernels_of() {
@@ -124,7 +143,7 @@ else
 fi
 
 variant=student
-check_flags=(--only "$ex" --time-limit 600)
+check_flags=(--only "$ex" --exact --time-limit 600)  # not its +variants: they would shift the count
 [ "$source_root" = solutions ] && { variant=solution; check_flags+=(--solution); }
 out_dir=$build/$session/profile
 mkdir -p "$out_dir"

@@ -10,7 +10,7 @@
 #include "rng.h"
 
 static void usage(const char *prog) {
-    fprintf(stderr, "usage: %s [--seed N] [--results FILE | --results-fd N] [--only EXERCISE] [--roofs DIR] [--small] "
+    fprintf(stderr, "usage: %s [--seed N] [--results FILE | --results-fd N] [--only EXERCISE [--exact]] [--roofs DIR] [--small] "
             "[--bench] [--leaderboard] [--solution] [--time-limit S] [--cpu-only] [--not-built NAME[=LOG]] [--list]\n", prog);
 }
 
@@ -36,6 +36,7 @@ static bool parse_options(int argc, char **argv, gr_options *opt) {
             if (opt->n_not_built == GR_MAX_NOT_BUILT) { fprintf(stderr, "check: too many --not-built\n"); return false; }
             opt->not_built[opt->n_not_built++] = v; }
         else if (!strcmp(a, "--cpu-only")) opt->cpu_only = true;
+        else if (!strcmp(a, "--exact")) opt->only_exact = true;
         else if (!strcmp(a, "--small")) opt->small = true;
         else if (!strcmp(a, "--bench")) opt->bench = true;
         else if (!strcmp(a, "--leaderboard")) opt->leaderboard = true;
@@ -87,10 +88,10 @@ static bool not_built(const gr_options *opt, const char *session, const char *na
 }
 
 /* --only NAME picks the exercise NAME and its timing variants "NAME+variant" (same file, another
- * shape: 02_flash_mma+causal). */
-static bool gr_exercise_selected(const char *only, const char *name) {
+ * shape: 02_flash_mma+causal); with --exact, NAME alone (make profile counts one exercise's launches). */
+bool gr_exercise_selected(const char *only, bool exact, const char *name) {
     size_t n = strlen(only);
-    return !strncmp(only, name, n) && (name[n] == 0 || name[n] == '+');
+    return !strncmp(only, name, n) && (name[n] == 0 || (!exact && name[n] == '+'));
 }
 
 int gr_run_session(int argc, char **argv, const char *session, const gr_exercise *exercises, int n) {
@@ -109,7 +110,7 @@ int gr_run_session(int argc, char **argv, const char *session, const gr_exercise
 
     bool needs_gpu = false, found = false, any = false;
     for (int i = 0; i < n; i++) {
-        if (opt.only && !gr_exercise_selected(opt.only, exercises[i].name)) continue;
+        if (opt.only && !gr_exercise_selected(opt.only, opt.only_exact, exercises[i].name)) continue;
         found = true;
         gr_result unused;
         bool broken = not_built(&opt, session, exercises[i].name, &unused);
@@ -130,7 +131,7 @@ int gr_run_session(int argc, char **argv, const char *session, const gr_exercise
     int n_ran = 0, n_pass = 0;
     bool env_problem = false;
     for (int i = 0; i < n; i++) {
-        if (opt.only && !gr_exercise_selected(opt.only, exercises[i].name)) continue;
+        if (opt.only && !gr_exercise_selected(opt.only, opt.only_exact, exercises[i].name)) continue;
         if (not_built(&opt, session, exercises[i].name, &res[n_ran])) {
             say("-- %s: %s\n   %s  %s\n", exercises[i].name, exercises[i].what, gr_verdict_name(res[n_ran].verdict), res[n_ran].message);
         } else if (opt.cpu_only && !exercises[i].on_host) {

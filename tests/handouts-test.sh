@@ -203,6 +203,26 @@ if [ -r handouts/bench/h200-2026-11-29-session10.jsonl ]; then
     fi
     rm -rf "$scratch/fill-before"
 fi
+# One handout serving two session folders (13: 13-nvfp4 and 13-tcgen05) gets the rows of both:
+# records holding only one folder's rows fill it (the first filler wanted one session a handout,
+# and said "no rows" for the pair).
+if [ -r handouts/bench/h200-2026-11-30-session13.jsonl ]; then
+    fill_scratch
+    sed 's/"when":"[0-9-]*T/"when":"2031-01-01T/' handouts/bench/h200-2026-11-30-session13.jsonl >"$fill_copy/records/h200-2026-11-30-session13.jsonl"
+    # and a made-up row of the other folder, to see both kept
+    head -n 1 "$fill_copy/records/h200-2026-11-30-session13.jsonl" |
+        sed 's,"session":"blackwell/13-nvfp4","session":"blackwell/13-tcgen05",; s,"exercise":"[^"]*","exercise":"07_made_up",' \
+        >>"$fill_copy/records/h200-2026-11-30-session13.jsonl"
+    msg=$(bash grader/fill-tables.sh --in "$fill_copy" "$fill_copy/records/h200-2026-11-30-session13.jsonl" 2>&1)
+    rc=$?
+    rows=$(blocks_of "$fill_copy"/handouts/13-*.md h200-2026-11-30-session13)
+    if [ $rc -eq 0 ] && grep -q '^| blackwell/13-nvfp4 | 05_nvfp4_gemv_fused |' <<<"$rows" &&
+        grep -q '^| blackwell/13-tcgen05 | 07_made_up |' <<<"$rows" && grep -q ', 2031-01-01 ' <<<"$rows"; then
+        result PASS "fill-tables gives handout 13, which serves two folders, the rows of both"
+    else
+        result FAIL "fill-tables gives handout 13, which serves two folders, the rows of both" "exit $rc: $msg"
+    fi
+fi
 # Records that no marker names fill nothing, and say so.
 fill_scratch
 cp handouts/bench/$h200.jsonl "$fill_copy/records/bench.jsonl"

@@ -9,9 +9,10 @@
 //
 // The frame, and why:
 //   - ROWS rows per warp, the same k positions: each chunk of b read from shared memory serves
-//     all of them. UNROLL chunks of each row are loaded before the first is used: ROWS x UNROLL
-//     16-byte loads in flight per lane (exercise 04's lesson). A warp load instruction reads 512
-//     contiguous bytes of one row: every 32-byte sector comes from one instruction.
+//     all of them. The next UNROLL chunks of each row are loaded before this step's are used:
+//     up to 2 x ROWS x UNROLL 16-byte loads in flight per lane (exercise 04's lesson). A warp
+//     load instruction reads 512 contiguous bytes of one row: every 32-byte sector comes from one
+//     instruction.
 //   - b, the vector, is the same for all M rows of a batch: each block decodes its batch's b once
 //     into shared memory as exact FP16 pairs (in the decoder's pairing), with its block scales as
 //     floats, and every warp reads it from there. K is walked in slices of SLICE_CHUNKS chunks
@@ -42,12 +43,6 @@ __host__ __device__ __forceinline__ uint32_t hfma2_bits(uint32_t a, uint32_t b, 
 #endif
 }
 
-// Both halves of an FP16 pair times a float, rounded back to FP16 (exact for powers of two).
-__host__ __device__ __forceinline__ uint32_t scale_half2_bits(uint32_t h2, float factor) {
-    return (uint32_t)float_to_half_bits(half_bits_to_float(h2 & 0xFFFF) * factor) |
-           ((uint32_t)float_to_half_bits(half_bits_to_float(h2 >> 16) * factor) << 16);
-}
-
 // The decoder with bit operations (exercise 03's trick, two codes per instruction): in a word,
 // code p (bits 4p..4p+3) and code p + 4 (bits 4p+16..4p+19) are 16 bits apart, as the two halves
 // of a half2 are. So one shift moves both codes' magnitude bits to FP16 bits 9..11 of their half,
@@ -74,12 +69,15 @@ __host__ __device__ __forceinline__ int b_piece_index(int ch, int j) { return ((
 template <class Decoder>
 __host__ __device__ __forceinline__ void stage_b_chunk(uint4 codes, uint32_t sfb_pair, uint4 pieces[4], float2 *scale) {
     const float undo = 1.0f / Decoder::value_scale();  // a power of two: exact
+    const uint32_t half_undo = float_to_half_bits(undo), undo2 = half_undo | (half_undo << 16);
     const uint32_t w[4] = {codes.x, codes.y, codes.z, codes.w};
     for (int j = 0; j < 4; j++) {
         uint32_t p[4];
         Decoder::decode(w[j], p);
-        pieces[j] = make_uint4(scale_half2_bits(p[0], undo), scale_half2_bits(p[1], undo),
-                               scale_half2_bits(p[2], undo), scale_half2_bits(p[3], undo));
+        // One HFMA2 a pair (times undo, plus 0): exact, as undo is a power of two and FP16 keeps
+        // its subnormals (2^-14 x 0.5 is one).
+        pieces[j] = make_uint4(hfma2_bits(p[0], undo2, 0), hfma2_bits(p[1], undo2, 0), hfma2_bits(p[2], undo2, 0),
+                               hfma2_bits(p[3], undo2, 0));
     }
     *scale = make_float2(e4m3_to_float(sfb_pair & 0xFF) * 256.0f * undo, e4m3_to_float(sfb_pair >> 8) * 256.0f * undo);
 }
@@ -101,8 +99,8 @@ __device__ __forceinline__ void load_step(const uint4 *const a_row[ROWS], const 
 }
 
 // The fused GEMV. Block (x, l): batch l, rows ROWS * (GEMV_WARPS * x + warp) + r of it.
-template <class Chunk, class Decoder, int ROWS, int UNROLL>
-__global__ void __launch_bounds__(GEMV_THREADS, 2)
+template <class Chunk, class Decoder, int ROWS, int UNROLL, int MIN_BLOCKS = 2>
+__global__ void __launch_bounds__(GEMV_THREADS, MIN_BLOCKS)
 nvfp4_fused_kernel(const uint8_t *__restrict__ a, const uint8_t *__restrict__ sfa, const uint8_t *__restrict__ b,
                    const uint8_t *__restrict__ sfb, uint16_t *__restrict__ c, int M, int K) {
     __shared__ uint4 b_pieces[SLICE_CHUNKS * 4];  // 32 KB: a slice of b as exact FP16 pairs
@@ -124,8 +122,8 @@ nvfp4_fused_kernel(const uint8_t *__restrict__ a, const uint8_t *__restrict__ sf
     float acc[ROWS];
 #pragma unroll
     for (int r = 0; r < ROWS; r++) acc[r] = 0.0f;
-    uint4 av[UNROLL][ROWS];
-    uint32_t sa[UNROLL][ROWS];
+    uint4 av[UNROLL][ROWS], next_av[UNROLL][ROWS];  // this step's chunks, and the next step's in flight
+    uint32_t sa[UNROLL][ROWS], next_sa[UNROLL][ROWS];
 
     for (int s0 = 0; s0 < chunks; s0 += SLICE_CHUNKS) {
         const int len = min(SLICE_CHUNKS, chunks - s0);
@@ -143,7 +141,9 @@ nvfp4_fused_kernel(const uint8_t *__restrict__ a, const uint8_t *__restrict__ sf
         }
         __syncthreads();
         if (!active) continue;
-        for (int ch = lane;;) {
+        for (int ch = lane; ch < len; ch += 32 * UNROLL) {
+            // The next step's loads leave before this step's sums: the warp always has some in flight.
+            load_step<ROWS, UNROLL>(a_slice, sfa_slice, ch + 32 * UNROLL, len, next_av, next_sa);
 #pragma unroll
             for (int u = 0; u < UNROLL; u++) {
                 const int cu = ch + 32 * u;
@@ -154,9 +154,10 @@ nvfp4_fused_kernel(const uint8_t *__restrict__ a, const uint8_t *__restrict__ sf
 #pragma unroll
                 for (int r = 0; r < ROWS; r++) acc[r] = Chunk::dot(av[u][r], sa[u][r], bp, bs, acc[r]);
             }
-            ch += 32 * UNROLL;
-            if (ch >= len) break;
-            load_step<ROWS, UNROLL>(a_slice, sfa_slice, ch, len, av, sa);
+#pragma unroll
+            for (int u = 0; u < UNROLL; u++)
+#pragma unroll
+                for (int r = 0; r < ROWS; r++) av[u][r] = next_av[u][r], sa[u][r] = next_sa[u][r];
         }
     }
     if (!active) return;
@@ -167,19 +168,18 @@ nvfp4_fused_kernel(const uint8_t *__restrict__ a, const uint8_t *__restrict__ sf
     }
 }
 
-// The launch: ROWS and UNROLL from the chunks each lane has in a row (K / 1024), so that a lane
-// keeps about 8 loads in flight: K = 16384 or 7168 take 2 rows x 4 chunks, K = 2048 (2 chunks a
-// lane) 4 rows x 2 chunks, shorter rows 4 rows x 1 chunk.
+// The launch: 2 rows a warp, one chunk of each in flight plus the next (the loop above), 4 blocks
+// an SM (64 registers a thread). Measured on an H200 (tests/gpu/session13/s13-fused-tune.cu, 2026-11-30)
+// against 2 or 4 rows, 1 to 16 chunks, 1 to 4 blocks an SM, with and without the next step's loads
+// in flight: this one was the only one at 80% of a copy or better on all three bench shapes.
+// Longer rows gain nothing from more chunks in flight once 4 blocks of 8 warps each keep 2.
 template <class Chunk, class Decoder>
 static void launch_fused_gemv(const uint8_t *a, const uint8_t *sfa, const uint8_t *b, const uint8_t *sfb, uint16_t *c,
                               int M, int K, int L, cudaStream_t stream) {
     if (M <= 0 || K <= 0 || L <= 0) return;
-    const int per_lane = (K / 32 + 31) / 32;
-    const int rows = per_lane >= 3 ? 2 : 4;
-    const dim3 grid((unsigned)((M + GEMV_WARPS * rows - 1) / (GEMV_WARPS * rows)), (unsigned)L);
-    if (per_lane >= 3) nvfp4_fused_kernel<Chunk, Decoder, 2, 4><<<grid, GEMV_THREADS, 0, stream>>>(a, sfa, b, sfb, c, M, K);
-    else if (per_lane == 2) nvfp4_fused_kernel<Chunk, Decoder, 4, 2><<<grid, GEMV_THREADS, 0, stream>>>(a, sfa, b, sfb, c, M, K);
-    else nvfp4_fused_kernel<Chunk, Decoder, 4, 1><<<grid, GEMV_THREADS, 0, stream>>>(a, sfa, b, sfb, c, M, K);
+    constexpr int ROWS = 2, UNROLL = 1, MIN_BLOCKS = 4;
+    const dim3 grid((unsigned)((M + GEMV_WARPS * ROWS - 1) / (GEMV_WARPS * ROWS)), (unsigned)L);
+    nvfp4_fused_kernel<Chunk, Decoder, ROWS, UNROLL, MIN_BLOCKS><<<grid, GEMV_THREADS, 0, stream>>>(a, sfa, b, sfb, c, M, K);
 }
 
 #endif

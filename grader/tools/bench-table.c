@@ -1,7 +1,8 @@
 /* The benchmark table in Markdown, from the records 'make bench' wrote.
  *
  *   bench-table BENCH.jsonl               the Markdown table of every record
- *   bench-table --session S BENCH.jsonl   that session's rows alone
+ *   bench-table --session S BENCH.jsonl   that session's rows alone (--session again: several
+ *                                         sessions, as one handout serves session 13's two folders)
  *   bench-table --tsv [--session S] BENCH.jsonl
  *                                         "exercise  pct_peak  pct_measured_roof  pct_library" per GPU
  *                                         exercise, for gnuplot (a missing figure is written as 0)
@@ -115,14 +116,28 @@ static const char *first_gpu(const char *path) {
     return name[0] ? name : "?";
 }
 
-/* --tsv: one line per GPU exercise (of session `only` when given). */
-static int print_tsv(const char *path, const char *only) {
+/* The sessions --session named (none: every session). */
+#define MAX_ONLY 8
+typedef struct {
+    const char *name[MAX_ONLY];
+    int n;
+} session_filter;
+
+static bool wanted(const session_filter *only, const char *session) {
+    if (only->n == 0) return true;
+    for (int i = 0; i < only->n; i++)
+        if (session && !strcmp(session, only->name[i])) return true;
+    return false;
+}
+
+/* --tsv: one line per GPU exercise (of the sessions `only` names). */
+static int print_tsv(const char *path, const session_filter *only) {
     static gr_json_record r;
     FILE *f = open_or_say(path);
     if (!f) return 1;
     int n = 0, lineno = 0, bad = 0;
     while (next_record(f, path, true, &lineno, &bad, &r)) {
-        if (only && strcmp(gr_json_string(&r, "session"), only)) continue;
+        if (!wanted(only, gr_json_string(&r, "session"))) continue;
         double a = 0, b = 0, c = 0;
         if (!gr_json_number(&r, "pct_peak", &a)) continue;   /* CPU exercises have no GPU roof */
         gr_json_number(&r, "pct_measured_roof", &b);
@@ -181,7 +196,7 @@ static int print_info(const char *path) {
     return 0;
 }
 
-static int print_markdown(const char *path, const char *only) {
+static int print_markdown(const char *path, const session_filter *only) {
     static gr_json_record r;
     FILE *f = open_or_say(path);
     if (!f) return 1;
@@ -190,7 +205,7 @@ static int print_markdown(const char *path, const char *only) {
     while (next_record(f, path, true, &lineno, &bad, &r)) {
         const char *gpu = gr_json_string(&r, "gpu"), *when = gr_json_string(&r, "when");
         const char *s = gr_json_string(&r, "session"), *e = gr_json_string(&r, "exercise");
-        if (only && strcmp(s, only)) continue;
+        if (!wanted(only, s)) continue;
         if (!header) {
             if (!gpu || !*gpu) gpu = first_gpu(path);
             char day[16];
@@ -243,19 +258,20 @@ static int usage(void) {
 /* The command; main in a build of its own, called by the fuzz harness otherwise. */
 int bench_table_main(int argc, char **argv) {
     bool tsv = false;
-    const char *only = NULL, *mode = NULL;
+    const char *mode = NULL;
+    session_filter only = {.n = 0};
     int i = 1;
     for (; i < argc - 1; i++) {
         if (!strcmp(argv[i], "--tsv")) tsv = true;
-        else if (!strcmp(argv[i], "--session") && i + 2 < argc) only = argv[++i];
+        else if (!strcmp(argv[i], "--session") && i + 2 < argc && only.n < MAX_ONLY) only.name[only.n++] = argv[++i];
         else if (!strcmp(argv[i], "--sessions") || !strcmp(argv[i], "--info")) mode = argv[i];
         else return usage();
     }
-    if (i != argc - 1 || (mode && (tsv || only))) return usage();
+    if (i != argc - 1 || (mode && (tsv || only.n))) return usage();
     const char *path = argv[i];
     if (mode && !strcmp(mode, "--sessions")) return print_sessions(path);
     if (mode) return print_info(path);
-    return tsv ? print_tsv(path, only) : print_markdown(path, only);
+    return tsv ? print_tsv(path, &only) : print_markdown(path, &only);
 }
 
 #ifndef BENCH_TABLE_NO_MAIN

@@ -11,14 +11,15 @@
 //   - scales: once per block of 16, the FP16 pair's halves are added in float and multiplied by
 //     sfa * sfb, one float product, and FFMA'd into the row's FP32 sum. The result is the true
 //     FP32 sum of exact block products.
-// b is decoded once per block into shared memory (exact FP16 pairs in the same pairing as a's),
-// and the loads are exercise 04's: 2 or 4 rows a warp, about 8 chunks in flight per lane. The
-// frame is in nvfp4_fused_given.cuh; this exercise's chunk (FusedChunk) in fused_chunk_given.cuh, beside
-// this file, which exercise 06's solution reuses.
+// b is decoded once per block into shared memory (exact FP16 pairs in the same pairing as a's).
+// The frame, in nvfp4_fused_given.cuh, keeps the next step's loads in flight while a step's sums
+// run (2 rows a warp, 4 blocks an SM: tuned on the H200); this exercise's chunk (FusedChunk) is in
+// fused_chunk_given.cuh, beside this file, which exercise 06's solution reuses.
 //
-// Cost per 32 codes of a: 16 decode instructions (11 for the bit moves, shared by two codes each),
-// 8 HFMA2, about 10 for the two blocks' scales and sums, 5 shared-memory loads of b per ROWS rows:
-// about 1.2 instructions per code, where an H200 streaming a at full speed leaves about 4.
+// Cost per 32 codes of a, by count of the source: about 44 decode instructions (11 a word of 8
+// codes, each bit move serving two codes), 16 HFMA2, about 10 for the two blocks' scales and
+// sums, 5 shared-memory loads of b shared by the warp's 2 rows: a little over 2 instructions a
+// code, where an H200 streaming a at copy speed leaves about 4.
 #include "exercises.h"
 #include "fused_chunk_given.cuh"  // 05's answer (FusedChunk), beside this file: not in the student bundle
 
