@@ -30,7 +30,7 @@
 
 // d = a * b + c on two FP16 pairs at once (HFMA2), one rounding per half. On the CPU (the tests)
 // each half is done in float and rounded to FP16: the same result whenever the exact result is
-// an FP16 number, which is the case here (see fused_block_sum).
+// an FP16 number, which is the case here (see exercise 05's block sum).
 __host__ __device__ __forceinline__ uint32_t hfma2_bits(uint32_t a, uint32_t b, uint32_t c) {
 #ifdef __CUDA_ARCH__
     uint32_t d;

@@ -142,12 +142,12 @@ mla_split_kernel(const __nv_bfloat16 *__restrict__ q, const __nv_bfloat16 *__res
         float s[4] = {0.0f, 0.0f, 0.0f, 0.0f};
         const int n0 = warp * 8;
         // TODO 6, the scores of the tile's tokens n0 .. n0 + 7 against all 16 query rows: one cached
-        //   row serves every head, latent and RoPE key together (all M::D elements). For each k-step
-        //   of 16 (k0 = 0, 16, .. M::D - 16): the A fragment of Q from q_s (ldmatrix_x4 at row
-        //   a_frag_row(lane), column a_frag_col(lane, k0); rows are M::ROW apart), the B fragment
-        //   from `tile` (ldmatrix_x4 at row kb_frag_row(lane, n0), column kb_frag_col(lane, k0) gives
-        //   b[0], b[1] of k-steps k0 and k0 + 16; ldmatrix_x2 the first two alone, for a last odd
-        //   k-step: M::K_PAIRS pairs, then one more if M::K_ODD), then mma_bf16_16816(s, a, b).
+        //   row serves every head, latent and RoPE key together (all M::D elements), in k-steps of
+        //   16. One ldmatrix_x4 of B (row kb_frag_row(lane, n0), column kb_frag_col(lane, k0)) gives
+        //   b[0], b[1] for k-step k0 and b[2], b[3] for k-step k0 + 16, so walk k0 = 0, 32, ... over
+        //   M::K_PAIRS pairs, two mma_bf16_16816(s, a, b) a pair, each with its own A fragment of Q
+        //   from q_s (ldmatrix_x4 at row a_frag_row(lane), column a_frag_col(lane, k) for k = k0 and
+        //   k0 + 16; rows are M::ROW apart); then, if M::K_ODD, one last k-step with ldmatrix_x2.
 
         // 2. Mask, then the online softmax, the 4 warps agreeing on each row's tile maximum.
         const int token = k * TILE_TOKENS + n0 + 2 * t;

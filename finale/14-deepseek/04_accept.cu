@@ -143,8 +143,9 @@ accept_sampled_kernel(const float *__restrict__ p_target, const float *__restric
     int v0, v1;
     chunk_of(V, warp, &v0, &v1);
     float s = 0.0f;
-    // TODO 5, the chunk's sum: lane l adds the weights of v0 + l, v0 + l + 32, ... below v1; a
-    //   butterfly of __shfl_xor_sync adds the lanes; lane 0 stores it in chunk_sum[warp].
+    // TODO 5, the chunk's sum, in place of the placeholder line below (which stores 0 from every
+    //   lane): lane l adds the weights of v0 + l, v0 + l + 32, ... below v1 into s; a butterfly of
+    //   __shfl_xor_sync adds the lanes; lane 0 alone stores s in chunk_sum[warp].
     chunk_sum[warp] = 0.0f;
     __syncthreads();
 
