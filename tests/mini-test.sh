@@ -3,8 +3,9 @@
 #   - make mini builds it with gcc alone;
 #   - bad arguments and bad weights files: one line on stderr naming the problem, non-zero exit;
 #     crafted files too (offsets that would wrap, headers asking for tens of GiB, shared bytes);
-#   - speculative output (k = 1..7) is the greedy output, byte for byte, BF16 and FP8 experts,
-#     on weights files written by the engine's own test-file writer (small and MODEL.md shapes).
+#   - speculative output (k = 1..7) is the greedy output, byte for byte, BF16 and FP8 experts and
+#     the serving numerics, on weights files written by the engine's own test-file writer (small
+#     and MODEL.md shapes).
 # Ends with "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
@@ -53,6 +54,10 @@ if [ -f finale/mini/weights/mini.bin ]; then   # the trained weights, as make mi
     refused "the trained weights: --tokens 5000 names 1020 (1024 less the default prompt \"The \")" \
         "context of 1024 bytes less the 4-byte prompt leaves at most 1020$" --tokens 5000
 fi
+refused "--numerics with an unknown mode is refused" "^mini: --numerics bf16: expected float or serving$" \
+    --weights "$tmp/small.bin" --numerics bf16
+refused "--numerics serving with --naive-mla is refused (serving attends by the absorbed path)" "absorbed path" \
+    --weights "$tmp/small.bin" --numerics serving --naive-mla
 refused "a missing weights file is refused" "cannot open" --weights "$tmp/none.bin"
 size=$(stat -c %s "$tmp/small.bin")
 cp "$tmp/small.bin" "$tmp/flipped.bin"
@@ -86,14 +91,15 @@ refused "a stream of zeros is refused at its magic, not read to the end" "bad ma
 # speculative == greedy through the command (the text, before the statistics line)
 text() { "$mini" "$@" | sed '/^---$/,$d'; }
 for file in small default; do
-    for experts in "" --fp8-experts; do
+    for experts in "" --fp8-experts "--numerics serving"; do
         want=$(text --weights "$tmp/$file.bin" --prompt "Speculate: " --tokens 100 $experts | od -An -tx1)
         bad=""
         for k in 1 2 3 4 5 6 7; do
             got=$(text --weights "$tmp/$file.bin" --prompt "Speculate: " --tokens 100 --speculative $k $experts | od -An -tx1)
             [ "$got" = "$want" ] || bad="$bad $k"
         done
-        what="$file file${experts:+, FP8 experts}: --speculative 1..7 prints the greedy text"
+        case $experts in --fp8-experts) mode=", FP8 experts" ;; --numerics*) mode=", serving numerics" ;; *) mode="" ;; esac
+        what="$file file$mode: --speculative 1..7 prints the greedy text"
         [ -z "$bad" ] && [ -n "$want" ] && result PASS "$what" || result FAIL "$what" "differs for k =$bad"
     done
 done

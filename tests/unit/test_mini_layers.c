@@ -96,7 +96,7 @@ Test(mini_layers, moe_routing_bias_changes_the_choice) {
     assert_close(gates[1], 0.362110, 1e-6);
     /* out = 0.637890 * 1 * silu(1) + 0.362110 * 3 * silu(1), silu(1) = 0.731059 */
     float out[2];
-    mini_moe_forward(&t.c, &t.b, a, 1, 0, out, &t.ws);
+    mini_moe_forward(&t.c, &t.b, a, 1, 0, MINI_NUMERICS_FLOAT, out, &t.ws);
     assert_close(out[0], (0.637890 * 1 + 0.362110 * 3) * 0.731058579, 1e-6);
     assert_close(out[1], 0.0, 0.0);
     mini_workspace_free(&t.ws);

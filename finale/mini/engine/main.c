@@ -1,10 +1,13 @@
 /* mini: the mini-model's CPU reference engine as a command.
  *
  *   mini [--weights FILE] [--prompt TEXT] [--tokens N] [--speculative K] [--fp8-experts] [--naive-mla]
+ *        [--numerics float|serving]
  *
  * Prints the prompt and the generated text, then the speed, and for speculative decoding the verify
- * passes and the tokens each pass yielded. Any problem (a bad argument, a bad weights file, a prompt
- * that does not fit) is one line on stderr and a non-zero exit. */
+ * passes and the tokens each pass yielded. --numerics serving rounds where the GPU engine does
+ * (MODEL.md "Serving numerics"; FP8 experts, absorbed MLA); the default, float, rounds nowhere.
+ * Any problem (a bad argument, a bad weights file, a prompt that does not fit) is one line on
+ * stderr and a non-zero exit. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <libgen.h>
@@ -24,7 +27,7 @@
 static int usage_error(const char *fmt, const char *what) {
     fprintf(stderr, "mini: ");
     fprintf(stderr, fmt, what);
-    fprintf(stderr, " (usage: mini [--weights FILE] [--prompt TEXT] [--tokens N] [--speculative K] [--fp8-experts] [--naive-mla])\n");
+    fprintf(stderr, " (usage: mini [--weights FILE] [--prompt TEXT] [--tokens N] [--speculative K] [--fp8-experts] [--naive-mla] [--numerics float|serving])\n");
     return 64;
 }
 
@@ -78,29 +81,36 @@ int main(int argc, char **argv) {
     char weights_path[4096 + 64];
     const char *prompt = "The ", *tokens_text = "100";   /* --tokens as typed, for the message */
     long n_tokens = 100, speculative_k = 0;
-    int use_fp8 = 0, naive_mla = 0, weights_given = 0;
+    int use_fp8 = 0, naive_mla = 0, weights_given = 0, numerics = MINI_NUMERICS_FLOAT;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int has_value = i + 1 < argc;
         if (!strcmp(a, "--fp8-experts")) use_fp8 = 1;
         else if (!strcmp(a, "--naive-mla")) naive_mla = 1;
         else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            printf("usage: mini [--weights FILE] [--prompt TEXT] [--tokens N] [--speculative K] [--fp8-experts] [--naive-mla]\n"
+            printf("usage: mini [--weights FILE] [--prompt TEXT] [--tokens N] [--speculative K] [--fp8-experts] [--naive-mla] [--numerics float|serving]\n"
                    "  --weights FILE   weights file (default %s)\n"
                    "  --prompt TEXT    the start of the text (default \"The \")\n"
                    "  --tokens N       bytes to generate (default 100; at most the model's context minus the prompt)\n"
                    "  --speculative K  draft K tokens (1..7) with the MTP module and verify them in one pass\n"
                    "  --fp8-experts    routed experts from the FP8 weights and their block scales\n"
-                   "  --naive-mla      attention by up-projecting the cached latents (default: absorbed)\n",
+                   "  --naive-mla      attention by up-projecting the cached latents (default: absorbed)\n"
+                   "  --numerics M     float (default): no rounding; serving: BF16 activations and FP8 expert\n"
+                   "                   inputs where the GPU engine rounds them (implies --fp8-experts)\n",
                    DEFAULT_WEIGHTS);
             return 0;
         } else if (!strcmp(a, "--weights") || !strcmp(a, "--prompt") || !strcmp(a, "--tokens") ||
-                   !strcmp(a, "--speculative")) {
+                   !strcmp(a, "--speculative") || !strcmp(a, "--numerics")) {
             if (!has_value) return usage_error("%s needs a value", a);
             const char *v = argv[++i];
             if (!strcmp(a, "--weights")) { snprintf(weights_path, sizeof weights_path, "%s", v); weights_given = 1; }
             else if (!strcmp(a, "--prompt")) prompt = v;
             else if (!strcmp(a, "--tokens")) { if ((n_tokens = parse_tokens(v)) < 0) return 64; tokens_text = v; }
+            else if (!strcmp(a, "--numerics")) {
+                if (!strcmp(v, "float")) numerics = MINI_NUMERICS_FLOAT;
+                else if (!strcmp(v, "serving")) numerics = MINI_NUMERICS_SERVING;
+                else { fprintf(stderr, "mini: --numerics %s: expected float or serving\n", v); return 64; }
+            }
             else if ((speculative_k = parse_count(a, v, 1, MINI_MAX_DRAFTS)) < 0) return 64;
         } else return usage_error("unknown argument '%s'", a);
     }
@@ -128,7 +138,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     MiniModel model;
-    if (mini_model_init(&model, &weights, use_fp8, naive_mla, err, sizeof err)) {
+    if (mini_model_init_numerics(&model, &weights, use_fp8, naive_mla, numerics, err, sizeof err)) {
         fprintf(stderr, "mini: %s\n", err);
         mini_free_weights(&weights);
         return 1;
@@ -144,9 +154,10 @@ int main(int argc, char **argv) {
     } else {
         fwrite(prompt, 1, (size_t)prompt_len, stdout);
         fwrite(out, 1, (size_t)n_tokens, stdout);
-        printf("\n---\n%ld tokens in %.3f s (prompt of %d bytes included): %.0f tokens/s; %s, %s experts, %s MLA\n",
-               n_tokens, elapsed, prompt_len, n_tokens / elapsed, speculative_k ? "speculative" : "greedy",
-               use_fp8 ? "FP8" : "BF16", naive_mla ? "naive" : "absorbed");
+        printf("\n---\n%ld tokens in %.3f s (prompt of %d bytes included): %.0f tokens/s; %s, %s experts, %s MLA, "
+               "%s numerics\n", n_tokens, elapsed, prompt_len, n_tokens / elapsed, speculative_k ? "speculative" : "greedy",
+               model.use_fp8 ? "FP8" : "BF16", naive_mla ? "naive" : "absorbed",
+               numerics == MINI_NUMERICS_SERVING ? "serving" : "float");
         if (speculative_k)   /* the first token comes from the prompt pass; the rest from verify passes */
             printf("speculative k = %ld: %d verify passes, %.2f tokens per pass (%d of %d drafts accepted)\n",
                    speculative_k, stats.passes, stats.passes ? (double)(n_tokens - 1) / stats.passes : 0.0,

@@ -4,13 +4,17 @@
  * n tokens (1 .. MINI_MAX_BATCH) at positions len .. len+n-1 in one batched pass with a causal mask;
  * one-token decode is the same call with n = 1, so both compute every position identically.
  * Rolling back after rejected drafts is mini_truncate: positions past the new length are simply
- * overwritten later. The MTP module has its own block and cache (mtp_len positions). */
+ * overwritten later. The MTP module has its own block and cache (mtp_len positions).
+ *
+ * Numerics (numerics.h): mini_model_init computes in float; mini_model_init_numerics can choose
+ * MINI_NUMERICS_SERVING, the GPU engine's roundings (MODEL.md "Serving numerics"). */
 #ifndef MINI_MODEL_H
 #define MINI_MODEL_H
 
 #include <stdint.h>
 
 #include "mla.h"
+#include "numerics.h"
 #include "rope.h"
 #include "weights.h"
 #include "workspace.h"
@@ -20,6 +24,7 @@ typedef struct {
     const MiniConfig *cfg;
     int use_fp8;          /* routed experts from the FP8 codes and block scales */
     int naive_mla;        /* attention by up-projecting cached latents (else absorbed) */
+    int numerics;         /* MINI_NUMERICS_FLOAT or MINI_NUMERICS_SERVING */
     MiniRope rope;
     MiniKvCache *caches;  /* [n_layers] */
     int len;              /* main cache positions filled */
@@ -28,8 +33,15 @@ typedef struct {
     MiniWorkspace ws;
 } MiniModel;
 
-/* Returns 0, or non-zero with one line in err. The weights must outlive the model. */
+/* Returns 0, or non-zero with one line in err. The weights must outlive the model. Float numerics. */
 int mini_model_init(MiniModel *m, const MiniWeights *w, int use_fp8, int naive_mla, char *err, size_t err_len);
+
+/* The same with the numerics chosen: MINI_NUMERICS_FLOAT (then it is mini_model_init) or
+ * MINI_NUMERICS_SERVING, which runs the routed experts from their FP8 copies whatever use_fp8 says
+ * (m->use_fp8 becomes 1) and attends by the absorbed path: it refuses naive_mla, and weights without
+ * the FP8 copies, with one line in err. */
+int mini_model_init_numerics(MiniModel *m, const MiniWeights *w, int use_fp8, int naive_mla, int numerics, char *err,
+                             size_t err_len);
 void mini_model_free(MiniModel *m);
 
 /* Main model on tokens[0..n-1] at positions len .. len+n-1 (n <= MINI_MAX_BATCH, len+n <= max_seq);

@@ -27,25 +27,40 @@ void mini_moe_route(const MiniConfig *c, const MiniBlock *b, const float *a, int
     for (int r = 0; r < c->top_k; r++) gates[r] = score[chosen[r]] / sum;
 }
 
-void mini_swiglu_forward(const MiniSwiGLU *f, int d_model, const float *A, int n, int use_fp8, float *out,
-                         MiniWorkspace *ws) {
-    const int dh = f->d_hidden;
-    if (use_fp8 && f->w1_fp8.codes) {
-        mini_matmul_fp8(&f->w1_fp8, A, n, ws->hidden1, ws->row_buffer);
-        mini_matmul_fp8(&f->w3_fp8, A, n, ws->hidden3, ws->row_buffer);
+/* Y[n][rows] = W · X for one of a SwiGLU's matrices: from the BF16 weights (decoded to float) or,
+ * with use_fp8 and a routed expert, from the FP8 codes. Serving numerics (N2, N6): the FP8 product
+ * takes the input quantised to FP8 per block too, and every output is rounded to BF16. */
+static void swiglu_product(const float *w, const MiniFp8Matrix *w_fp8, int rows, int cols, const float *X, int n,
+                           int use_fp8, int serving, float *Y, MiniWorkspace *ws) {
+    if (use_fp8 && w_fp8->codes && serving) {
+        const int tiles = (cols + w_fp8->block - 1) / w_fp8->block;
+        for (int t = 0; t < n; t++)   /* row by row: a token's codes do not depend on the batch */
+            mini_quantize_fp8_blocks(X + (size_t)t * cols, cols, w_fp8->block, ws->act_codes + (size_t)t * cols,
+                                     ws->act_scales + (size_t)t * tiles);
+        mini_matmul_fp8_fp8(w_fp8, ws->act_codes, ws->act_scales, n, Y, ws->row_buffer, ws->act_values);
+    } else if (use_fp8 && w_fp8->codes) {
+        mini_matmul_fp8(w_fp8, X, n, Y, ws->row_buffer);
     } else {
-        mini_matmul(f->w1, dh, d_model, A, n, ws->hidden1);
-        mini_matmul(f->w3, dh, d_model, A, n, ws->hidden3);
+        mini_matmul(w, rows, cols, X, n, Y);
     }
-    for (int i = 0; i < n * dh; i++) ws->hidden1[i] = mini_silu(ws->hidden1[i]) * ws->hidden3[i];
-    if (use_fp8 && f->w2_fp8.codes) mini_matmul_fp8(&f->w2_fp8, ws->hidden1, n, out, ws->row_buffer);
-    else mini_matmul(f->w2, d_model, dh, ws->hidden1, n, out);
+    if (serving) mini_round_bf16_array(Y, (size_t)n * rows);
 }
 
-void mini_moe_forward(const MiniConfig *c, const MiniBlock *b, const float *A, int n, int use_fp8, float *out,
-                      MiniWorkspace *ws) {
+void mini_swiglu_forward(const MiniSwiGLU *f, int d_model, const float *A, int n, int use_fp8, int numerics,
+                         float *out, MiniWorkspace *ws) {
+    const int dh = f->d_hidden, serving = numerics == MINI_NUMERICS_SERVING;
+    swiglu_product(f->w1, &f->w1_fp8, dh, d_model, A, n, use_fp8, serving, ws->hidden1, ws);
+    swiglu_product(f->w3, &f->w3_fp8, dh, d_model, A, n, use_fp8, serving, ws->hidden3, ws);
+    for (int i = 0; i < n * dh; i++) ws->hidden1[i] = mini_silu(ws->hidden1[i]) * ws->hidden3[i];
+    /* Serving (N5, N6): w2's input is BF16 for a BF16 product; an FP8 product quantises the float h itself. */
+    if (serving && !(use_fp8 && f->w2_fp8.codes)) mini_round_bf16_array(ws->hidden1, (size_t)n * dh);
+    swiglu_product(f->w2, &f->w2_fp8, d_model, dh, ws->hidden1, n, use_fp8, serving, out, ws);
+}
+
+void mini_moe_forward(const MiniConfig *c, const MiniBlock *b, const float *A, int n, int use_fp8, int numerics,
+                      float *out, MiniWorkspace *ws) {
     const int d = c->d_model, k = c->top_k;
-    mini_swiglu_forward(&b->shared, d, A, n, 0, out, ws);   /* the shared expert is BF16 only */
+    mini_swiglu_forward(&b->shared, d, A, n, 0, numerics, out, ws);   /* the shared expert is BF16 only */
     for (int t = 0; t < n; t++)
         mini_moe_route(c, b, A + (size_t)t * d, ws->chosen + (size_t)t * k, ws->gates + (size_t)t * k,
                        ws->router_logits);
@@ -61,7 +76,7 @@ void mini_moe_forward(const MiniConfig *c, const MiniBlock *b, const float *A, i
                     m++;
                 }
         if (m == 0) continue;
-        mini_swiglu_forward(&b->experts[e], d, ws->gathered, m, use_fp8, ws->expert_out, ws);
+        mini_swiglu_forward(&b->experts[e], d, ws->gathered, m, use_fp8, numerics, ws->expert_out, ws);
         for (int j = 0; j < m; j++) {
             float *o = out + (size_t)ws->gathered_token[j] * d;
             const float g = ws->gathered_gate[j], *y = ws->expert_out + (size_t)j * d;

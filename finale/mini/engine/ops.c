@@ -21,14 +21,19 @@ void mini_matmul(const float *W, int rows, int cols, const float *X, int n_tok, 
     }
 }
 
-void mini_matmul_fp8(const MiniFp8Matrix *W, const float *X, int n_tok, float *Y, float *row_buffer) {
-    /* The 256 possible codes decoded once: a table lookup per weight instead of bit twiddling. */
+/* The 256 possible codes decoded once: a table lookup per weight instead of bit twiddling. */
+static const float *fp8_code_values(void) {
     static float code_value[256];
     static int table_ready;
     if (!table_ready) {
         for (int c = 0; c < 256; c++) code_value[c] = mini_fp8_e4m3_to_float((uint8_t)c);
         table_ready = 1;
     }
+    return code_value;
+}
+
+void mini_matmul_fp8(const MiniFp8Matrix *W, const float *X, int n_tok, float *Y, float *row_buffer) {
+    const float *code_value = fp8_code_values();
     const int B = W->block, tiles_per_row = (W->cols + B - 1) / B;
     for (int o = 0; o < W->rows; o++) {
         const uint8_t *codes = W->codes + (size_t)o * W->cols;
@@ -39,6 +44,26 @@ void mini_matmul_fp8(const MiniFp8Matrix *W, const float *X, int n_tok, float *Y
             for (int i = 0; i < width; i++) row_buffer[i] = code_value[codes[c0 + i]];
             for (int t = 0; t < n_tok; t++)
                 Y[(size_t)t * W->rows + o] += scales[tile] * mini_dot(row_buffer, X + (size_t)t * W->cols + c0, width);
+        }
+    }
+}
+
+void mini_matmul_fp8_fp8(const MiniFp8Matrix *W, const uint8_t *X_codes, const float *X_scales, int n_tok, float *Y,
+                         float *row_buffer, float *x_buffer) {
+    const float *code_value = fp8_code_values();
+    const int B = W->block, tiles_per_row = (W->cols + B - 1) / B;
+    for (size_t i = 0; i < (size_t)n_tok * W->cols; i++) x_buffer[i] = code_value[X_codes[i]];
+    for (int o = 0; o < W->rows; o++) {
+        const uint8_t *codes = W->codes + (size_t)o * W->cols;
+        const float *scales = W->scales + (size_t)(o / B) * tiles_per_row;
+        for (int t = 0; t < n_tok; t++) Y[(size_t)t * W->rows + o] = 0.0f;
+        for (int tile = 0; tile < tiles_per_row; tile++) {
+            int c0 = tile * B, width = W->cols - c0 < B ? W->cols - c0 : B;
+            for (int i = 0; i < width; i++) row_buffer[i] = code_value[codes[c0 + i]];
+            for (int t = 0; t < n_tok; t++) {
+                const float scale = X_scales[(size_t)t * tiles_per_row + tile] * scales[tile];
+                Y[(size_t)t * W->rows + o] += scale * mini_dot(row_buffer, x_buffer + (size_t)t * W->cols + c0, width);
+            }
         }
     }
 }

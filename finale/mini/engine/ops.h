@@ -22,6 +22,14 @@ void mini_matmul(const float *W, int rows, int cols, const float *X, int n_tok, 
  * sum is multiplied by the tile's scale: y[o] = sum over tiles of scale * (codes · x). */
 void mini_matmul_fp8(const MiniFp8Matrix *W, const float *X, int n_tok, float *Y, float *row_buffer);
 
+/* Both operands FP8 (the serving numerics' routed experts): X_codes[n_tok][cols] are e4m3 codes with
+ * one scale per block of `block` columns, X_scales[n_tok][ceil(cols/block)], as
+ * mini_quantize_fp8_blocks makes them. Per output, per column tile kb: the product of the decoded
+ * codes summed in float (mini_dot), times (X_scales[t][kb] * the tile's weight scale), added over
+ * the tiles in ascending order. x_buffer holds n_tok*cols decoded activations. */
+void mini_matmul_fp8_fp8(const MiniFp8Matrix *W, const uint8_t *X_codes, const float *X_scales, int n_tok, float *Y,
+                         float *row_buffer, float *x_buffer);
+
 /* y = g * x / sqrt(mean(x^2) + eps); y may be x. */
 void mini_rmsnorm(const float *x, const float *g, int n, float eps, float *y);
 

@@ -288,6 +288,8 @@ MiniFootprint mini_footprint(const MiniConfig *c) {
     uint64_t per_position = 5 * dim(c->d_model);
     per_position = add_sat(per_position, mul_sat(dim(c->n_heads), dim(c->d_nope) + dim(c->d_rope) + dim(c->d_v)));
     per_position = add_sat(per_position, dim(c->d_latent) + dim(c->d_rope) + 2 * dim(c->top_k) + 2 + 2 * hidden);
+    /* the serving numerics' FP8 activations: codes, scales (at most one per value), decoded values */
+    per_position = add_sat(per_position, 3 * (dim(c->d_model) > hidden ? dim(c->d_model) : hidden));
     uint64_t once = dim(c->max_seq) + 2 * dim(c->d_latent) + dim(c->d_nope) + dim(c->d_v) + dim(c->n_experts) +
                     2 * dim(c->d_model) + dim(c->d_model) + hidden + dim(c->d_latent) + mul_sat(dim(c->n_heads), dim(c->d_v));
     f.workspace = mul_sat(F, add_sat(mul_sat(B, per_position), once));

@@ -42,10 +42,14 @@ int mini_workspace_init(MiniWorkspace *ws, const MiniConfig *c, int max_batch) {
     ws->expert_out = malloc(B * c->d_model * sizeof(float));
     ws->row_buffer = malloc((size_t)widest * sizeof(float));
     ws->mtp_concat = malloc(2 * (size_t)c->d_model * sizeof(float));
+    const int act_width = largest(c->d_model, d_hidden), block = c->fp8_block > 0 ? c->fp8_block : 1;
+    ws->act_codes = malloc(B * act_width);
+    ws->act_scales = malloc(B * ((act_width + block - 1) / block) * sizeof(float));
+    ws->act_values = malloc(B * act_width * sizeof(float));
     void *all[] = {ws->x, ws->normed, ws->block_out, ws->q, ws->heads_out, ws->kv_a, ws->k_rope, ws->scores,
                    ws->q_latent, ws->o_latent, ws->k_head, ws->v_head, ws->router_logits, ws->chosen, ws->gates,
                    ws->gathered, ws->gathered_token, ws->gathered_gate, ws->hidden1, ws->hidden3, ws->expert_out,
-                   ws->row_buffer, ws->mtp_concat};
+                   ws->row_buffer, ws->mtp_concat, ws->act_codes, ws->act_scales, ws->act_values};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (!all[i]) { mini_workspace_free(ws); return -1; }
     return 0;
@@ -55,7 +59,7 @@ void mini_workspace_free(MiniWorkspace *ws) {
     void *all[] = {ws->x, ws->normed, ws->block_out, ws->q, ws->heads_out, ws->kv_a, ws->k_rope, ws->scores,
                    ws->q_latent, ws->o_latent, ws->k_head, ws->v_head, ws->router_logits, ws->chosen, ws->gates,
                    ws->gathered, ws->gathered_token, ws->gathered_gate, ws->hidden1, ws->hidden3, ws->expert_out,
-                   ws->row_buffer, ws->mtp_concat};
+                   ws->row_buffer, ws->mtp_concat, ws->act_codes, ws->act_scales, ws->act_values};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) free(all[i]);
     memset(ws, 0, sizeof *ws);
 }

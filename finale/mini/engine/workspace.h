@@ -32,6 +32,10 @@ typedef struct {
     float *expert_out;     /* [B][d_model] */
     float *row_buffer;     /* [max width] one dequantised FP8 row tile */
     float *mtp_concat;     /* [2*d_model] the MTP module's input */
+    /* serving numerics only: a routed expert's inputs quantised to FP8 (numerics.h) */
+    uint8_t *act_codes;    /* [B][max(d_model, d_hidden)] e4m3 codes */
+    float *act_scales;     /* [B][ceil(max(d_model, d_hidden) / fp8_block)] their block scales */
+    float *act_values;     /* [B][max(d_model, d_hidden)] the codes decoded */
 } MiniWorkspace;
 
 /* Returns 0, or -1 when out of memory. */
