@@ -18,6 +18,8 @@
 #   make handouts           every handout as one standalone HTML page and a PDF, in build/handouts/
 #   make mini-corpus        the mini-model's training text from Debian's fortunes, in build/corpus/
 #   make mini               the mini-model's CPU engine build/mini/mini (gcc only);  make mini-run PROMPT="..."
+#   make mini-gpu           the mini-model on the GPU, on your kernels of sessions 12 and 14 (SOLUTION=1: the
+#                           solutions); PROMPT="...", ARGS="--speculative 1 --compare"
 #   make fuzz FUZZ=NAME     fuzz one reader of user files with libFuzzer (clang) for SECONDS (default 600)
 #
 # Variables: ARCH=sm_90a (default: detected with nvidia-smi; sm_80 without a GPU), SEED=0x..., TIME_LIMIT=s,
@@ -223,6 +225,27 @@ mini: $(BUILD)/mini/mini
 # quotes, $ and backquotes in it stay text.
 mini-run: $(BUILD)/mini/mini
 	$(BUILD)/mini/mini $(if $(PROMPT),--prompt "$$PROMPT") $(ARGS)
+
+# ---- the mini-model on the GPU (finale/14-deepseek/engine) -----------------------------------
+# make mini-gpu [SOLUTION=1] [PROMPT="Once upon"] [ARGS="--tokens 200 --compare"]: the engine linked
+# with the variant's kernels: your session 12 gemv_bf16 and session 14 exercises (make check's
+# build), or the hidden solutions (SOLUTION=1). Its own objects do not depend on the variant.
+ENGINE_DIR := finale/14-deepseek/engine
+ENGINE_BUILD := $(BUILD)/$(ARCH)/engine
+ENGINE_OBJ := $(ENGINE_BUILD)/kernels.o $(ENGINE_BUILD)/engine.o $(ENGINE_BUILD)/main.o
+ENGINE_KERNELS := $(foreach e,01_mla_decode 02_moe_route 03_fp8_grouped_gemm 04_accept,$(B)/finale/14-deepseek/$(e).o) \
+                  $(B)/serving/12-serving/01_gemv_bf16.o
+$(ENGINE_BUILD)/%.o: $(ENGINE_DIR)/%.cu
+	@mkdir -p $(@D)
+	$(NVCC) $(NVCCFLAGS) $(GENCODE) -I$(MINI_DIR) -MMD -MP -c $< -o $@
+$(ENGINE_BUILD)/main.o: $(ENGINE_DIR)/main.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -I$(MINI_DIR) $(CFLAGS) -MMD -MP -c $< -o $@
+$(B)/mini-gpu: $(ENGINE_OBJ) $(ENGINE_KERNELS) $(MINI_LIB)
+	$(NVCC) $(GENCODE) -o $@ $^ -lm
+.PHONY: mini-gpu
+mini-gpu: need-nvcc $(B)/mini-gpu
+	$(B)/mini-gpu $(if $(PROMPT),--prompt "$$PROMPT") $(ARGS)
 
 # ---- tests -------------------------------------------------------------------------------------
 # Criterion unit tests of the grader and the CPU references (host code only: no GPU needed).

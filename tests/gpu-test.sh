@@ -4,7 +4,8 @@
 # compute-sanitizer (memcheck and racecheck) at the small sizes; then (unless SESSIONS limits the
 # run) the sample class in tests/class graded end to end (tests/grade-test.sh --gpu). A session
 # this GPU cannot build (NEEDS_ARCH: Hopper's on an A100) is skipped in one line. Ends with
-# "N passed, N failed".
+# "N passed, N failed". With session 14 built, the mini-model on the GPU (mini-gpu) is compared with the
+# CPU engine and with itself (speculative against greedy).
 set -u
 cd "$(dirname "$0")/.."
 make=(make --no-print-directory)
@@ -80,6 +81,27 @@ gpu_suite() {  # gpu_suite TITLE LOG COMMAND...
     if [ -n "$p" ]; then passed=$((passed + p)); failed=$((failed + f))
     else result FAIL "$title" "no summary line; see $log"; fi
 }
+# The mini-model on the GPU (session 14's engine, on the solutions): greedy tokens equal the CPU
+# engine's with the same roundings, and speculative tokens equal greedy's, for the test prompts;
+# a difference counts only after a near-tie of the top two logits (mini-gpu says which).
+if [[ " $sessions " == *" finale/14-deepseek "* ]] && [[ $other_arch != *" finale/14-deepseek "* ]]; then
+    if "${make[@]}" -j4 SOLUTION=1 "build/$arch/solution/mini-gpu" >"$log_dir/build-mini-gpu.log" 2>&1; then
+        while IFS= read -r prompt; do
+            log="$log_dir/mini-gpu-$(echo "$prompt" | tr -c 'A-Za-z0-9' _ | cut -c1-24).log"
+            timeout 300 "build/$arch/solution/mini-gpu" --prompt "$prompt" --tokens 200 --speculative 3 --compare \
+                </dev/null >"$log" 2>&1
+            rc=$?
+            if [ $rc -eq 0 ]; then result PASS "mini-gpu on \"$prompt\": GPU = CPU (serving), speculative = greedy"
+            else result FAIL "mini-gpu on \"$prompt\"" "exit $rc; $(grep -E '^(compare|speculative)' "$log" | tail -n 2 | paste -sd ';' -); see $log"; fi
+        done <<'PROMPTS'
+Once upon a time
+The little dog ran
+PROMPTS
+    else
+        result FAIL "mini-gpu builds" "see $log_dir/build-mini-gpu.log"
+    fi
+fi
+
 if [ -z "${SESSIONS:-}" ] || [ "${GRADING_TESTS:-}" = 1 ]; then
     gpu_suite "class grading" grade-test.log bash tests/grade-test.sh --gpu
     gpu_suite "hostile class" hostile-test.log bash tests/grade-test.sh --gpu tests/hostile

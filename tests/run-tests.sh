@@ -202,6 +202,7 @@ suite "session 13 tcgen05 GEMM on the CPU (model of sm_100a)" tests/tcgen05-test
 suite "session 14 sampled accept on the CPU (chi-square)" tests/accept-sampled-test.sh
 suite "session 14 MLA decode on the CPU" tests/finale-mla-test.sh
 suite "session 14 FP8 grouped GEMM on the CPU" tests/finale-fp8-test.sh
+suite "session 14 engine without a GPU (builds, bad input)" tests/engine-test.sh
 
 echo
 echo "$passed passed, $failed failed"

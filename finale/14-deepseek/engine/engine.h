@@ -1,0 +1,52 @@
+/* The mini-model on the GPU (session 14's engine): the weights file the CPU engine reads
+ * (finale/mini/MODEL.md), run on the course's kernels: session 12's gemv_bf16 for the BF16 linear
+ * layers, session 14's mla_decode, moe_route and fp8_grouped_gemm_masked for attention and the
+ * routed experts, and this folder's own small kernels (kernels.cu) for the glue. It rounds where
+ * those kernels' contracts round, the points MODEL.md lists under "Serving numerics", so that its
+ * tokens can be compared with the CPU engine run with --numerics serving.
+ *
+ * Batch 1. Greedy decoding runs one position a step, each step one CUDA graph launch (the prompt
+ * goes through the same steps). Speculative decoding (MODEL.md "Decoding") runs the prompt the same
+ * way, then passes of k drafts: the MTP module drafts, the main model verifies the k + 1 positions
+ * in one pass, session 14's accept_greedy keeps the agreeing prefix; each pass is one graph. */
+#ifndef MINI_GPU_ENGINE_H
+#define MINI_GPU_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#include "weights.h"  /* the CPU engine's loader (C) */
+
+typedef struct GpuModel GpuModel;
+
+/* Uploads the weights (BF16, FP8 experts) and allocates the caches. Returns NULL with one line in
+ * err: no GPU, out of memory, a config these kernels do not take. */
+GpuModel *gpu_model_create(const MiniWeights *w, char *err, size_t err_len);
+void gpu_model_free(GpuModel *m);
+
+typedef struct {
+    double ms;            /* the whole generation, prompt included, between two events */
+    double decode_ms;     /* after the prompt (and, speculative, the MTP cache's fill) */
+    int passes;           /* speculative passes (0 for greedy) */
+    int accept_hist[8];   /* passes that kept a = 0, 1, ... k drafts */
+} GpuGenerateStats;
+
+/* n_new tokens after the prompt into out; k = 0 greedy, 1 .. 7 drafts a speculative pass.
+ * Returns 0, or non-zero with one line in err. */
+int gpu_generate(GpuModel *m, const uint8_t *prompt, int prompt_len, int n_new, int k, uint8_t *out,
+                 GpuGenerateStats *stats, char *err, size_t err_len);
+
+/* The logits (vocab floats) the last greedy generation computed at position pos (0 .. prompt_len -
+ * 2 + n_new): a caller comparing with the CPU engine looks at the margin of the top two where the
+ * tokens first differ. */
+int gpu_logits_at(GpuModel *m, int pos, float *logits, char *err, size_t err_len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

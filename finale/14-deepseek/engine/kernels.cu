@@ -1,0 +1,352 @@
+// The engine's own kernels (kernels.h says what each computes). Small and plain: at the
+// mini-model's sizes each is a few microseconds of launch, and the step is one CUDA graph.
+#include "kernels.h"
+
+#include <cuda_bf16.h>
+#include <cuda_fp8.h>
+#include <math.h>
+
+#define FULL 0xffffffffu
+
+__device__ __forceinline__ float bf(uint16_t b) { return __uint_as_float((uint32_t)b << 16); }
+__device__ __forceinline__ uint16_t to_bf(float x) {  // round to nearest even, as MODEL.md's BF16
+    return __bfloat16_as_ushort(__float2bfloat16_rn(x));
+}
+__device__ __forceinline__ float warp_sum(float v) {
+    for (int o = 16; o > 0; o /= 2) v += __shfl_xor_sync(FULL, v, o);
+    return v;
+}
+__device__ __forceinline__ float warp_max(float v) {
+    for (int o = 16; o > 0; o /= 2) v = fmaxf(v, __shfl_xor_sync(FULL, v, o));
+    return v;
+}
+// A sum over the block (blockDim.x a multiple of 32, at most 1024); every thread gets it.
+__device__ float block_sum(float v) {
+    __shared__ float part[32];
+    const int lane = threadIdx.x % 32, warp = threadIdx.x / 32, warps = blockDim.x / 32;
+    v = warp_sum(v);
+    __syncthreads();  // part[] may still be read by a previous call
+    if (lane == 0) part[warp] = v;
+    __syncthreads();
+    float t = lane < warps ? part[lane] : 0.0f;
+    return warp_sum(t);
+}
+__device__ float block_max(float v) {
+    __shared__ float part[32];
+    const int lane = threadIdx.x % 32, warp = threadIdx.x / 32, warps = blockDim.x / 32;
+    v = warp_max(v);
+    __syncthreads();
+    if (lane == 0) part[warp] = v;
+    __syncthreads();
+    float t = lane < warps ? part[lane] : 0.0f;
+    return warp_max(t);
+}
+__device__ __forceinline__ float silu(float z) { return z / (1.0f + expf(-z)); }
+
+// ---- embedding and norms --------------------------------------------------------------------
+
+__global__ void embed_kernel(const uint16_t *embed, const int *tokens, const int *pos, float *x, int d) {
+    const int t = blockIdx.x, tok = tokens[*pos + t];
+    for (int i = threadIdx.x; i < d; i += blockDim.x) x[(size_t)t * d + i] = bf(embed[(size_t)tok * d + i]);
+}
+void k_embed(const uint16_t *embed, const int *tokens, const int *pos, int T, float *x, int d, cudaStream_t s) {
+    embed_kernel<<<T, 256, 0, s>>>(embed, tokens, pos, x, d);
+}
+
+// MODEL.md: g * x / sqrt(mean(x^2) + eps), computed as the CPU engine does: g * (x * inv_rms).
+// One block a row; `load(i)` reads the row's value i as a float.
+template <class Load>
+__device__ void rmsnorm_row(Load load, const float *g, int d, float eps, uint16_t *out) {
+    float ss = 0.0f;
+    for (int i = threadIdx.x; i < d; i += blockDim.x) ss += load(i) * load(i);
+    const float inv_rms = 1.0f / sqrtf(block_sum(ss) / (float)d + eps);
+    for (int i = threadIdx.x; i < d; i += blockDim.x) out[i] = to_bf(g[i] * (load(i) * inv_rms));
+}
+__global__ void rmsnorm_kernel(const float *x, const float *g, int d, float eps, uint16_t *out) {
+    const float *row = x + (size_t)blockIdx.x * d;
+    rmsnorm_row([&](int i) { return row[i]; }, g, d, eps, out + (size_t)blockIdx.x * d);
+}
+void k_rmsnorm(const float *x, const float *g, int d, float eps, int T, uint16_t *out, cudaStream_t s) {
+    rmsnorm_kernel<<<T, 256, 0, s>>>(x, g, d, eps, out);
+}
+
+// Block t: both halves of row t of mtp.proj's input.
+__global__ void mtp_input_kernel(const float *h, const uint16_t *embed, const int *tokens, const int *pos, int tok_off,
+                                 const float *hnorm, const float *enorm, int d, float eps, uint16_t *cat) {
+    const int t = blockIdx.x, tok = tokens[*pos + tok_off + t];
+    const float *hr = h + (size_t)t * d;
+    const uint16_t *er = embed + (size_t)tok * d;
+    uint16_t *out = cat + (size_t)t * 2 * d;
+    rmsnorm_row([&](int i) { return hr[i]; }, hnorm, d, eps, out);
+    rmsnorm_row([&](int i) { return bf(er[i]); }, enorm, d, eps, out + d);
+}
+void k_mtp_input(const float *h, const uint16_t *embed, const int *tokens, const int *pos, int tok_off, int T,
+                 const float *hnorm, const float *enorm, int d, float eps, uint16_t *cat, cudaStream_t s) {
+    mtp_input_kernel<<<T, 256, 0, s>>>(h, embed, tokens, pos, tok_off, hnorm, enorm, d, eps, cat);
+}
+
+__global__ void bf16_to_float_kernel(const uint16_t *y, int n, float *x) {
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) x[i] = bf(y[i]);
+}
+void k_bf16_to_float(const uint16_t *y, int n, float *x, cudaStream_t s) { bf16_to_float_kernel<<<1, 256, 0, s>>>(y, n, x); }
+
+// ---- attention glue ---------------------------------------------------------------------------
+
+// Block t: position p = *pos + pos_off + t: its cache row, its seq_len, and (q not NULL) its query.
+__global__ void mla_prep_kernel(MlaShape sh, const uint16_t *q, const uint16_t *kv_a, const uint16_t *k_rope,
+                                const float *kv_norm, const uint16_t *wk_b, const float *cos_t, const float *sin_t,
+                                const int *pos_p, int pos_off, uint16_t *kv_cache, int *seq_len, uint16_t *q_mla) {
+    const int t = blockIdx.x, pos = *pos_p + pos_off + t, dl = sh.d_latent, dr = sh.d_rope, half = dr / 2;
+    const int row_w = dl + dr, head_q = sh.d_nope + dr;
+    const float *c = cos_t + (size_t)pos * half, *sn = sin_t + (size_t)pos * half;
+    const uint16_t *kv = kv_a + (size_t)t * dl, *kr = k_rope + (size_t)t * dr;
+    uint16_t *row = kv_cache + (size_t)pos * row_w;  // blocks in order: row p at p * row_w
+    if (threadIdx.x == 0) seq_len[t] = pos + 1;
+    // The latent: rmsnorm of the BF16 kv_a, rounded.
+    float ss = 0.0f;
+    for (int j = threadIdx.x; j < dl; j += blockDim.x) ss += bf(kv[j]) * bf(kv[j]);
+    const float inv_rms = 1.0f / sqrtf(block_sum(ss) / (float)dl + sh.eps);
+    for (int j = threadIdx.x; j < dl; j += blockDim.x) row[j] = to_bf(kv_norm[j] * (bf(kv[j]) * inv_rms));
+    // The shared RoPE key, rotated in float from the BF16 projection, rounded.
+    for (int i = threadIdx.x; i < half; i += blockDim.x) {
+        const float x0 = bf(kr[2 * i]), x1 = bf(kr[2 * i + 1]);
+        row[dl + 2 * i] = to_bf(x0 * c[i] - x1 * sn[i]);
+        row[dl + 2 * i + 1] = to_bf(x0 * sn[i] + x1 * c[i]);
+    }
+    if (!q) return;
+    // Each head's query: its RoPE part rotated, its latent part absorbed (q_lat[j] = sum_i
+    // wk_b[h * d_nope + i][j] q_nope[i], i ascending as the CPU engine sums).
+    for (int h = 0; h < sh.n_heads; h++) {
+        const uint16_t *qh = q + ((size_t)t * sh.n_heads + h) * head_q;
+        uint16_t *out = q_mla + ((size_t)t * sh.n_heads + h) * row_w;
+        for (int i = threadIdx.x; i < half; i += blockDim.x) {
+            const float x0 = bf(qh[sh.d_nope + 2 * i]), x1 = bf(qh[sh.d_nope + 2 * i + 1]);
+            out[dl + 2 * i] = to_bf(x0 * c[i] - x1 * sn[i]);
+            out[dl + 2 * i + 1] = to_bf(x0 * sn[i] + x1 * c[i]);
+        }
+        const uint16_t *w = wk_b + (size_t)h * sh.d_nope * dl;
+        for (int j = threadIdx.x; j < dl; j += blockDim.x) {
+            float acc = 0.0f;
+            for (int i = 0; i < sh.d_nope; i++) acc += bf(w[(size_t)i * dl + j]) * bf(qh[i]);
+            out[j] = to_bf(acc);
+        }
+    }
+}
+void k_mla_prep(MlaShape sh, const uint16_t *q, const uint16_t *kv_a, const uint16_t *k_rope, const float *kv_norm,
+                const uint16_t *wk_b, const float *cos_t, const float *sin_t, const int *pos, int pos_off, int T,
+                uint16_t *kv_cache, int *seq_len, uint16_t *q_mla, cudaStream_t s) {
+    mla_prep_kernel<<<T, 256, 0, s>>>(sh, q, kv_a, k_rope, kv_norm, wk_b, cos_t, sin_t, pos, pos_off, kv_cache, seq_len,
+                                      q_mla);
+}
+
+// A warp per output: o[t][h * d_v + j] = BF16(wv_b[h * d_v + j] . o_lat[t][h]).
+__global__ void value_up_kernel(const uint16_t *wv_b, const uint16_t *o_lat, int T, int n_heads, int d_v, int dl,
+                                uint16_t *o) {
+    const int r = blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32, lane = threadIdx.x % 32;
+    const int per_token = n_heads * d_v;
+    if (r >= T * per_token) return;
+    const uint16_t *w = wv_b + (size_t)(r % per_token) * dl, *x = o_lat + (size_t)(r / d_v) * dl;
+    float acc = 0.0f;
+    for (int m = lane; m < dl; m += 32) acc += bf(w[m]) * bf(x[m]);
+    acc = warp_sum(acc);
+    if (lane == 0) o[r] = to_bf(acc);
+}
+void k_value_up(const uint16_t *wv_b, const uint16_t *o_lat, int T, int n_heads, int d_v, int d_latent, uint16_t *o,
+                cudaStream_t s) {
+    const int rows = T * n_heads * d_v;
+    value_up_kernel<<<(rows + 7) / 8, 256, 0, s>>>(wv_b, o_lat, T, n_heads, d_v, d_latent, o);
+}
+
+__global__ void add_bf16_kernel(float *x, const uint16_t *y, int d) {
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < d; i += gridDim.x * blockDim.x) x[i] += bf(y[i]);
+}
+void k_add_bf16(float *x, const uint16_t *y, int n, cudaStream_t s) { add_bf16_kernel<<<1, 256, 0, s>>>(x, y, n); }
+
+// ---- float-output GEMVs: the router and the output head -------------------------------------
+
+// A warp per (row r, token t): out[t][r] = W[r] . a[t].
+template <class W>
+__global__ void gemv_f32out_kernel(const W *Wm, const uint16_t *a, int rows, int cols, float *out) {
+    const int r = blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32, lane = threadIdx.x % 32, t = blockIdx.y;
+    if (r >= rows) return;
+    const W *w = Wm + (size_t)r * cols;
+    const uint16_t *x = a + (size_t)t * cols;
+    float acc = 0.0f;
+    for (int i = lane; i < cols; i += 32) acc += (float)w[i] * bf(x[i]);
+    acc = warp_sum(acc);
+    if (lane == 0) out[(size_t)t * rows + r] = acc;
+}
+struct Bf16W {  // a BF16 weight read as its float value
+    uint16_t b;
+    __device__ explicit operator float() const { return bf(b); }
+};
+void k_gemv_f32w(const float *W, const uint16_t *a, int rows, int cols, int T, float *out, cudaStream_t s) {
+    gemv_f32out_kernel<float><<<dim3((rows + 7) / 8, T), 256, 0, s>>>(W, a, rows, cols, out);
+}
+void k_gemv_bf16w_f32out(const uint16_t *W, const uint16_t *a, int rows, int cols, int T, float *out, cudaStream_t s) {
+    gemv_f32out_kernel<Bf16W><<<dim3((rows + 7) / 8, T), 256, 0, s>>>(reinterpret_cast<const Bf16W *>(W), a, rows,
+                                                                       cols, out);
+}
+
+// ---- the routed experts' FP8 inputs ------------------------------------------------------------
+
+// One 128-value block of a row, quantised by a warp: s = amax / 448 (1 when all are 0), codes
+// e4m3(x / s), round to nearest even, saturating (MODEL.md; 03's 1 x 128 activation scales).
+template <class Load>
+__device__ void quantize_block(Load load, int n, uint8_t *codes, float *scale) {
+    const int lane = threadIdx.x % 32;
+    float amax = 0.0f;
+    for (int i = lane; i < n; i += 32) amax = fmaxf(amax, fabsf(load(i)));
+    amax = warp_max(amax);
+    const float s = amax > 0.0f ? amax / 448.0f : 1.0f;
+    for (int i = lane; i < n; i += 32)
+        codes[i] = (uint8_t)__nv_cvt_float_to_fp8(load(i) / s, __NV_SATFINITE, __NV_E4M3);
+    if (lane == 0) *scale = s;
+}
+
+// Block (g, p): a warp per 128-value block of the row.
+__global__ void gather_quantize_kernel(const uint16_t *a, const int *perm, const int *offset, const int *count,
+                                       int top_k, int M_max, int d, uint8_t *A, float *sa) {
+    const int g = blockIdx.y, p = blockIdx.x;
+    if (p >= count[g]) return;
+    const int t = perm[offset[g] + p] / top_k, blocks = (d + 127) / 128;
+    const uint16_t *row = a + (size_t)t * d;
+    uint8_t *out = A + ((size_t)g * M_max + p) * d;
+    float *scales = sa + ((size_t)g * M_max + p) * blocks;
+    for (int kb = threadIdx.x / 32; kb < blocks; kb += blockDim.x / 32) {
+        const int k0 = kb * 128, n = min(128, d - k0);
+        quantize_block([&](int i) { return bf(row[k0 + i]); }, n, out + k0, scales + kb);
+    }
+}
+void k_gather_quantize(const uint16_t *a, const int *perm, const int *offset, const int *count, int top_k, int G,
+                       int M_max, int d, uint8_t *A, float *sa, cudaStream_t s) {
+    gather_quantize_kernel<<<dim3(M_max, G), 128, 0, s>>>(a, perm, offset, count, top_k, M_max, d, A, sa);
+}
+
+__global__ void swiglu_quantize_kernel(const uint16_t *D1, const uint16_t *D3, const int *count, int M_max, int dh,
+                                       uint8_t *A2, float *sa2) {
+    const int g = blockIdx.y, p = blockIdx.x;
+    if (p >= count[g]) return;
+    const size_t r = (size_t)g * M_max + p;
+    const uint16_t *u = D1 + r * dh, *v = D3 + r * dh;
+    const int blocks = (dh + 127) / 128;
+    for (int kb = threadIdx.x / 32; kb < blocks; kb += blockDim.x / 32) {
+        const int k0 = kb * 128, n = min(128, dh - k0);
+        quantize_block([&](int i) { return silu(bf(u[k0 + i])) * bf(v[k0 + i]); }, n, A2 + r * dh + k0,
+                       sa2 + r * blocks + kb);
+    }
+}
+void k_swiglu_quantize(const uint16_t *D1, const uint16_t *D3, const int *count, int G, int M_max, int d_hidden,
+                       uint8_t *A2, float *sa2, cudaStream_t s) {
+    swiglu_quantize_kernel<<<dim3(M_max, G), 128, 0, s>>>(D1, D3, count, M_max, d_hidden, A2, sa2);
+}
+
+__global__ void swiglu_bf16_kernel(const uint16_t *u, const uint16_t *v, int n, uint16_t *h) {
+    for (int i = threadIdx.x; i < n; i += blockDim.x) h[i] = to_bf(silu(bf(u[i])) * bf(v[i]));
+}
+void k_swiglu_bf16(const uint16_t *u, const uint16_t *v, int n, uint16_t *h, cudaStream_t s) {
+    swiglu_bf16_kernel<<<1, 256, 0, s>>>(u, v, n, h);
+}
+
+// out = shared, then + g * y for each chosen expert in ascending expert index (the CPU engine's
+// order); x += out.
+__global__ void moe_combine_kernel(float *x, const uint16_t *shared, const uint16_t *D2, const int *topk_idx,
+                                   const float *topk_weight, const int *inv_perm, const int *offset, int top_k,
+                                   int M_max, int d) {
+    const int t = blockIdx.x;
+    x += (size_t)t * d, shared += (size_t)t * d;
+    topk_idx += t * top_k, topk_weight += t * top_k, inv_perm += t * top_k;  // the token's pairs t * top_k + j
+    int order[8];
+    for (int j = 0; j < top_k; j++) order[j] = j;
+    for (int a = 1; a < top_k; a++)  // insertion sort by expert index (top_k <= 8)
+        for (int b = a; b > 0 && topk_idx[order[b]] < topk_idx[order[b - 1]]; b--) {
+            const int tmp = order[b];
+            order[b] = order[b - 1];
+            order[b - 1] = tmp;
+        }
+    for (int i = threadIdx.x; i < d; i += blockDim.x) {
+        float out = bf(shared[i]);
+        for (int r = 0; r < top_k; r++) {
+            const int j = order[r], e = topk_idx[j], slot = inv_perm[j] - offset[e];
+            out += topk_weight[j] * bf(D2[((size_t)e * M_max + slot) * d + i]);
+        }
+        x[i] += out;
+    }
+}
+void k_moe_combine(float *x, const uint16_t *shared, const uint16_t *D2, const int *topk_idx, const float *topk_weight,
+                   const int *inv_perm, const int *offset, int top_k, int M_max, int d, int T, cudaStream_t s) {
+    moe_combine_kernel<<<T, 256, 0, s>>>(x, shared, D2, topk_idx, topk_weight, inv_perm, offset, top_k, M_max, d);
+}
+
+// ---- argmax and the ends of steps -------------------------------------------------------------
+
+// The first maximum of v[0 .. n-1] over the block (the larger value, the lower index on a tie);
+// thread 0 gets it.
+__device__ int block_argmax(const float *v, int n) {
+    __shared__ float best_v[32];
+    __shared__ int best_i[32];
+    float bv = -INFINITY;
+    int bi = n;
+    for (int i = threadIdx.x; i < n; i += blockDim.x)
+        if (v[i] > bv) bv = v[i], bi = i;  // i ascending: this thread's first maximum
+    for (int o = 16; o > 0; o /= 2) {
+        const float ov = __shfl_xor_sync(FULL, bv, o);
+        const int oi = __shfl_xor_sync(FULL, bi, o);
+        if (ov > bv || (ov == bv && oi < bi)) bv = ov, bi = oi;
+    }
+    const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+    __syncthreads();  // best_* may still be read by a previous call
+    if (lane == 0) best_v[warp] = bv, best_i[warp] = bi;
+    __syncthreads();
+    if (threadIdx.x == 0)
+        for (int w = 1; w < (int)blockDim.x / 32; w++)
+            if (best_v[w] > bv || (best_v[w] == bv && best_i[w] < bi)) bv = best_v[w], bi = best_i[w];
+    return bi;
+}
+
+__global__ void argmax_rows_kernel(const float *logits, int V, int *best) {
+    const int i = block_argmax(logits + (size_t)blockIdx.x * V, V);
+    if (threadIdx.x == 0) best[blockIdx.x] = i;
+}
+void k_argmax_rows(const float *logits, int V, int T, int *best, cudaStream_t s) {
+    argmax_rows_kernel<<<T, 256, 0, s>>>(logits, V, best);
+}
+
+__global__ void step_end_kernel(const float *logits, int vocab, const float *x, int d, const int *prompt_len,
+                                int *tokens, float *logits_all, float *hidden_all, int *pos_p) {
+    const int pos = *pos_p;
+    for (int i = threadIdx.x; i < vocab; i += blockDim.x) logits_all[(size_t)pos * vocab + i] = logits[i];
+    for (int i = threadIdx.x; i < d; i += blockDim.x) hidden_all[(size_t)pos * d + i] = x[i];
+    const int best = block_argmax(logits, vocab);
+    if (threadIdx.x == 0) {
+        if (pos + 1 >= *prompt_len) tokens[pos + 1] = best;
+        *pos_p = pos + 1;
+    }
+}
+void k_step_end(const float *logits, int vocab, const float *x, int d, const int *prompt_len, int *tokens,
+                float *logits_all, float *hidden_all, int *pos, cudaStream_t s) {
+    step_end_kernel<<<1, 256, 0, s>>>(logits, vocab, x, d, prompt_len, tokens, logits_all, hidden_all, pos);
+}
+
+__global__ void draft_pick_kernel(const float *logits, int vocab, int *tokens, const int *pos, int j, int *draft) {
+    const int best = block_argmax(logits, vocab);
+    if (threadIdx.x == 0) tokens[*pos + j] = best, draft[j - 1] = best;
+}
+void k_draft_pick(const float *logits, int vocab, int *tokens, const int *pos, int j, int *draft, cudaStream_t s) {
+    draft_pick_kernel<<<1, 256, 0, s>>>(logits, vocab, tokens, pos, j, draft);
+}
+
+__global__ void accept_commit_kernel(const int *accepted, const int *out_tokens, const float *hidden, int d,
+                                     int *tokens, const int *pos, float *h_last, int *accept_hist) {
+    const int a = accepted[0], n = *pos;
+    for (int i = threadIdx.x; i <= a; i += blockDim.x) tokens[n + 1 + i] = out_tokens[i];
+    for (int i = threadIdx.x; i < d; i += blockDim.x) h_last[i] = hidden[(size_t)a * d + i];
+    if (threadIdx.x == 0) accept_hist[a] += 1;
+}
+void k_accept_commit(const int *accepted, const int *out_tokens, const float *hidden, int d, int *tokens, const int *pos,
+                     float *h_last, int *accept_hist, cudaStream_t s) {
+    accept_commit_kernel<<<1, 256, 0, s>>>(accepted, out_tokens, hidden, d, tokens, pos, h_last, accept_hist);
+}
+
+__global__ void advance_kernel(const int *accepted, int *pos) { *pos += accepted[0] + 1; }
+void k_advance(const int *accepted, int *pos, cudaStream_t s) { advance_kernel<<<1, 1, 0, s>>>(accepted, pos); }

@@ -1,0 +1,239 @@
+/* mini-gpu: the mini-model decoding on the GPU, on the course's kernels (engine.h).
+ *
+ *   mini-gpu [--weights FILE] [--prompt TEXT] [--tokens N] [--speculative K] [--compare]
+ *
+ * Decodes greedily and prints the text and tokens/s. --speculative K (1 .. 7) decodes again with K
+ * drafts a pass and prints its tokens/s beside greedy's, the mean tokens a pass and how often each
+ * draft position was accepted, and whether its tokens equal greedy's. --compare also runs the CPU
+ * engine with the same roundings (--numerics serving) and says whether the tokens agree. Where two
+ * runs first differ it prints the top two logits there, so that a near-tie (the order of float
+ * sums) can be told from a bug. Exit 0 when everything agrees or differs only after a near-tie,
+ * 1 otherwise, 2 for bad input or no GPU. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "generate.h"
+#include "model.h"
+#include "weights.h"
+
+#ifndef MINI_DEFAULT_WEIGHTS
+#define MINI_DEFAULT_WEIGHTS "finale/mini/weights/mini.bin"
+#endif
+
+static void usage(void) {
+    fprintf(stderr, "usage: mini-gpu [--weights FILE] [--prompt TEXT] [--tokens N] [--speculative K] [--compare]\n");
+}
+
+/* The two largest of n values: their indices. */
+static void top_two(const float *v, int n, int *first, int *second) {
+    int a = 0, b = -1;
+    for (int i = 1; i < n; i++) {
+        if (v[i] > v[a]) b = a, a = i;
+        else if (b < 0 || v[i] > v[b]) b = i;
+    }
+    *first = a, *second = b;
+}
+
+/* Near-tie: the reference's top two logits closer than this, relative to the larger magnitude
+ * (at least 1). The two engines round at the same points but for two things: the order of float
+ * sums, and the attention weights, which mla_decode rounds to BF16 before its P.V product (the
+ * tensor cores take BF16) where the CPU keeps them float. A value near a rounding midpoint can then
+ * round the other way, one BF16 step; through the layers that moves logits by a fraction of a
+ * percent. A bug moves them by far more. */
+#define NEAR_TIE 1e-2f
+
+/* Where two token sequences first differ, given the reference run's logits at that position:
+ * prints the top two and returns 0 for a near-tie, 1 otherwise. */
+static int judge_difference(const char *what, int first, int n_new, int ref_tok, int other_tok, const float *logits,
+                            int vocab) {
+    int a, b;
+    top_two(logits, vocab, &a, &b);
+    const float scale = fabsf(logits[a]) > 1.0f ? fabsf(logits[a]) : 1.0f;
+    const float gap = (logits[a] - logits[b]) / scale;
+    printf("%s: the tokens agree for %d of %d, then %d against %d; the top two logits there: %d (%.6f) and %d (%.6f), "
+           "relative gap %.2e\n", what, first, n_new, ref_tok, other_tok, a, logits[a], b, logits[b], gap);
+    if (gap < NEAR_TIE) {
+        printf("%s: a near-tie (gap under %.0e): within the engines' remaining numeric differences\n", what, NEAR_TIE);
+        return 0;
+    }
+    printf("%s: NOT a near-tie: the two compute different things\n", what);
+    return 1;
+}
+
+static int compare_with_cpu(const MiniWeights *w, GpuModel *g, const uint8_t *prompt, int prompt_len,
+                            const uint8_t *gpu_out, int n_new) {
+    char err[256];
+    MiniModel m;
+    if (mini_model_init_numerics(&m, w, 1, 0, MINI_NUMERICS_SERVING, err, sizeof err)) {
+        fprintf(stderr, "mini-gpu: the CPU engine: %s\n", err);
+        return 2;
+    }
+    uint8_t *cpu_out = malloc((size_t)n_new);
+    float *cpu_logits = malloc((size_t)w->cfg.vocab * sizeof(float)), *gpu_logits = malloc((size_t)w->cfg.vocab * sizeof(float));
+    int status = 2;
+    if (!cpu_out || !cpu_logits || !gpu_logits) { fprintf(stderr, "mini-gpu: out of memory\n"); goto done; }
+    if (mini_generate(&m, prompt, prompt_len, n_new, 0, cpu_out, NULL, err, sizeof err)) {
+        fprintf(stderr, "mini-gpu: the CPU engine: %s\n", err);
+        goto done;
+    }
+    int first = -1;
+    for (int i = 0; i < n_new && first < 0; i++) if (cpu_out[i] != gpu_out[i]) first = i;
+    /* How far apart the two engines' logits are while their texts agree: the CPU engine rerun one
+     * position at a time, each position's logits against the GPU's. */
+    {
+        const int agree = first < 0 ? n_new : first, last = prompt_len - 1 + agree, V = w->cfg.vocab;
+        MiniModel r;
+        uint8_t *seq = malloc((size_t)last + 1);
+        double worst = 0, sum = 0;
+        int worst_pos = 0, counted = 0;
+        if (seq && !mini_model_init_numerics(&r, w, 1, 0, MINI_NUMERICS_SERVING, err, sizeof err)) {
+            memcpy(seq, prompt, (size_t)prompt_len);
+            memcpy(seq + prompt_len, cpu_out, (size_t)agree);
+            for (int p = 0; p <= last && p < prompt_len - 1 + n_new; p++) {
+                mini_forward(&r, seq + p, 1, NULL, cpu_logits);
+                if (gpu_logits_at(g, p, gpu_logits, err, sizeof err)) break;
+                double num = 0, den = 0;
+                for (int v = 0; v < V; v++) {
+                    num += (double)(gpu_logits[v] - cpu_logits[v]) * (gpu_logits[v] - cpu_logits[v]);
+                    den += (double)cpu_logits[v] * cpu_logits[v];
+                }
+                const double rel = den > 0 ? sqrt(num / den) : 0;
+                sum += rel;
+                counted++;
+                if (rel > worst) worst = rel, worst_pos = p;
+            }
+            if (counted)
+                printf("compare: logits at the %d positions where the texts agree: relative L2 difference mean %.2e, "
+                       "worst %.2e (position %d)\n", counted, sum / counted, worst, worst_pos);
+            mini_model_free(&r);
+        }
+        free(seq);
+    }
+    if (first < 0) {
+        printf("compare: the %d tokens equal the CPU engine's (--numerics serving)\n", n_new);
+        status = 0;
+        goto done;
+    }
+    /* The CPU's logits at the position that predicted token `first`: rerun the CPU engine up to it. */
+    const int pos = prompt_len - 1 + first;
+    mini_model_free(&m);
+    if (mini_model_init_numerics(&m, w, 1, 0, MINI_NUMERICS_SERVING, err, sizeof err)) goto done;
+    uint8_t *seq = malloc((size_t)pos + 1);
+    if (!seq) goto done;
+    memcpy(seq, prompt, (size_t)prompt_len);
+    memcpy(seq + prompt_len, cpu_out, (size_t)first);
+    for (int p = 0; p <= pos; p++) mini_forward(&m, seq + p, 1, NULL, p == pos ? cpu_logits : NULL);
+    free(seq);
+    if (gpu_logits_at(g, pos, gpu_logits, err, sizeof err) == 0) {
+        int a, b;
+        top_two(cpu_logits, w->cfg.vocab, &a, &b);
+        printf("compare: the GPU's logits for the CPU's top two: %.6f and %.6f\n", gpu_logits[a], gpu_logits[b]);
+    }
+    status = judge_difference("compare (CPU, GPU)", first, n_new, cpu_out[first], gpu_out[first], cpu_logits,
+                              w->cfg.vocab);
+done:
+    free(cpu_out);
+    free(cpu_logits);
+    free(gpu_logits);
+    mini_model_free(&m);
+    return status;
+}
+
+int main(int argc, char **argv) {
+    const char *weights = MINI_DEFAULT_WEIGHTS, *prompt = "Once upon a time";
+    int n_new = 200, compare = 0, k = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--weights") && i + 1 < argc) weights = argv[++i];
+        else if (!strcmp(argv[i], "--prompt") && i + 1 < argc) prompt = argv[++i];
+        else if ((!strcmp(argv[i], "--tokens") || !strcmp(argv[i], "--speculative")) && i + 1 < argc) {
+            const int tokens = !strcmp(argv[i], "--tokens");
+            char *end;
+            long v = strtol(argv[++i], &end, 10);
+            if (*end || v < (tokens ? 1 : 0) || v > (tokens ? 100000 : MINI_MAX_DRAFTS)) {
+                fprintf(stderr, "mini-gpu: %s wants a number from %s\n", argv[i - 1],
+                        tokens ? "1 up" : "0 to 7 (0: greedy only)");
+                return 2;
+            }
+            if (tokens) n_new = (int)v;
+            else k = (int)v;
+        } else if (!strcmp(argv[i], "--compare")) compare = 1;
+        else { usage(); return 2; }
+    }
+    const int prompt_len = (int)strlen(prompt);
+    if (prompt_len == 0) { fprintf(stderr, "mini-gpu: the prompt is empty\n"); return 2; }
+    char err[256];
+    MiniWeights w;
+    if (mini_load_weights(weights, &w, err, sizeof err)) {
+        fprintf(stderr, "mini-gpu: %s: %s\n", weights, err);
+        return 2;
+    }
+    GpuModel *g = gpu_model_create(&w, err, sizeof err);
+    if (!g) {
+        fprintf(stderr, "mini-gpu: %s\n", err);
+        mini_free_weights(&w);
+        return 2;
+    }
+    uint8_t *out = malloc((size_t)n_new), *spec = malloc((size_t)n_new);
+    float *logits = malloc((size_t)w.cfg.vocab * sizeof(float));
+    GpuGenerateStats st, ss;
+    int status = 2;
+    if (!out || !spec || !logits) fprintf(stderr, "mini-gpu: out of memory\n");
+    else if (gpu_generate(g, (const uint8_t *)prompt, prompt_len, n_new, 0, out, &st, err, sizeof err))
+        fprintf(stderr, "mini-gpu: %s\n", err);
+    else {
+        printf("%s", prompt);
+        for (int i = 0; i < n_new; i++) putchar(out[i] >= 32 && out[i] < 127 ? out[i] : out[i] == '\n' ? '\n' : '?');
+        const double greedy_tps = n_new / (st.decode_ms / 1e3);
+        printf("\n\ngreedy, batch 1, on the GPU: %d tokens in %.3f ms after a prompt of %d (%.3f ms): %.0f tokens/s\n",
+               n_new, st.decode_ms, prompt_len, st.ms - st.decode_ms, greedy_tps);
+        status = 0;
+        if (k > 0) {
+            if (gpu_generate(g, (const uint8_t *)prompt, prompt_len, n_new, k, spec, &ss, err, sizeof err)) {
+                fprintf(stderr, "mini-gpu: %s\n", err);
+                status = 2;
+            } else {
+                const double tps = n_new / (ss.decode_ms / 1e3);
+                int kept = 0;
+                for (int a = 0; a <= k; a++) kept += a * ss.accept_hist[a];
+                printf("speculative, %d drafts a pass: %d tokens in %.3f ms: %.0f tokens/s, %.2fx greedy; %d passes, "
+                       "%.2f tokens a pass\n", k, n_new, ss.decode_ms, tps, tps / greedy_tps, ss.passes,
+                       ss.passes ? (double)(kept + ss.passes) / ss.passes : 0.0);
+                printf("draft accepted at position:");
+                for (int i = 1; i <= k; i++) {
+                    int reached = 0;  // passes that kept at least i drafts
+                    for (int a = i; a <= k; a++) reached += ss.accept_hist[a];
+                    printf(" %d: %.0f%%", i, ss.passes ? 100.0 * reached / ss.passes : 0.0);
+                }
+                printf("\n");
+                int first = -1;
+                for (int i = 0; i < n_new && first < 0; i++) if (spec[i] != out[i]) first = i;
+                if (first < 0) printf("speculative: the %d tokens equal greedy's\n", n_new);
+                else if (gpu_logits_at(g, prompt_len - 1 + first, logits, err, sizeof err)) {
+                    fprintf(stderr, "mini-gpu: %s\n", err);
+                    status = 1;
+                } else
+                    status = judge_difference("speculative (greedy, speculative)", first, n_new, out[first], spec[first],
+                                              logits, w.cfg.vocab);
+            }
+        }
+        if (compare) {
+            // gpu_logits_at reads the last greedy run's logits: run greedy again if speculative ran after it.
+            if (k > 0 && gpu_generate(g, (const uint8_t *)prompt, prompt_len, n_new, 0, out, &st, err, sizeof err)) {
+                fprintf(stderr, "mini-gpu: %s\n", err);
+                status = 2;
+            } else {
+                const int c = compare_with_cpu(&w, g, (const uint8_t *)prompt, prompt_len, out, n_new);
+                if (c > status) status = c;
+            }
+        }
+    }
+    free(out);
+    free(spec);
+    free(logits);
+    gpu_model_free(g);
+    mini_free_weights(&w);
+    return status;
+}

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The mini-model's GPU engine (finale/14-deepseek/engine) on a machine without a GPU: it builds
+# for sm_80 against the solutions and against the skeletons (the engine links whichever kernels
+# the build has), and every bad input gets one line and exit status 2: no GPU, a --speculative or
+# --tokens out of range, an empty prompt, a missing or corrupt weights file, an unknown option.
+# Its tokens against the CPU engine's are make gpu-test's (tests/gpu-test.sh). Ends with
+# "N passed, N failed".
+set -u
+cd "$(dirname "$0")/.."
+passed=0 failed=0
+. tests/lib.sh   # result PASS|FAIL what [detail]
+work=$(mktemp -d "${TMPDIR:-/tmp}/engine-test.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+make=(make --no-print-directory -s ARCH=sm_80)
+
+for variant in solution student; do
+    flag=$([ $variant = solution ] && echo SOLUTION=1 || echo SOLUTION=)
+    if timeout 1200 "${make[@]}" -j2 $flag "build/sm_80/$variant/mini-gpu" >"$work/build-$variant.log" 2>&1; then
+        result PASS "mini-gpu builds for sm_80 on the ${variant}s' kernels"
+    else
+        result FAIL "mini-gpu builds for sm_80 on the ${variant}s' kernels" "$(tail -n 3 "$work/build-$variant.log" | paste -sd ';' -)"
+    fi
+done
+E=build/sm_80/solution/mini-gpu
+[ -x $E ] || { echo "$passed passed, $failed failed"; exit 1; }
+
+# expect WHAT PATTERN ARGS...: exit status 2 and exactly one line on stderr, matching PATTERN.
+expect() {
+    local what=$1 pattern=$2 out rc lines; shift 2
+    out=$(timeout 60 "$E" "$@" 2>&1 >/dev/null)
+    rc=$?
+    lines=$(printf '%s\n' "$out" | grep -c .)
+    if [ $rc -eq 2 ] && [ "$lines" -eq 1 ] && printf '%s' "$out" | grep -qE "$pattern"; then result PASS "$what"
+    else result FAIL "$what" "exit $rc, $lines line(s): $(printf '%s' "$out" | head -n 3 | paste -sd ';' -)"; fi
+}
+expect "--speculative 8 is refused in one line" "speculative wants a number from 0 to 7" --speculative 8
+expect "--tokens 0 is refused in one line" "tokens wants a number" --tokens 0
+expect "an empty prompt is refused in one line" "prompt is empty" --prompt ""
+expect "an unknown option gets the usage line" "^usage: mini-gpu" --fast
+expect "a missing weights file is named in one line" "nope.bin: .*(cannot|No such)" --weights "$work/nope.bin"
+head -c 5000 finale/mini/weights/mini.bin >"$work/short.bin"
+expect "a truncated weights file is refused in one line" "short.bin: " --weights "$work/short.bin"
+if ! command -v nvidia-smi >/dev/null || ! nvidia-smi -L >/dev/null 2>&1; then
+    expect "no GPU: one line, exit 2" "no CUDA GPU usable here"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
