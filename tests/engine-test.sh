@@ -3,7 +3,8 @@
 # for sm_80 against the solutions and against the skeletons (the engine links whichever kernels
 # the build has), and every bad input gets one line and exit status 2: no GPU, a --speculative or
 # --tokens out of range, an empty prompt, a missing or corrupt weights file, an unknown option.
-# Its tokens against the CPU engine's are make gpu-test's (tests/gpu-test.sh). Ends with
+# Its tokens against the CPU engine's are make gpu-test's (tests/gpu-test.sh); the PyTorch
+# yardstick's decoder is checked on the CPU where a PyTorch is installed. Ends with
 # "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
@@ -42,6 +43,28 @@ head -c 5000 finale/mini/weights/mini.bin >"$work/short.bin"
 expect "a truncated weights file is refused in one line" "short.bin: " --weights "$work/short.bin"
 if ! command -v nvidia-smi >/dev/null || ! nvidia-smi -L >/dev/null 2>&1; then
     expect "no GPU: one line, exit 2" "no CUDA GPU usable here"
+fi
+# The PyTorch yardstick (bench_torch_mini.py): its cached decoder, in float32 on the CPU, gives the
+# golden file's greedy bytes (where a PyTorch is installed: Debian's python3-torch is enough); and
+# without a GPU the bench run says so in one line and exits 0, so make bench goes on.
+py=
+for p in python3 /usr/bin/python3; do "$p" -c "import torch" 2>/dev/null && { py=$p; break; }; done
+if [ -n "$py" ]; then
+    out=$(timeout 300 "$py" finale/14-deepseek/bench_torch_mini.py --check-cpu 2>&1)
+    [ $? -eq 0 ] && result PASS "the PyTorch yardstick's decoder reproduces the golden greedy bytes on the CPU" ||
+        result FAIL "the PyTorch yardstick's decoder reproduces the golden greedy bytes on the CPU" "$out"
+    if ! command -v nvidia-smi >/dev/null || ! nvidia-smi -L >/dev/null 2>&1; then
+        out=$(timeout 120 "$py" finale/14-deepseek/bench_torch_mini.py 2>&1)
+        [ $? -eq 0 ] && [ "$(printf '%s\n' "$out" | grep -c .)" -eq 1 ] && [[ $out == *"no CUDA GPU"* ]] &&
+            result PASS "the PyTorch yardstick without a GPU: one line, exit 0" ||
+            result FAIL "the PyTorch yardstick without a GPU: one line, exit 0" "$out"
+    fi
+else
+    out=$(timeout 60 python3 finale/14-deepseek/bench_torch_mini.py 2>&1)
+    [ $? -eq 0 ] && [[ $out == *"has no PyTorch"* ]] &&
+        result PASS "the PyTorch yardstick without PyTorch: one line, exit 0" ||
+        result FAIL "the PyTorch yardstick without PyTorch: one line, exit 0" "$out"
+    echo "SKIP  the PyTorch yardstick's decoder on the CPU: no python3 with torch here (apt-get install python3-torch)"
 fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
