@@ -504,10 +504,14 @@ int gpu_generate(GpuModel *m, const uint8_t *prompt, int prompt_len, int n_new, 
         cudaMemcpyAsync(m->h_last, m->hidden_all + (size_t)(prompt_len - 1) * d, (size_t)d * sizeof(float),
                         cudaMemcpyDeviceToDevice, m->stream);
         cudaEventRecord(t1, m->stream);
+        // Passes go out in batches, the host reading the position once a batch. A pass commits 1 to
+        // k + 1 tokens, so with r still to commit, ceil(r / (k + 1)) passes each start before the
+        // last token asked for (none is wasted) and end at most k past it (the room checked above).
         int pos = prompt_len;  // n: tokens[P .. n] are committed
         while (e == cudaSuccess && pos - prompt_len + 1 < n_new) {
-            run_pass(m, k);
-            passes++;
+            const int remaining = n_new - (pos - prompt_len + 1), batch = (remaining + k) / (k + 1);
+            for (int i = 0; i < batch; i++) run_pass(m, k);
+            passes += batch;
             cudaMemcpyAsync(host, m->pos, sizeof(int), cudaMemcpyDeviceToHost, m->stream);
             e = sync_error(m);
             pos = host[0];
