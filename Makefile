@@ -244,7 +244,8 @@ $(ENGINE_BUILD)/main.o: $(ENGINE_DIR)/main.c
 $(B)/mini-gpu: $(ENGINE_OBJ) $(ENGINE_KERNELS) $(MINI_LIB)
 	$(NVCC) $(GENCODE) -o $@ $^ -lm
 .PHONY: mini-gpu
-mini-gpu: need-nvcc $(B)/mini-gpu
+mini-gpu: need-nvcc $(B)/mini-gpu $(G)/tools/progress
+	@$(if $(filter 1,$(SOLUTION)),:,bash grader/engine-kernels.sh $(G)/tools/progress $(PROGRESS_HISTORY))
 	$(B)/mini-gpu $(if $(PROMPT),--prompt "$$PROMPT") $(ARGS)
 
 # ---- tests -------------------------------------------------------------------------------------

@@ -44,6 +44,29 @@ expect "a truncated weights file is refused in one line" "short.bin: " --weights
 if ! command -v nvidia-smi >/dev/null || ! nvidia-smi -L >/dev/null 2>&1; then
     expect "no GPU: one line, exit 2" "no CUDA GPU usable here"
 fi
+# make mini-gpu on a student's kernels names, in one line each, those whose last check failed or
+# that were never checked (grader/engine-kernels.sh, from the make check history), and nothing for
+# kernels that pass.
+"${make[@]}" build/sm_80/grader/tools/progress >/dev/null 2>&1
+record() {  # record SESSION EXERCISE VERDICT
+    printf '{"schema":"kernel-workbook-result/1","session":"%s","exercise":"%s","solution":false,"given":false,"verdict":"%s","message":"","seed":"0x1","when":"2026-11-30T04:41:26Z","gpu":"NVIDIA H200","timed":false}\n' "$1" "$2" "$3"
+}
+{ record serving/12-serving 01_gemv_bf16 PASS; record finale/14-deepseek 01_mla_decode PASS
+  record finale/14-deepseek 02_moe_route PASS; record finale/14-deepseek 03_fp8_grouped_gemm FAIL
+  record finale/14-deepseek 03_fp8_grouped_gemm+masked FAIL; record serving/12-serving 02_rmsnorm_qkv FAIL; } >"$work/history.jsonl"
+out=$(bash grader/engine-kernels.sh build/sm_80/grader/tools/progress "$work/history.jsonl")
+if [ "$(printf '%s\n' "$out" | grep -c .)" -eq 2 ] && [[ $out == *"03_fp8_grouped_gemm.cu failed its last make check"* ]] &&
+    [[ $out == *"04_accept.cu has not been through make check"* ]]; then
+    result PASS "make mini-gpu names the student's failing and unchecked engine kernels, one line each"
+else
+    result FAIL "make mini-gpu names the student's failing and unchecked engine kernels, one line each" "$out"
+fi
+{ record finale/14-deepseek 03_fp8_grouped_gemm PASS; record finale/14-deepseek 03_fp8_grouped_gemm+masked PASS
+  record finale/14-deepseek 04_accept PASS; } >>"$work/history.jsonl"
+out=$(bash grader/engine-kernels.sh build/sm_80/grader/tools/progress "$work/history.jsonl")
+[ -z "$out" ] && result PASS "make mini-gpu says nothing when the engine's kernels pass" ||
+    result FAIL "make mini-gpu says nothing when the engine's kernels pass" "$out"
+
 # The PyTorch yardstick (bench_torch_mini.py): its cached decoder, in float32 on the CPU, gives the
 # golden file's greedy bytes (where a PyTorch is installed: Debian's python3-torch is enough); and
 # without a GPU the bench run says so in one line and exits 0, so make bench goes on.
