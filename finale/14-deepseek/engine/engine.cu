@@ -22,7 +22,8 @@ namespace {
 // One transformer block's weights on the device; the experts' FP8 matrices stacked [E][rows][cols].
 struct GpuBlock {
     float *attn_norm, *kv_norm, *ffn_norm, *router, *bias;
-    uint16_t *wq, *wkv_a, *wk_rope, *wk_b, *wv_b, *wo, *sh_w1, *sh_w2, *sh_w3;
+    uint16_t *w_proj;  // wq, wkv_a and wk_rope stacked: one gemv_bf16 for the three
+    uint16_t *wk_b, *wv_b, *wo, *sh_w1, *sh_w2, *sh_w3;
     uint8_t *e_w1, *e_w2, *e_w3;
     float *e_s1, *e_s2, *e_s3;
     uint16_t *kv_cache;  // [max_blocks][MLA_BLOCK][d_latent + d_rope]
@@ -40,12 +41,14 @@ struct GpuModel {
     GpuBlock *layers, mtp;
     // A pass's activations (up to T_MAX rows) and the routing's outputs.
     float *x, *router_logits, *topk_w, *sa, *sa2, *logits, *logits_all, *hidden_all, *mla_work, *hidden_rows, *h_last, *z;
-    uint16_t *normed, *q, *kv_a, *k_rope, *q_mla, *o_lat, *heads, *attn_out, *D1, *D3, *D2, *sh_u, *sh_v, *sh_h,
+    uint16_t *normed, *proj, *q_mla, *o_lat, *heads, *attn_out, *D1, *D3, *D2, *sh_u, *sh_v, *sh_h,
         *sh_out, *mtp_cat, *z0;
     uint8_t *A, *A2;
     int *topk_idx, *count, *offset, *perm, *inv_perm, *block_table, *seq_len, *pos, *fill_pos, *prompt_len, *tokens;
     int *draft, *target, *accepted, *out_tokens, *accept_hist;
     cudaStream_t stream;
+    cudaStream_t side;                       // the shared expert, beside the routed ones
+    cudaEvent_t fork, join;
     cudaGraphExec_t step;                    // greedy's step; NULL: launched one by one (not capturable)
     cudaGraphExec_t pass[MINI_MAX_DRAFTS + 1];  // speculative passes by k (made on first use)
     int graphs_ok;
@@ -128,9 +131,16 @@ static int upload_block(GpuModel *m, const MiniBlock *b, GpuBlock *g, char *err,
     g->ffn_norm = upload(m, b->ffn_norm, d, err, len);
     g->router = upload(m, b->router, (size_t)c->n_experts * d, err, len);
     g->bias = upload(m, b->bias, c->n_experts, err, len);
-    g->wq = upload_bf16(m, b->wq, (size_t)H * (c->d_nope + dr) * d, err, len);
-    g->wkv_a = upload_bf16(m, b->wkv_a, (size_t)dl * d, err, len);
-    g->wk_rope = upload_bf16(m, b->wk_rope, (size_t)dr * d, err, len);
+    {  // [wq; wkv_a; wk_rope]: rows of q, then of the latent, then of the RoPE key
+        const size_t nq = (size_t)H * (c->d_nope + dr) * d, nl = (size_t)dl * d, nr = (size_t)dr * d;
+        float *stacked = (float *)malloc((nq + nl + nr) * sizeof(float));
+        if (!stacked) { say(err, len, "out of host memory"); return -1; }
+        memcpy(stacked, b->wq, nq * sizeof(float));
+        memcpy(stacked + nq, b->wkv_a, nl * sizeof(float));
+        memcpy(stacked + nq + nl, b->wk_rope, nr * sizeof(float));
+        g->w_proj = upload_bf16(m, stacked, nq + nl + nr, err, len);
+        free(stacked);
+    }
     g->wk_b = upload_bf16(m, b->wk_b, (size_t)H * c->d_nope * dl, err, len);
     g->wv_b = upload_bf16(m, b->wv_b, (size_t)H * c->d_v * dl, err, len);
     g->wo = upload_bf16(m, b->wo, (size_t)d * H * c->d_v, err, len);
@@ -138,8 +148,8 @@ static int upload_block(GpuModel *m, const MiniBlock *b, GpuBlock *g, char *err,
     g->sh_w3 = upload_bf16(m, b->shared.w3, (size_t)c->d_shared * d, err, len);
     g->sh_w2 = upload_bf16(m, b->shared.w2, (size_t)d * c->d_shared, err, len);
     g->kv_cache = (uint16_t *)dev_alloc(m, (size_t)m->max_blocks * MLA_BLOCK * (dl + dr) * sizeof(uint16_t), err, len);
-    if (!g->attn_norm || !g->kv_norm || !g->ffn_norm || !g->router || !g->bias || !g->wq || !g->wkv_a ||
-        !g->wk_rope || !g->wk_b || !g->wv_b || !g->wo || !g->sh_w1 || !g->sh_w3 || !g->sh_w2 || !g->kv_cache)
+    if (!g->attn_norm || !g->kv_norm || !g->ffn_norm || !g->router || !g->bias || !g->w_proj || !g->wk_b || !g->wv_b ||
+        !g->wo || !g->sh_w1 || !g->sh_w3 || !g->sh_w2 || !g->kv_cache)
         return -1;
     if (upload_experts(m, b, 1, &g->e_w1, &g->e_s1, err, len) || upload_experts(m, b, 3, &g->e_w3, &g->e_s3, err, len) ||
         upload_experts(m, b, 2, &g->e_w2, &g->e_s2, err, len))
@@ -182,9 +192,12 @@ GpuModel *gpu_model_create(const MiniWeights *w, char *err, size_t len) {
     const MiniConfig *c = &m->c;
     const int d = c->d_model, H = c->n_heads, dl = c->d_latent, dr = c->d_rope, E = c->n_experts;
     m->max_blocks = (c->max_seq + MLA_BLOCK - 1) / MLA_BLOCK;
-    if (cudaStreamCreateWithFlags(&m->stream, cudaStreamNonBlocking) != cudaSuccess) {
-        say(err, len, "cudaStreamCreate failed");
-        free(m);
+    if (cudaStreamCreateWithFlags(&m->stream, cudaStreamNonBlocking) != cudaSuccess ||
+        cudaStreamCreateWithFlags(&m->side, cudaStreamNonBlocking) != cudaSuccess ||
+        cudaEventCreateWithFlags(&m->fork, cudaEventDisableTiming) != cudaSuccess ||
+        cudaEventCreateWithFlags(&m->join, cudaEventDisableTiming) != cudaSuccess) {
+        say(err, len, "creating the engine's streams and events failed");
+        gpu_model_free(m);
         return NULL;
     }
     MiniRope rope;
@@ -218,9 +231,7 @@ GpuModel *gpu_model_create(const MiniWeights *w, char *err, size_t len) {
     if (!failed) failed = !(m->field = (type *)dev_alloc(m, (size_t)(n) * sizeof(type), err, len))
     DEV(x, float, M * d);
     DEV(normed, uint16_t, M * d);
-    DEV(q, uint16_t, M * H * (c->d_nope + dr));
-    DEV(kv_a, uint16_t, M * dl);
-    DEV(k_rope, uint16_t, M * dr);
+    DEV(proj, uint16_t, M * (H * (c->d_nope + dr) + dl + dr));
     DEV(q_mla, uint16_t, M * H * (dl + dr));
     DEV(o_lat, uint16_t, M * H * dl);
     DEV(heads, uint16_t, M * H * c->d_v);
@@ -295,33 +306,42 @@ void gpu_model_free(GpuModel *m) {
     free(m->allocations);
     free(m->layers);
     if (m->stream) cudaStreamDestroy(m->stream);
+    if (m->side) cudaStreamDestroy(m->side);
+    if (m->fork) cudaEventDestroy(m->fork);
+    if (m->join) cudaEventDestroy(m->join);
     free(m);
 }
 
 // One block (main layer or the MTP's) on the T rows of m->x at positions *pos + pos_off + t,
-// against its latent cache. Every launch on m->stream.
-static void block_launches(GpuModel *m, const GpuBlock *g, const int *pos, int pos_off, int T) {
+// against its latent cache. On entry m->normed holds BF16(rmsnorm(x, g->attn_norm)); on exit, with a
+// next gain, BF16(rmsnorm(x, next_gain)) (the next block's, or the output head's). The shared
+// expert runs on a side stream beside the routed experts (branches of the graph).
+static void block_launches(GpuModel *m, const GpuBlock *g, const int *pos, int pos_off, int T, const float *next_gain) {
     const MiniConfig *c = &m->c;
     const int d = c->d_model, H = c->n_heads, dl = c->d_latent, dr = c->d_rope, E = c->n_experts, k = c->top_k;
+    const int n_proj = H * (c->d_nope + dr) + dl + dr;
     cudaStream_t s = m->stream;
     const MlaShape sh = {H, c->d_nope, dr, dl, c->norm_eps};
     const float scale = 1.0f / sqrtf((float)(c->d_nope + dr));
     // attention (MLA, absorbed, over the latent cache)
-    k_rmsnorm(m->x, g->attn_norm, d, c->norm_eps, T, m->normed, s);
-    gemv_bf16(g->wq, m->normed, m->q, T, H * (c->d_nope + dr), d, s);
-    gemv_bf16(g->wkv_a, m->normed, m->kv_a, T, dl, d, s);
-    gemv_bf16(g->wk_rope, m->normed, m->k_rope, T, dr, d, s);
-    k_mla_prep(sh, m->q, m->kv_a, m->k_rope, g->kv_norm, g->wk_b, m->cos_t, m->sin_t, pos, pos_off, T, g->kv_cache,
-               m->seq_len, m->q_mla, s);
+    gemv_bf16(g->w_proj, m->normed, m->proj, T, n_proj, d, s);
+    k_mla_prep(sh, m->proj, 1, g->kv_norm, g->wk_b, m->cos_t, m->sin_t, pos, pos_off, T, g->kv_cache, m->seq_len,
+               m->q_mla, s);
     // The T positions as T sequences over the same blocks, position t seeing seq_len[t] tokens: causal.
     mla_decode(m->q_mla, g->kv_cache, m->block_table, m->seq_len, m->max_blocks, scale, m->o_lat, T, 1, H, dl, dr,
                m->mla_work, s);
     k_value_up(g->wv_b, m->o_lat, T, H, c->d_v, dl, m->heads, s);
     gemv_bf16(g->wo, m->heads, m->attn_out, T, d, H * c->d_v, s);
-    k_add_bf16(m->x, m->attn_out, T * d, s);
-    // MoE: the router, the routed experts in FP8 (an expert has at most T rows), the shared expert in BF16
-    k_rmsnorm(m->x, g->ffn_norm, d, c->norm_eps, T, m->normed, s);
-    k_gemv_f32w(g->router, m->normed, E, d, T, m->router_logits, s);
+    // MoE: the residual add, the norm and the router in one launch; then the shared expert (BF16) on
+    // the side stream while the routed experts (FP8, at most T rows each) run here
+    k_add_norm_router(m->x, m->attn_out, g->ffn_norm, g->router, E, d, c->norm_eps, T, m->normed, m->router_logits, s);
+    cudaEventRecord(m->fork, s);
+    cudaStreamWaitEvent(m->side, m->fork, 0);
+    gemv_bf16(g->sh_w1, m->normed, m->sh_u, T, c->d_shared, d, m->side);
+    gemv_bf16(g->sh_w3, m->normed, m->sh_v, T, c->d_shared, d, m->side);
+    k_swiglu_bf16(m->sh_u, m->sh_v, T * c->d_shared, m->sh_h, m->side);
+    gemv_bf16(g->sh_w2, m->sh_h, m->sh_out, T, d, c->d_shared, m->side);
+    cudaEventRecord(m->join, m->side);
     moe_route(m->router_logits, g->bias, T, E, k, m->topk_idx, m->topk_w, m->count, m->offset, m->perm, m->inv_perm,
               s);
     k_gather_quantize(m->normed, m->perm, m->offset, m->count, k, E, T, d, m->A, m->sa, s);
@@ -329,19 +349,18 @@ static void block_launches(GpuModel *m, const GpuBlock *g, const int *pos, int p
     fp8_grouped_gemm_masked(m->A, m->sa, g->e_w3, g->e_s3, m->D3, m->count, E, T, c->d_expert, d, s);
     k_swiglu_quantize(m->D1, m->D3, m->count, E, T, c->d_expert, m->A2, m->sa2, s);
     fp8_grouped_gemm_masked(m->A2, m->sa2, g->e_w2, g->e_s2, m->D2, m->count, E, T, d, c->d_expert, s);
-    gemv_bf16(g->sh_w1, m->normed, m->sh_u, T, c->d_shared, d, s);
-    gemv_bf16(g->sh_w3, m->normed, m->sh_v, T, c->d_shared, d, s);
-    k_swiglu_bf16(m->sh_u, m->sh_v, T * c->d_shared, m->sh_h, s);
-    gemv_bf16(g->sh_w2, m->sh_h, m->sh_out, T, d, c->d_shared, s);
-    k_moe_combine(m->x, m->sh_out, m->D2, m->topk_idx, m->topk_w, m->inv_perm, m->offset, k, T, d, T, s);
+    cudaStreamWaitEvent(s, m->join, 0);
+    k_moe_combine(m->x, m->sh_out, m->D2, m->topk_idx, m->topk_w, m->inv_perm, m->offset, k, T, d, T, next_gain,
+                  c->norm_eps, m->normed, s);
 }
 
 // The main model on tokens[*pos .. *pos + T - 1]: m->x ends as their hidden states, m->logits [T][vocab].
 static void main_forward(GpuModel *m, int T) {
     const MiniConfig *c = &m->c;
     k_embed(m->embed, m->tokens, m->pos, T, m->x, c->d_model, m->stream);
-    for (int l = 0; l < c->n_layers; l++) block_launches(m, &m->layers[l], m->pos, 0, T);
-    k_rmsnorm(m->x, m->final_norm, c->d_model, c->norm_eps, T, m->normed, m->stream);
+    k_rmsnorm(m->x, m->layers[0].attn_norm, c->d_model, c->norm_eps, T, m->normed, m->stream);
+    for (int l = 0; l < c->n_layers; l++)
+        block_launches(m, &m->layers[l], m->pos, 0, T, l + 1 < c->n_layers ? m->layers[l + 1].attn_norm : m->final_norm);
     k_gemv_bf16w_f32out(m->lm_head, m->normed, c->vocab, c->d_model, T, m->logits, m->stream);
 }
 
@@ -369,12 +388,12 @@ static void mtp_fill(GpuModel *m, const float *h, const int *pos, int T) {
     const MiniConfig *c = &m->c;
     const GpuBlock *g = &m->mtp;
     const MlaShape sh = {c->n_heads, c->d_nope, c->d_rope, c->d_latent, c->norm_eps};
+    const int n_proj = c->n_heads * (c->d_nope + c->d_rope) + c->d_latent + c->d_rope;
     mtp_input(m, h, pos, 1, T);
     k_rmsnorm(m->x, g->attn_norm, c->d_model, c->norm_eps, T, m->normed, m->stream);
-    gemv_bf16(g->wkv_a, m->normed, m->kv_a, T, c->d_latent, c->d_model, m->stream);
-    gemv_bf16(g->wk_rope, m->normed, m->k_rope, T, c->d_rope, c->d_model, m->stream);
-    k_mla_prep(sh, NULL, m->kv_a, m->k_rope, g->kv_norm, g->wk_b, m->cos_t, m->sin_t, pos, 0, T, g->kv_cache,
-               m->seq_len, NULL, m->stream);
+    gemv_bf16(g->w_proj, m->normed, m->proj, T, n_proj, c->d_model, m->stream);
+    k_mla_prep(sh, m->proj, 0, g->kv_norm, g->wk_b, m->cos_t, m->sin_t, pos, 0, T, g->kv_cache, m->seq_len, NULL,
+               m->stream);
 }
 
 // One speculative pass with k drafts, n = *pos (tokens[n] committed, not yet run; h_last = h_{n-1}):
@@ -388,9 +407,9 @@ static void pass_launches(GpuModel *m, int k) {
     for (int j = 1; j <= k; j++) {
         // step j at MTP position n - 2 + j, from (h_{n-1}, tok_n) first, then (its own z, d_{j-1})
         mtp_input(m, j == 1 ? m->h_last : m->z, m->pos, j - 1, 1);
-        block_launches(m, &m->mtp, m->pos, j - 2, 1);
+        k_rmsnorm(m->x, m->mtp.attn_norm, d, c->norm_eps, 1, m->normed, s);
+        block_launches(m, &m->mtp, m->pos, j - 2, 1, m->mtp_final_norm);
         cudaMemcpyAsync(m->z, m->x, (size_t)d * sizeof(float), cudaMemcpyDeviceToDevice, s);
-        k_rmsnorm(m->x, m->mtp_final_norm, d, c->norm_eps, 1, m->normed, s);
         k_gemv_bf16w_f32out(m->lm_head, m->normed, c->vocab, d, 1, m->logits, s);
         k_draft_pick(m->logits, c->vocab, m->tokens, m->pos, j, m->draft, s);
     }

@@ -8,7 +8,10 @@
  * Batch 1. Greedy decoding runs one position a step, each step one CUDA graph launch (the prompt
  * goes through the same steps). Speculative decoding (MODEL.md "Decoding") runs the prompt the same
  * way, then passes of k drafts: the MTP module drafts, the main model verifies the k + 1 positions
- * in one pass, session 14's accept_greedy keeps the agreeing prefix; each pass is one graph. */
+ * in one pass, session 14's accept_greedy keeps the agreeing prefix; each pass is one graph.
+ * The model is tiny, so a step costs its launches: the glue is fused where the course's kernels
+ * leave room (one stacked projection GEMV, add + norm + router, the MoE sum + the next norm) and the
+ * shared expert runs on a side stream, a parallel branch of the graph. */
 #ifndef MINI_GPU_ENGINE_H
 #define MINI_GPU_ENGINE_H
 

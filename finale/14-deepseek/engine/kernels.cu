@@ -92,14 +92,15 @@ void k_bf16_to_float(const uint16_t *y, int n, float *x, cudaStream_t s) { bf16_
 
 // ---- attention glue ---------------------------------------------------------------------------
 
-// Block t: position p = *pos + pos_off + t: its cache row, its seq_len, and (q not NULL) its query.
-__global__ void mla_prep_kernel(MlaShape sh, const uint16_t *q, const uint16_t *kv_a, const uint16_t *k_rope,
-                                const float *kv_norm, const uint16_t *wk_b, const float *cos_t, const float *sin_t,
-                                const int *pos_p, int pos_off, uint16_t *kv_cache, int *seq_len, uint16_t *q_mla) {
+// Block t: position p = *pos + pos_off + t: its cache row, its seq_len, and (with_query) its query.
+// Row t of proj holds [q (heads x (d_nope + d_rope)), kv_a (d_latent), k_rope (d_rope)].
+__global__ void mla_prep_kernel(MlaShape sh, const uint16_t *proj, int with_query, const float *kv_norm,
+                                const uint16_t *wk_b, const float *cos_t, const float *sin_t, const int *pos_p,
+                                int pos_off, uint16_t *kv_cache, int *seq_len, uint16_t *q_mla) {
     const int t = blockIdx.x, pos = *pos_p + pos_off + t, dl = sh.d_latent, dr = sh.d_rope, half = dr / 2;
-    const int row_w = dl + dr, head_q = sh.d_nope + dr;
+    const int row_w = dl + dr, head_q = sh.d_nope + dr, n_q = sh.n_heads * head_q;
     const float *c = cos_t + (size_t)pos * half, *sn = sin_t + (size_t)pos * half;
-    const uint16_t *kv = kv_a + (size_t)t * dl, *kr = k_rope + (size_t)t * dr;
+    const uint16_t *q = proj + (size_t)t * (n_q + dl + dr), *kv = q + n_q, *kr = kv + dl;
     uint16_t *row = kv_cache + (size_t)pos * row_w;  // blocks in order: row p at p * row_w
     if (threadIdx.x == 0) seq_len[t] = pos + 1;
     // The latent: rmsnorm of the BF16 kv_a, rounded.
@@ -113,11 +114,11 @@ __global__ void mla_prep_kernel(MlaShape sh, const uint16_t *q, const uint16_t *
         row[dl + 2 * i] = to_bf(x0 * c[i] - x1 * sn[i]);
         row[dl + 2 * i + 1] = to_bf(x0 * sn[i] + x1 * c[i]);
     }
-    if (!q) return;
+    if (!with_query) return;
     // Each head's query: its RoPE part rotated, its latent part absorbed (q_lat[j] = sum_i
     // wk_b[h * d_nope + i][j] q_nope[i], i ascending as the CPU engine sums).
     for (int h = 0; h < sh.n_heads; h++) {
-        const uint16_t *qh = q + ((size_t)t * sh.n_heads + h) * head_q;
+        const uint16_t *qh = q + (size_t)h * head_q;
         uint16_t *out = q_mla + ((size_t)t * sh.n_heads + h) * row_w;
         for (int i = threadIdx.x; i < half; i += blockDim.x) {
             const float x0 = bf(qh[sh.d_nope + 2 * i]), x1 = bf(qh[sh.d_nope + 2 * i + 1]);
@@ -132,11 +133,11 @@ __global__ void mla_prep_kernel(MlaShape sh, const uint16_t *q, const uint16_t *
         }
     }
 }
-void k_mla_prep(MlaShape sh, const uint16_t *q, const uint16_t *kv_a, const uint16_t *k_rope, const float *kv_norm,
-                const uint16_t *wk_b, const float *cos_t, const float *sin_t, const int *pos, int pos_off, int T,
-                uint16_t *kv_cache, int *seq_len, uint16_t *q_mla, cudaStream_t s) {
-    mla_prep_kernel<<<T, 256, 0, s>>>(sh, q, kv_a, k_rope, kv_norm, wk_b, cos_t, sin_t, pos, pos_off, kv_cache, seq_len,
-                                      q_mla);
+void k_mla_prep(MlaShape sh, const uint16_t *proj, int with_query, const float *kv_norm, const uint16_t *wk_b,
+                const float *cos_t, const float *sin_t, const int *pos, int pos_off, int T, uint16_t *kv_cache,
+                int *seq_len, uint16_t *q_mla, cudaStream_t s) {
+    mla_prep_kernel<<<T, 256, 0, s>>>(sh, proj, with_query, kv_norm, wk_b, cos_t, sin_t, pos, pos_off, kv_cache,
+                                      seq_len, q_mla);
 }
 
 // A warp per output: o[t][h * d_v + j] = BF16(wv_b[h * d_v + j] . o_lat[t][h]).
@@ -157,12 +158,31 @@ void k_value_up(const uint16_t *wv_b, const uint16_t *o_lat, int T, int n_heads,
     value_up_kernel<<<(rows + 7) / 8, 256, 0, s>>>(wv_b, o_lat, T, n_heads, d_v, d_latent, o);
 }
 
-__global__ void add_bf16_kernel(float *x, const uint16_t *y, int d) {
-    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < d; i += gridDim.x * blockDim.x) x[i] += bf(y[i]);
+// Block t: x[t] += attn[t]; normed[t] = BF16(rmsnorm(x[t], gain)); logits[t][e] = router[e] . normed[t]
+// in float (a warp per expert). Three steps of the block in one launch.
+__global__ void add_norm_router_kernel(float *x, const uint16_t *attn, const float *gain, const float *router, int E,
+                                       int d, float eps, uint16_t *normed, float *logits) {
+    const int t = blockIdx.x, lane = threadIdx.x % 32, warp = threadIdx.x / 32, warps = blockDim.x / 32;
+    float *xr = x + (size_t)t * d;
+    const uint16_t *ar = attn + (size_t)t * d;
+    uint16_t *nr = normed + (size_t)t * d;
+    for (int i = threadIdx.x; i < d; i += blockDim.x) xr[i] += bf(ar[i]);
+    __syncthreads();  // the row is read whole by the norm below
+    rmsnorm_row([&](int i) { return xr[i]; }, gain, d, eps, nr);
+    __syncthreads();  // and the normed row by the router
+    for (int e = warp; e < E; e += warps) {
+        float acc = 0.0f;
+        for (int i = lane; i < d; i += 32) acc += router[(size_t)e * d + i] * bf(nr[i]);
+        acc = warp_sum(acc);
+        if (lane == 0) logits[(size_t)t * E + e] = acc;
+    }
 }
-void k_add_bf16(float *x, const uint16_t *y, int n, cudaStream_t s) { add_bf16_kernel<<<1, 256, 0, s>>>(x, y, n); }
+void k_add_norm_router(float *x, const uint16_t *attn, const float *gain, const float *router, int E, int d, float eps,
+                       int T, uint16_t *normed, float *logits, cudaStream_t s) {
+    add_norm_router_kernel<<<T, 256, 0, s>>>(x, attn, gain, router, E, d, eps, normed, logits);
+}
 
-// ---- float-output GEMVs: the router and the output head -------------------------------------
+// ---- the output head's GEMV, float logits ----------------------------------------------------
 
 // A warp per (row r, token t): out[t][r] = W[r] . a[t].
 template <class W>
@@ -180,9 +200,6 @@ struct Bf16W {  // a BF16 weight read as its float value
     uint16_t b;
     __device__ explicit operator float() const { return bf(b); }
 };
-void k_gemv_f32w(const float *W, const uint16_t *a, int rows, int cols, int T, float *out, cudaStream_t s) {
-    gemv_f32out_kernel<float><<<dim3((rows + 7) / 8, T), 256, 0, s>>>(W, a, rows, cols, out);
-}
 void k_gemv_bf16w_f32out(const uint16_t *W, const uint16_t *a, int rows, int cols, int T, float *out, cudaStream_t s) {
     gemv_f32out_kernel<Bf16W><<<dim3((rows + 7) / 8, T), 256, 0, s>>>(reinterpret_cast<const Bf16W *>(W), a, rows,
                                                                        cols, out);
@@ -249,10 +266,11 @@ void k_swiglu_bf16(const uint16_t *u, const uint16_t *v, int n, uint16_t *h, cud
 }
 
 // out = shared, then + g * y for each chosen expert in ascending expert index (the CPU engine's
-// order); x += out.
+// order); x += out; then, with a next gain, normed = BF16(rmsnorm(x, next_gain)) for what follows
+// (the next block's attention, or the output head).
 __global__ void moe_combine_kernel(float *x, const uint16_t *shared, const uint16_t *D2, const int *topk_idx,
                                    const float *topk_weight, const int *inv_perm, const int *offset, int top_k,
-                                   int M_max, int d) {
+                                   int M_max, int d, const float *next_gain, float eps, uint16_t *normed) {
     const int t = blockIdx.x;
     x += (size_t)t * d, shared += (size_t)t * d;
     topk_idx += t * top_k, topk_weight += t * top_k, inv_perm += t * top_k;  // the token's pairs t * top_k + j
@@ -272,10 +290,15 @@ __global__ void moe_combine_kernel(float *x, const uint16_t *shared, const uint1
         }
         x[i] += out;
     }
+    if (!next_gain) return;
+    __syncthreads();  // the whole row is updated before its norm
+    rmsnorm_row([&](int i) { return x[i]; }, next_gain, d, eps, normed + (size_t)t * d);
 }
 void k_moe_combine(float *x, const uint16_t *shared, const uint16_t *D2, const int *topk_idx, const float *topk_weight,
-                   const int *inv_perm, const int *offset, int top_k, int M_max, int d, int T, cudaStream_t s) {
-    moe_combine_kernel<<<T, 256, 0, s>>>(x, shared, D2, topk_idx, topk_weight, inv_perm, offset, top_k, M_max, d);
+                   const int *inv_perm, const int *offset, int top_k, int M_max, int d, int T, const float *next_gain,
+                   float eps, uint16_t *normed, cudaStream_t s) {
+    moe_combine_kernel<<<T, 256, 0, s>>>(x, shared, D2, topk_idx, topk_weight, inv_perm, offset, top_k, M_max, d,
+                                         next_gain, eps, normed);
 }
 
 // ---- argmax and the ends of steps -------------------------------------------------------------

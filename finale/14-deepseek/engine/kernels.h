@@ -23,28 +23,30 @@ void k_mtp_input(const float *h, const uint16_t *embed, const int *tokens, const
 /* x = y as floats (n values). */
 void k_bf16_to_float(const uint16_t *y, int n, float *x, cudaStream_t s);
 
-/* The attention's glue, T positions p = *pos + pos_off + t: the latent cache row p
+/* The attention's glue, T positions p = *pos + pos_off + t, from row t of the stacked projection
+ * proj = [q, kv_a, k_rope] (one gemv_bf16 of wq, wkv_a and wk_rope stacked): the latent cache row p
  * (BF16(rmsnorm(kv_a, kv_norm)), then BF16(rope(k_rope))), seq_len[t] = p + 1 (what mla_decode
- * sees), and, unless q is NULL, the absorbed query q_mla[t][h] = [BF16(wk_b_h^T q_nope_h),
- * BF16(rope(q_rope_h))] for every head. cos/sin: [max_seq][d_rope / 2]. The cache's blocks are
- * in order (block table 0, 1, 2, ...), so row p is at p * (d_latent + d_rope). */
+ * sees), and, with_query, the absorbed query q_mla[t][h] = [BF16(wk_b_h^T q_nope_h),
+ * BF16(rope(q_rope_h))] for every head. cos/sin: [max_seq][d_rope / 2]. The cache's blocks are in
+ * order (block table 0, 1, 2, ...), so row p is at p * (d_latent + d_rope). */
 typedef struct {
     int n_heads, d_nope, d_rope, d_latent;
     float eps;
 } MlaShape;
-void k_mla_prep(MlaShape sh, const uint16_t *q, const uint16_t *kv_a, const uint16_t *k_rope, const float *kv_norm,
-                const uint16_t *wk_b, const float *cos_t, const float *sin_t, const int *pos, int pos_off, int T,
-                uint16_t *kv_cache, int *seq_len, uint16_t *q_mla, cudaStream_t s);
+void k_mla_prep(MlaShape sh, const uint16_t *proj, int with_query, const float *kv_norm, const uint16_t *wk_b,
+                const float *cos_t, const float *sin_t, const int *pos, int pos_off, int T, uint16_t *kv_cache,
+                int *seq_len, uint16_t *q_mla, cudaStream_t s);
 
 /* o[t][h * d_v + j] = BF16(wv_b[h * d_v + j] . o_lat[t][h]) for every head of T positions. */
 void k_value_up(const uint16_t *wv_b, const uint16_t *o_lat, int T, int n_heads, int d_v, int d_latent, uint16_t *o,
                 cudaStream_t s);
 
-/* x[i] += y[i] (y BF16), n values. */
-void k_add_bf16(float *x, const uint16_t *y, int d, cudaStream_t s);
+/* T rows: x[t] += attn[t] (BF16); normed[t] = BF16(rmsnorm(x[t], gain)); logits[t][e] = router[e] .
+ * normed[t] in float (the router's FP32 weights, E experts). */
+void k_add_norm_router(float *x, const uint16_t *attn, const float *gain, const float *router, int E, int d, float eps,
+                       int T, uint16_t *normed, float *logits, cudaStream_t s);
 
-/* out[t][r] = W[r] . a[t] in float, T rows of a (W float: the router; BF16: the output head). */
-void k_gemv_f32w(const float *W, const uint16_t *a, int rows, int cols, int T, float *out, cudaStream_t s);
+/* out[t][r] = W[r] . a[t] in float, T rows of a, W BF16 (the output head). */
 void k_gemv_bf16w_f32out(const uint16_t *W, const uint16_t *a, int rows, int cols, int T, float *out, cudaStream_t s);
 
 /* The routed experts' FP8 inputs: for expert g and its p-th pair (p < count[g]), the token's row
@@ -60,9 +62,11 @@ void k_swiglu_quantize(const uint16_t *D1, const uint16_t *D3, const int *count,
 /* h = BF16(silu(u) * v) for the shared expert (n values). */
 void k_swiglu_bf16(const uint16_t *u, const uint16_t *v, int n, uint16_t *h, cudaStream_t s);
 
-/* x[t] += shared[t] + the sum of token t's experts' g * y, in ascending expert order (T tokens). */
+/* x[t] += shared[t] + the sum of token t's experts' g * y, in ascending expert order (T tokens);
+ * then, unless next_gain is NULL, normed[t] = BF16(rmsnorm(x[t], next_gain)). */
 void k_moe_combine(float *x, const uint16_t *shared, const uint16_t *D2, const int *topk_idx, const float *topk_weight,
-                   const int *inv_perm, const int *offset, int top_k, int M_max, int d, int T, cudaStream_t s);
+                   const int *inv_perm, const int *offset, int top_k, int M_max, int d, int T, const float *next_gain,
+                   float eps, uint16_t *normed, cudaStream_t s);
 
 /* best[t] = the first maximum of logits[t] (V values), T rows. */
 void k_argmax_rows(const float *logits, int V, int T, int *best, cudaStream_t s);
