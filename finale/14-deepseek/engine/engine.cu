@@ -477,7 +477,7 @@ static void reset(GpuModel *m, const int *host_tokens, int prompt_len) {
     cudaMemsetAsync(m->accept_hist, 0, T_MAX * sizeof(int), m->stream);
 }
 
-int gpu_generate(GpuModel *m, const uint8_t *prompt, int prompt_len, int n_new, int k, uint8_t *out,
+int gpu_generate(GpuModel *m, const uint8_t *prompt, int prompt_len, int n_new, int k, int trace, uint8_t *out,
                  GpuGenerateStats *stats, char *err, size_t len) {
     const MiniConfig *c = &m->c;
     if (k < 0 || k > MINI_MAX_DRAFTS) {
@@ -527,11 +527,21 @@ int gpu_generate(GpuModel *m, const uint8_t *prompt, int prompt_len, int n_new, 
         // k + 1 tokens, so with r still to commit, ceil(r / (k + 1)) passes each start before the
         // last token asked for (none is wasted) and end at most k past it (the room checked above).
         int pos = prompt_len;  // n: tokens[P .. n] are committed
+        if (stats) stats->n_trace = 0;
         while (e == cudaSuccess && pos - prompt_len + 1 < n_new) {
-            const int remaining = n_new - (pos - prompt_len + 1), batch = (remaining + k) / (k + 1);
+            const int remaining = n_new - (pos - prompt_len + 1);
+            const int traced = stats && passes < trace && passes < GPU_TRACE_MAX;
+            const int batch = traced ? 1 : (remaining + k) / (k + 1);
             for (int i = 0; i < batch; i++) run_pass(m, k);
             passes += batch;
             cudaMemcpyAsync(host, m->pos, sizeof(int), cudaMemcpyDeviceToHost, m->stream);
+            if (traced) {  // this pass's drafts, the verify's tokens and the count kept
+                GpuPassTrace *t = &stats->trace[stats->n_trace++];
+                t->pos = pos, t->k = k;
+                cudaMemcpyAsync(t->draft, m->draft, (size_t)k * sizeof(int), cudaMemcpyDeviceToHost, m->stream);
+                cudaMemcpyAsync(t->target, m->target, (size_t)(k + 1) * sizeof(int), cudaMemcpyDeviceToHost, m->stream);
+                cudaMemcpyAsync(&t->accepted, m->accepted, sizeof(int), cudaMemcpyDeviceToHost, m->stream);
+            }
             e = sync_error(m);
             pos = host[0];
         }
@@ -552,7 +562,9 @@ int gpu_generate(GpuModel *m, const uint8_t *prompt, int prompt_len, int n_new, 
         cudaEventElapsedTime(&all, t0, t2);
         cudaEventElapsedTime(&decode, t1, t2);
         if (stats) {
-            memset(stats, 0, sizeof *stats);
+            const int n_trace = k ? stats->n_trace : 0;
+            memset(stats->accept_hist, 0, sizeof stats->accept_hist);
+            stats->n_trace = n_trace;
             stats->ms = all, stats->decode_ms = decode, stats->passes = passes;
             for (int a = 0; a <= k; a++) stats->accept_hist[a] = hist[a];
         }

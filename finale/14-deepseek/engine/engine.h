@@ -31,16 +31,29 @@ typedef struct GpuModel GpuModel;
 GpuModel *gpu_model_create(const MiniWeights *w, char *err, size_t err_len);
 void gpu_model_free(GpuModel *m);
 
+#define GPU_TRACE_MAX 16  /* speculative passes a trace can hold */
+
+/* One speculative pass as the board demo shows it: at position pos (tok_pos committed), the k
+ * drafts, the main model's k + 1 tokens from its verify pass, and how many drafts it kept. */
+typedef struct {
+    int pos, k, accepted;
+    int draft[8], target[8];
+} GpuPassTrace;
+
 typedef struct {
     double ms;            /* the whole generation, prompt included, between two events */
     double decode_ms;     /* after the prompt (and, speculative, the MTP cache's fill) */
     int passes;           /* speculative passes (0 for greedy) */
     int accept_hist[8];   /* passes that kept a = 0, 1, ... k drafts */
+    int n_trace;          /* passes traced (the first ones, at most GPU_TRACE_MAX) */
+    GpuPassTrace trace[GPU_TRACE_MAX];
 } GpuGenerateStats;
 
-/* n_new tokens after the prompt into out; k = 0 greedy, 1 .. 7 drafts a speculative pass.
- * Returns 0, or non-zero with one line in err. */
-int gpu_generate(GpuModel *m, const uint8_t *prompt, int prompt_len, int n_new, int k, uint8_t *out,
+/* n_new tokens after the prompt into out; k = 0 greedy, 1 .. 7 drafts a speculative pass. With
+ * trace > 0 the first trace passes (at most GPU_TRACE_MAX) are read back one by one into
+ * stats->trace, which slows them: for demos, not for timing. Returns 0, or non-zero with one line
+ * in err. */
+int gpu_generate(GpuModel *m, const uint8_t *prompt, int prompt_len, int n_new, int k, int trace, uint8_t *out,
                  GpuGenerateStats *stats, char *err, size_t err_len);
 
 /* The logits (vocab floats) the last greedy generation computed at position pos (0 .. prompt_len -

@@ -1,10 +1,11 @@
 /* mini-gpu: the mini-model decoding on the GPU, on the course's kernels (engine.h).
  *
- *   mini-gpu [--weights FILE] [--prompt TEXT] [--tokens N] [--speculative K] [--compare]
+ *   mini-gpu [--weights FILE] [--prompt TEXT] [--tokens N] [--speculative K] [--trace N] [--compare]
  *
  * Decodes greedily and prints the text and tokens/s. --speculative K (1 .. 7) decodes again with K
  * drafts a pass and prints its tokens/s beside greedy's, the mean tokens a pass and how often each
- * draft position was accepted, and whether its tokens equal greedy's. --compare also runs the CPU
+ * draft position was accepted, and whether its tokens equal greedy's; --trace N shows its first N
+ * passes (the drafts, the verify pass's own tokens, what was kept). --compare also runs the CPU
  * engine with the same roundings (--numerics serving) and says whether the tokens agree. Where two
  * runs first differ it prints the top two logits there, so that a near-tie (the order of float
  * sums) can be told from a bug. Exit 0 when everything agrees or differs only after a near-tie,
@@ -24,7 +25,30 @@
 #endif
 
 static void usage(void) {
-    fprintf(stderr, "usage: mini-gpu [--weights FILE] [--prompt TEXT] [--tokens N] [--speculative K] [--compare]\n");
+    fprintf(stderr,
+            "usage: mini-gpu [--weights FILE] [--prompt TEXT] [--tokens N] [--speculative K] [--trace N] [--compare]\n");
+}
+
+/* A byte as the board shows it: printable as itself, others as \n, \t or \xHH. */
+static void show_byte(int b) {
+    if (b == '\n') printf("\\n");
+    else if (b == '\t') printf("\\t");
+    else if (b >= 32 && b < 127) putchar(b);
+    else printf("\\x%02x", b & 0xff);
+}
+
+/* One traced speculative pass, e.g. pass 3 at 21: drafted "t a m" | verify says "t a c?" | kept 3 + its own 'c'. */
+static void show_pass(int i, const GpuPassTrace *t) {
+    printf("pass %2d at %4d: drafted \"", i + 1, t->pos);
+    for (int j = 0; j < t->k; j++) show_byte(t->draft[j]);
+    printf("\", the model says \"");
+    for (int j = 0; j <= t->k; j++) show_byte(t->target[j]);
+    printf("\": ");
+    if (t->accepted < t->k) printf("first mismatch at draft %d, ", t->accepted + 1);
+    else printf("all %d agree, ", t->k);
+    printf("%d kept + the model's own '", t->accepted);
+    show_byte(t->target[t->accepted]);
+    printf("': %d tokens\n", t->accepted + 1);
 }
 
 /* The two largest of n values: their indices. */
@@ -144,21 +168,24 @@ done:
 
 int main(int argc, char **argv) {
     const char *weights = MINI_DEFAULT_WEIGHTS, *prompt = "Once upon a time";
-    int n_new = 200, compare = 0, k = 0;
+    int n_new = 200, compare = 0, k = 0, trace = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--weights") && i + 1 < argc) weights = argv[++i];
         else if (!strcmp(argv[i], "--prompt") && i + 1 < argc) prompt = argv[++i];
-        else if ((!strcmp(argv[i], "--tokens") || !strcmp(argv[i], "--speculative")) && i + 1 < argc) {
-            const int tokens = !strcmp(argv[i], "--tokens");
+        else if ((!strcmp(argv[i], "--tokens") || !strcmp(argv[i], "--speculative") || !strcmp(argv[i], "--trace")) &&
+                 i + 1 < argc) {
+            const char *opt = argv[i];
+            const int lo = !strcmp(opt, "--tokens") ? 1 : 0;
+            const int hi = !strcmp(opt, "--tokens") ? 100000 : !strcmp(opt, "--speculative") ? MINI_MAX_DRAFTS : GPU_TRACE_MAX;
             char *end;
             long v = strtol(argv[++i], &end, 10);
-            if (*end || v < (tokens ? 1 : 0) || v > (tokens ? 100000 : MINI_MAX_DRAFTS)) {
-                fprintf(stderr, "mini-gpu: %s wants a number from %s\n", argv[i - 1],
-                        tokens ? "1 up" : "0 to 7 (0: greedy only)");
+            if (*end || v < lo || v > hi) {
+                fprintf(stderr, "mini-gpu: %s wants a number from %d to %d\n", opt, lo, hi);
                 return 2;
             }
-            if (tokens) n_new = (int)v;
-            else k = (int)v;
+            if (!strcmp(opt, "--tokens")) n_new = (int)v;
+            else if (!strcmp(opt, "--speculative")) k = (int)v;
+            else trace = (int)v;
         } else if (!strcmp(argv[i], "--compare")) compare = 1;
         else { usage(); return 2; }
     }
@@ -181,7 +208,7 @@ int main(int argc, char **argv) {
     GpuGenerateStats st, ss;
     int status = 2;
     if (!out || !spec || !logits) fprintf(stderr, "mini-gpu: out of memory\n");
-    else if (gpu_generate(g, (const uint8_t *)prompt, prompt_len, n_new, 0, out, &st, err, sizeof err))
+    else if (gpu_generate(g, (const uint8_t *)prompt, prompt_len, n_new, 0, 0, out, &st, err, sizeof err))
         fprintf(stderr, "mini-gpu: %s\n", err);
     else {
         printf("%s", prompt);
@@ -191,7 +218,7 @@ int main(int argc, char **argv) {
                n_new, st.decode_ms, prompt_len, st.ms - st.decode_ms, greedy_tps);
         status = 0;
         if (k > 0) {
-            if (gpu_generate(g, (const uint8_t *)prompt, prompt_len, n_new, k, spec, &ss, err, sizeof err)) {
+            if (gpu_generate(g, (const uint8_t *)prompt, prompt_len, n_new, k, trace, spec, &ss, err, sizeof err)) {
                 fprintf(stderr, "mini-gpu: %s\n", err);
                 status = 2;
             } else {
@@ -208,6 +235,7 @@ int main(int argc, char **argv) {
                     printf(" %d: %.0f%%", i, ss.passes ? 100.0 * reached / ss.passes : 0.0);
                 }
                 printf("\n");
+                for (int i = 0; i < ss.n_trace; i++) show_pass(i, &ss.trace[i]);
                 int first = -1;
                 for (int i = 0; i < n_new && first < 0; i++) if (spec[i] != out[i]) first = i;
                 if (first < 0) printf("speculative: the %d tokens equal greedy's\n", n_new);
@@ -221,7 +249,7 @@ int main(int argc, char **argv) {
         }
         if (compare) {
             // gpu_logits_at reads the last greedy run's logits: run greedy again if speculative ran after it.
-            if (k > 0 && gpu_generate(g, (const uint8_t *)prompt, prompt_len, n_new, 0, out, &st, err, sizeof err)) {
+            if (k > 0 && gpu_generate(g, (const uint8_t *)prompt, prompt_len, n_new, 0, 0, out, &st, err, sizeof err)) {
                 fprintf(stderr, "mini-gpu: %s\n", err);
                 status = 2;
             } else {
