@@ -37,6 +37,7 @@ expect() {
 expect "--speculative 8 is refused in one line" "speculative wants a number from 0 to 7" --speculative 8
 expect "--tokens 0 is refused in one line" "tokens wants a number" --tokens 0
 expect "an empty prompt is refused in one line" "prompt is empty" --prompt ""
+expect "--scaled with --compare is refused in one line" "scaled runs greedy on random weights" --scaled --compare
 expect "an unknown option gets the usage line" "^usage: mini-gpu" --fast
 expect "a missing weights file is named in one line" "nope.bin: .*(cannot|No such)" --weights "$work/nope.bin"
 head -c 5000 finale/mini/weights/mini.bin >"$work/short.bin"

@@ -6,9 +6,10 @@ byte at a time from a cache, as a PyTorch user would write it: the absorbed MLA 
 cache held in fixed-size buffers (so that every step has the same shapes), the routed experts
 picked by indexing their stacked weights, BF16 weights and activations. Timed eagerly and under
 torch.compile(mode="reduce-overhead") (CUDA graphs), then `mini-gpu` (the engine on the
-solutions' kernels, built here if missing) on the same prompt in the same run. `make bench` runs
-it after session 14's check; it prints a Markdown table and, with --out, writes torch_mini.jsonl
-and torch_mini.md there.
+solutions' kernels, built here if missing) on the same prompt in the same run, and `mini-gpu
+--scaled` (the same architecture with about 5 GB of random weights: tokens/s against a device
+copy). `make bench` runs it after session 14's check; it prints a Markdown table and, with
+--out, writes torch_mini.jsonl and torch_mini.md there.
 
     python3 finale/14-deepseek/bench_torch_mini.py [--out DIR] [--tokens N] [--prompt TEXT]
     python3 finale/14-deepseek/bench_torch_mini.py --check-cpu    the decoder in float32 on the CPU
@@ -181,6 +182,20 @@ def engine_tokens_per_s(prompt, n_new):
     return float(m.group(1)), None
 
 
+def engine_scaled(n_new=64):
+    """`mini-gpu --scaled`: the lines it prints about the scaled configuration, or why there are none."""
+    arch = subprocess.run(["make", "--no-print-directory", "-s", "print-ARCH"], cwd=ROOT, capture_output=True,
+                          text=True).stdout.strip()
+    exe = os.path.join(ROOT, "build", arch, "solution", "mini-gpu")
+    if not os.path.exists(exe):
+        return ["mini-gpu --scaled: mini-gpu did not build"]
+    run = subprocess.run([exe, "--scaled", "--tokens", str(n_new)], cwd=ROOT, capture_output=True, text=True,
+                         timeout=600)
+    if run.returncode != 0:
+        return ["mini-gpu --scaled: " + ((run.stderr.strip().splitlines() or ["failed"])[-1])]
+    return [line for line in run.stdout.splitlines() if line.startswith(("scaled", "greedy"))]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", help="directory for torch_mini.jsonl and torch_mini.md (default: print only)")
@@ -222,6 +237,8 @@ def main():
         lines.append(f"| {name} | {v:.0f} | {tps / v:.2f}x |" if tps else f"| {name} | {v:.0f} | - |")
     lines.append(f"| mini-gpu (the course's kernels, CUDA graphs) | {tps:.0f} | 1.00x |" if tps
                  else f"| mini-gpu | - ({why}) | - |")
+    lines += ["", "The scaled configuration (`mini-gpu --scaled`), same run:", ""]
+    lines += ["    " + line for line in engine_scaled()]
     print("\n".join(lines))
     if args.out:
         os.makedirs(args.out, exist_ok=True)

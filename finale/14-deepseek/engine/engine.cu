@@ -55,6 +55,7 @@ struct GpuModel {
     void **allocations;
     int n_alloc, cap_alloc;
     int last_steps;
+    uint64_t seed;  // the scaled configuration's random weights: the next tensor's stream
 };
 
 static void say(char *err, size_t len, const char *fmt, ...) {
@@ -79,7 +80,8 @@ static void *dev_alloc(GpuModel *m, size_t bytes, char *err, size_t len) {
         say(err, len, "cudaMalloc of %zu bytes: %s", bytes, cudaGetErrorString(e));
         return NULL;
     }
-    cudaMemset(p, 0, bytes ? bytes : 16);
+    // On the engine's stream, which every upload and fill uses too: they land after the zeros.
+    cudaMemsetAsync(p, 0, bytes ? bytes : 16, m->stream);
     m->allocations[m->n_alloc++] = p;
     return p;
 }
@@ -87,7 +89,8 @@ static void *dev_alloc(GpuModel *m, size_t bytes, char *err, size_t len) {
 template <class T>
 static T *upload(GpuModel *m, const T *host, size_t n, char *err, size_t len) {
     T *d = (T *)dev_alloc(m, n * sizeof(T), err, len);
-    if (d && cudaMemcpy(d, host, n * sizeof(T), cudaMemcpyHostToDevice) != cudaSuccess) {
+    if (d && (cudaMemcpyAsync(d, host, n * sizeof(T), cudaMemcpyHostToDevice, m->stream) != cudaSuccess ||
+              cudaStreamSynchronize(m->stream) != cudaSuccess)) {
         say(err, len, "copying weights to the GPU failed");
         return NULL;
     }
@@ -117,8 +120,9 @@ static int upload_experts(GpuModel *m, const MiniBlock *b, int which, uint8_t **
     for (int e = 0; e < E; e++) {
         const MiniFp8Matrix *f = which == 1 ? &b->experts[e].w1_fp8 : which == 2 ? &b->experts[e].w2_fp8 : &b->experts[e].w3_fp8;
         if (!f->codes) { say(err, len, "the weights file has no FP8 copies of the experts"); return -1; }
-        cudaMemcpy(*codes + n_codes * e, f->codes, n_codes, cudaMemcpyHostToDevice);
-        cudaMemcpy(*scales + n_scales * e, f->scales, n_scales * sizeof(float), cudaMemcpyHostToDevice);
+        cudaMemcpyAsync(*codes + n_codes * e, f->codes, n_codes, cudaMemcpyHostToDevice, m->stream);
+        cudaMemcpyAsync(*scales + n_scales * e, f->scales, n_scales * sizeof(float), cudaMemcpyHostToDevice, m->stream);
+        cudaStreamSynchronize(m->stream);
     }
     return 0;
 }
@@ -157,6 +161,53 @@ static int upload_block(GpuModel *m, const MiniBlock *b, GpuBlock *g, char *err,
     return 0;
 }
 
+// The scaled configuration's weights, random, drawn on the GPU (seed, then one stream of numbers per
+// tensor): BF16 matrices uniform with standard deviation 1 / sqrt(fan_in), norm gains near 1, FP8
+// expert codes of magnitude 0.25 to 3.75 with scales that bring them to the same spread. Its tokens
+// mean nothing; its speed is the point (MODEL.md's contract is the trained file's).
+static uint16_t *random_bf16(GpuModel *m, size_t n, int fan_in, char *err, size_t len) {
+    uint16_t *d = (uint16_t *)dev_alloc(m, n * sizeof(uint16_t), err, len);
+    if (d) k_fill_bf16(d, n, m->seed++, sqrtf(3.0f / (float)fan_in), m->stream);
+    return d;
+}
+static float *random_f32(GpuModel *m, size_t n, float center, float amplitude, char *err, size_t len) {
+    float *d = (float *)dev_alloc(m, n * sizeof(float), err, len);
+    if (d) k_fill_f32(d, n, m->seed++, center, amplitude, m->stream);
+    return d;
+}
+static int random_experts(GpuModel *m, int rows, int cols, uint8_t **codes, float **scales, char *err, size_t len) {
+    const size_t E = (size_t)m->c.n_experts, n_codes = (size_t)rows * cols;
+    const size_t n_scales = (size_t)((rows + 127) / 128) * ((cols + 127) / 128);
+    *codes = (uint8_t *)dev_alloc(m, n_codes * E, err, len);
+    if (*codes) k_fill_fp8(*codes, n_codes * E, m->seed++, m->stream);
+    // codes average about 1.6 in magnitude: scales bring the products to 1 / sqrt(fan_in)
+    *scales = random_f32(m, n_scales * E, 0.6f / sqrtf((float)cols), 0.1f / sqrtf((float)cols), err, len);
+    return *codes && *scales ? 0 : -1;
+}
+static int random_block(GpuModel *m, GpuBlock *g, char *err, size_t len) {
+    const MiniConfig *c = &m->c;
+    const int d = c->d_model, H = c->n_heads, dl = c->d_latent, dr = c->d_rope;
+    g->attn_norm = random_f32(m, d, 1.0f, 0.2f, err, len);
+    g->kv_norm = random_f32(m, dl, 1.0f, 0.2f, err, len);
+    g->ffn_norm = random_f32(m, d, 1.0f, 0.2f, err, len);
+    g->router = random_f32(m, (size_t)c->n_experts * d, 0.0f, sqrtf(3.0f / (float)d), err, len);
+    g->bias = random_f32(m, c->n_experts, 0.0f, 0.1f, err, len);
+    g->w_proj = random_bf16(m, (size_t)(H * (c->d_nope + dr) + dl + dr) * d, d, err, len);
+    g->wk_b = random_bf16(m, (size_t)H * c->d_nope * dl, dl, err, len);
+    g->wv_b = random_bf16(m, (size_t)H * c->d_v * dl, dl, err, len);
+    g->wo = random_bf16(m, (size_t)d * H * c->d_v, H * c->d_v, err, len);
+    g->sh_w1 = random_bf16(m, (size_t)c->d_shared * d, d, err, len);
+    g->sh_w3 = random_bf16(m, (size_t)c->d_shared * d, d, err, len);
+    g->sh_w2 = random_bf16(m, (size_t)d * c->d_shared, c->d_shared, err, len);
+    g->kv_cache = (uint16_t *)dev_alloc(m, (size_t)m->max_blocks * MLA_BLOCK * (dl + dr) * sizeof(uint16_t), err, len);
+    if (!g->attn_norm || !g->kv_norm || !g->ffn_norm || !g->router || !g->bias || !g->w_proj || !g->wk_b || !g->wv_b ||
+        !g->wo || !g->sh_w1 || !g->sh_w3 || !g->sh_w2 || !g->kv_cache)
+        return -1;
+    return random_experts(m, c->d_expert, d, &g->e_w1, &g->e_s1, err, len) ||
+           random_experts(m, c->d_expert, d, &g->e_w3, &g->e_s3, err, len) ||
+           random_experts(m, d, c->d_expert, &g->e_w2, &g->e_s2, err, len);
+}
+
 // The sizes the course's kernels take (exercises.h of sessions 12 and 14) and this engine's glue.
 static int check_config(const MiniConfig *c, char *err, size_t len) {
     if (!((c->d_latent == 64 && c->d_rope == 16) || (c->d_latent == 512 && c->d_rope == 64))) {
@@ -178,17 +229,19 @@ static int check_config(const MiniConfig *c, char *err, size_t len) {
 
 static int step_record(GpuModel *m);
 
-GpuModel *gpu_model_create(const MiniWeights *w, char *err, size_t len) {
+// The weights file's model (w), or (w NULL) random weights of config cfg drawn from seed.
+static GpuModel *create(const MiniConfig *cfg, const MiniWeights *w, uint64_t seed, char *err, size_t len) {
     int n_dev = 0;
     cudaError_t e = cudaGetDeviceCount(&n_dev);
     if (e != cudaSuccess || n_dev == 0) {
         say(err, len, "no CUDA GPU usable here (%s)", e != cudaSuccess ? cudaGetErrorString(e) : "none found");
         return NULL;
     }
-    if (check_config(&w->cfg, err, len)) return NULL;
+    if (check_config(cfg, err, len)) return NULL;
     GpuModel *m = (GpuModel *)calloc(1, sizeof *m);
     if (!m) { say(err, len, "out of host memory"); return NULL; }
-    m->c = w->cfg;
+    m->c = *cfg;
+    m->seed = seed;
     const MiniConfig *c = &m->c;
     const int d = c->d_model, H = c->n_heads, dl = c->d_latent, dr = c->d_rope, E = c->n_experts;
     m->max_blocks = (c->max_seq + MLA_BLOCK - 1) / MLA_BLOCK;
@@ -210,21 +263,32 @@ GpuModel *gpu_model_create(const MiniWeights *w, char *err, size_t len) {
     m->cos_t = upload(m, rope.cos_table, half, err, len);
     m->sin_t = upload(m, rope.sin_table, half, err, len);
     mini_rope_free(&rope);
-    m->embed = upload_bf16(m, w->embed, (size_t)c->vocab * d, err, len);
-    m->lm_head = upload_bf16(m, w->lm_head, (size_t)c->vocab * d, err, len);
-    m->final_norm = upload(m, w->final_norm, d, err, len);
     m->layers = (GpuBlock *)calloc((size_t)c->n_layers, sizeof(GpuBlock));
     if (!m->layers) say(err, len, "out of host memory");
-    int failed = !m->cos_t || !m->sin_t || !m->embed || !m->lm_head || !m->final_norm || !m->layers;
-    for (int l = 0; l < c->n_layers && !failed; l++) failed = upload_block(m, &w->layers[l], &m->layers[l], err, len);
-    if (!failed) failed = upload_block(m, &w->mtp_block, &m->mtp, err, len);
-    if (!failed) {
+    int failed = !m->cos_t || !m->sin_t || !m->layers;
+    if (!failed && w) {
+        m->embed = upload_bf16(m, w->embed, (size_t)c->vocab * d, err, len);
+        m->lm_head = upload_bf16(m, w->lm_head, (size_t)c->vocab * d, err, len);
+        m->final_norm = upload(m, w->final_norm, d, err, len);
         m->mtp_proj = upload_bf16(m, w->mtp_proj, (size_t)d * 2 * d, err, len);
         m->mtp_hnorm = upload(m, w->mtp_hnorm, d, err, len);
         m->mtp_enorm = upload(m, w->mtp_enorm, d, err, len);
         m->mtp_final_norm = upload(m, w->mtp_final_norm, d, err, len);
-        failed = !m->mtp_proj || !m->mtp_hnorm || !m->mtp_enorm || !m->mtp_final_norm;
+        for (int l = 0; l < c->n_layers && !failed; l++) failed = upload_block(m, &w->layers[l], &m->layers[l], err, len);
+        if (!failed) failed = upload_block(m, &w->mtp_block, &m->mtp, err, len);
+    } else if (!failed) {
+        m->embed = random_bf16(m, (size_t)c->vocab * d, 1, err, len);
+        m->lm_head = random_bf16(m, (size_t)c->vocab * d, d, err, len);
+        m->final_norm = random_f32(m, d, 1.0f, 0.2f, err, len);
+        m->mtp_proj = random_bf16(m, (size_t)d * 2 * d, 2 * d, err, len);
+        m->mtp_hnorm = random_f32(m, d, 1.0f, 0.2f, err, len);
+        m->mtp_enorm = random_f32(m, d, 1.0f, 0.2f, err, len);
+        m->mtp_final_norm = random_f32(m, d, 1.0f, 0.2f, err, len);
+        for (int l = 0; l < c->n_layers && !failed; l++) failed = random_block(m, &m->layers[l], err, len);
+        if (!failed) failed = random_block(m, &m->mtp, err, len);
     }
+    if (!failed) failed = !m->embed || !m->lm_head || !m->final_norm || !m->mtp_proj || !m->mtp_hnorm || !m->mtp_enorm ||
+                          !m->mtp_final_norm;
 
     const int M = T_MAX, KB = (d + 127) / 128, KB2 = (c->d_expert + 127) / 128;
 #define DEV(field, type, n) \
@@ -281,10 +345,13 @@ GpuModel *gpu_model_create(const MiniWeights *w, char *err, size_t len) {
         failed = !table;
         if (failed) say(err, len, "out of host memory");
         for (size_t i = 0; !failed && i < n; i++) table[i] = (int)(i % m->max_blocks);
-        if (!failed) cudaMemcpy(m->block_table, table, n * sizeof(int), cudaMemcpyHostToDevice);
+        if (!failed) {
+            cudaMemcpyAsync(m->block_table, table, n * sizeof(int), cudaMemcpyHostToDevice, m->stream);
+            cudaStreamSynchronize(m->stream);
+        }
         free(table);
     }
-    // The uploads ran on the default stream; the engine's stream does not wait for it.
+    // Every upload and fill ran on the engine's stream: wait for them, and for any error they met.
     if (!failed && (cudaDeviceSynchronize() != cudaSuccess || cudaGetLastError() != cudaSuccess)) {
         say(err, len, "uploading the weights failed: %s", cudaGetErrorString(cudaGetLastError()));
         failed = 1;
@@ -295,6 +362,12 @@ GpuModel *gpu_model_create(const MiniWeights *w, char *err, size_t len) {
         return NULL;
     }
     return m;
+}
+
+GpuModel *gpu_model_create(const MiniWeights *w, char *err, size_t len) { return create(&w->cfg, w, 0, err, len); }
+
+GpuModel *gpu_model_create_random(const MiniConfig *c, uint64_t seed, char *err, size_t len) {
+    return create(c, NULL, seed, err, len);
 }
 
 void gpu_model_free(GpuModel *m) {
@@ -587,4 +660,50 @@ int gpu_logits_at(GpuModel *m, int pos, float *logits, char *err, size_t len) {
         return -1;
     }
     return 0;
+}
+
+double gpu_step_bytes(const GpuModel *m, int pos) {
+    const MiniConfig *c = &m->c;
+    const double d = c->d_model, H = c->n_heads, dl = c->d_latent, dr = c->d_rope, de = c->d_expert;
+    const double proj = (H * (c->d_nope + dr) + dl + dr) * d, absorb = H * (c->d_nope + c->d_v) * dl;
+    const double bf16 = 2.0 * (proj + absorb + d * H * c->d_v + 3.0 * c->d_shared * d);
+    const double tiles = 2.0 * ceil(de / 128) * ceil(d / 128) + ceil(d / 128) * ceil(de / 128);
+    const double experts = c->top_k * (3.0 * de * d + 4.0 * tiles);
+    const double other = 4.0 * (c->n_experts * d + c->n_experts + 3 * d + dl) + 2.0 * (pos + 1) * (dl + dr);
+    return c->n_layers * (bf16 + experts + other) + 2.0 * d + 2.0 * c->vocab * d + 4.0 * d;
+}
+
+double gpu_copy_gbs(GpuModel *m) {
+    const size_t bytes = (size_t)1 << 30;
+    void *a = NULL, *b = NULL;
+    cudaEvent_t t0, t1;
+    double times[10];
+    int n = 0;
+    if (cudaMalloc(&a, bytes) == cudaSuccess && cudaMalloc(&b, bytes) == cudaSuccess &&
+        cudaEventCreate(&t0) == cudaSuccess && cudaEventCreate(&t1) == cudaSuccess) {
+        cudaMemsetAsync(a, 1, bytes, m->stream);
+        cudaMemcpyAsync(b, a, bytes, cudaMemcpyDeviceToDevice, m->stream);  // a first, untimed
+        for (; n < 10; n++) {
+            cudaEventRecord(t0, m->stream);
+            cudaMemcpyAsync(b, a, bytes, cudaMemcpyDeviceToDevice, m->stream);
+            cudaEventRecord(t1, m->stream);
+            float ms = 0;
+            if (cudaEventSynchronize(t1) != cudaSuccess || cudaEventElapsedTime(&ms, t0, t1) != cudaSuccess) break;
+            times[n] = ms;
+        }
+        cudaEventDestroy(t0);
+        cudaEventDestroy(t1);
+    }
+    cudaFree(a);
+    cudaFree(b);
+    cudaGetLastError();
+    if (n < 10) return 0;
+    for (int i = 1; i < n; i++)  // insertion sort: ten values
+        for (int j = i; j > 0 && times[j] < times[j - 1]; j--) {
+            const double t = times[j];
+            times[j] = times[j - 1];
+            times[j - 1] = t;
+        }
+    const double median_ms = 0.5 * (times[4] + times[5]);
+    return 2.0 * bytes / (median_ms * 1e-3) / 1e9;
 }

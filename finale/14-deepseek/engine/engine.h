@@ -31,6 +31,18 @@ typedef struct GpuModel GpuModel;
 GpuModel *gpu_model_create(const MiniWeights *w, char *err, size_t err_len);
 void gpu_model_free(GpuModel *m);
 
+/* The same architecture with random weights drawn on the GPU (no file): the scaled configuration,
+ * big enough that a decode step is bound by reading its weights. Its tokens mean nothing. */
+GpuModel *gpu_model_create_random(const MiniConfig *c, uint64_t seed, char *err, size_t err_len);
+
+/* The bytes a greedy step at position pos must read at the least: each weight it uses once (each
+ * layer's top_k routed experts, not all of them), the latent cache up to pos, one embedding row. */
+double gpu_step_bytes(const GpuModel *m, int pos);
+
+/* A device-to-device copy of 1 GiB on this GPU, median of 10, in GB/s counting bytes read plus
+ * written (the grader's measured roof); 0 when it failed. */
+double gpu_copy_gbs(GpuModel *m);
+
 #define GPU_TRACE_MAX 16  /* speculative passes a trace can hold */
 
 /* One speculative pass as the board demo shows it: at position pos (tok_pos committed), the k

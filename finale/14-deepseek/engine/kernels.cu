@@ -92,52 +92,53 @@ void k_bf16_to_float(const uint16_t *y, int n, float *x, cudaStream_t s) { bf16_
 
 // ---- attention glue ---------------------------------------------------------------------------
 
-// Block t: position p = *pos + pos_off + t: its cache row, its seq_len, and (with_query) its query.
-// Row t of proj holds [q (heads x (d_nope + d_rope)), kv_a (d_latent), k_rope (d_rope)].
+// Block (t, h): position p = *pos + pos_off + t. Head h's query (with_query); block (t, 0) also
+// writes the cache row and seq_len. Row t of proj holds [q (heads x (d_nope + d_rope)), kv_a
+// (d_latent), k_rope (d_rope)]. One block a head: a head's slice of wk_b is d_nope x d_latent.
 __global__ void mla_prep_kernel(MlaShape sh, const uint16_t *proj, int with_query, const float *kv_norm,
                                 const uint16_t *wk_b, const float *cos_t, const float *sin_t, const int *pos_p,
                                 int pos_off, uint16_t *kv_cache, int *seq_len, uint16_t *q_mla) {
-    const int t = blockIdx.x, pos = *pos_p + pos_off + t, dl = sh.d_latent, dr = sh.d_rope, half = dr / 2;
-    const int row_w = dl + dr, head_q = sh.d_nope + dr, n_q = sh.n_heads * head_q;
+    const int t = blockIdx.x, h = blockIdx.y, pos = *pos_p + pos_off + t, dl = sh.d_latent, dr = sh.d_rope;
+    const int half = dr / 2, row_w = dl + dr, head_q = sh.d_nope + dr, n_q = sh.n_heads * head_q;
     const float *c = cos_t + (size_t)pos * half, *sn = sin_t + (size_t)pos * half;
     const uint16_t *q = proj + (size_t)t * (n_q + dl + dr), *kv = q + n_q, *kr = kv + dl;
-    uint16_t *row = kv_cache + (size_t)pos * row_w;  // blocks in order: row p at p * row_w
-    if (threadIdx.x == 0) seq_len[t] = pos + 1;
-    // The latent: rmsnorm of the BF16 kv_a, rounded.
-    float ss = 0.0f;
-    for (int j = threadIdx.x; j < dl; j += blockDim.x) ss += bf(kv[j]) * bf(kv[j]);
-    const float inv_rms = 1.0f / sqrtf(block_sum(ss) / (float)dl + sh.eps);
-    for (int j = threadIdx.x; j < dl; j += blockDim.x) row[j] = to_bf(kv_norm[j] * (bf(kv[j]) * inv_rms));
-    // The shared RoPE key, rotated in float from the BF16 projection, rounded.
-    for (int i = threadIdx.x; i < half; i += blockDim.x) {
-        const float x0 = bf(kr[2 * i]), x1 = bf(kr[2 * i + 1]);
-        row[dl + 2 * i] = to_bf(x0 * c[i] - x1 * sn[i]);
-        row[dl + 2 * i + 1] = to_bf(x0 * sn[i] + x1 * c[i]);
+    if (h == 0) {
+        uint16_t *row = kv_cache + (size_t)pos * row_w;  // blocks in order: row p at p * row_w
+        if (threadIdx.x == 0) seq_len[t] = pos + 1;
+        // The latent: rmsnorm of the BF16 kv_a, rounded.
+        float ss = 0.0f;
+        for (int j = threadIdx.x; j < dl; j += blockDim.x) ss += bf(kv[j]) * bf(kv[j]);
+        const float inv_rms = 1.0f / sqrtf(block_sum(ss) / (float)dl + sh.eps);
+        for (int j = threadIdx.x; j < dl; j += blockDim.x) row[j] = to_bf(kv_norm[j] * (bf(kv[j]) * inv_rms));
+        // The shared RoPE key, rotated in float from the BF16 projection, rounded.
+        for (int i = threadIdx.x; i < half; i += blockDim.x) {
+            const float x0 = bf(kr[2 * i]), x1 = bf(kr[2 * i + 1]);
+            row[dl + 2 * i] = to_bf(x0 * c[i] - x1 * sn[i]);
+            row[dl + 2 * i + 1] = to_bf(x0 * sn[i] + x1 * c[i]);
+        }
     }
     if (!with_query) return;
-    // Each head's query: its RoPE part rotated, its latent part absorbed (q_lat[j] = sum_i
+    // Head h's query: its RoPE part rotated, its latent part absorbed (q_lat[j] = sum_i
     // wk_b[h * d_nope + i][j] q_nope[i], i ascending as the CPU engine sums).
-    for (int h = 0; h < sh.n_heads; h++) {
-        const uint16_t *qh = q + (size_t)h * head_q;
-        uint16_t *out = q_mla + ((size_t)t * sh.n_heads + h) * row_w;
-        for (int i = threadIdx.x; i < half; i += blockDim.x) {
-            const float x0 = bf(qh[sh.d_nope + 2 * i]), x1 = bf(qh[sh.d_nope + 2 * i + 1]);
-            out[dl + 2 * i] = to_bf(x0 * c[i] - x1 * sn[i]);
-            out[dl + 2 * i + 1] = to_bf(x0 * sn[i] + x1 * c[i]);
-        }
-        const uint16_t *w = wk_b + (size_t)h * sh.d_nope * dl;
-        for (int j = threadIdx.x; j < dl; j += blockDim.x) {
-            float acc = 0.0f;
-            for (int i = 0; i < sh.d_nope; i++) acc += bf(w[(size_t)i * dl + j]) * bf(qh[i]);
-            out[j] = to_bf(acc);
-        }
+    const uint16_t *qh = q + (size_t)h * head_q;
+    uint16_t *out = q_mla + ((size_t)t * sh.n_heads + h) * row_w;
+    for (int i = threadIdx.x; i < half; i += blockDim.x) {
+        const float x0 = bf(qh[sh.d_nope + 2 * i]), x1 = bf(qh[sh.d_nope + 2 * i + 1]);
+        out[dl + 2 * i] = to_bf(x0 * c[i] - x1 * sn[i]);
+        out[dl + 2 * i + 1] = to_bf(x0 * sn[i] + x1 * c[i]);
+    }
+    const uint16_t *w = wk_b + (size_t)h * sh.d_nope * dl;
+    for (int j = threadIdx.x; j < dl; j += blockDim.x) {
+        float acc = 0.0f;
+        for (int i = 0; i < sh.d_nope; i++) acc += bf(w[(size_t)i * dl + j]) * bf(qh[i]);
+        out[j] = to_bf(acc);
     }
 }
 void k_mla_prep(MlaShape sh, const uint16_t *proj, int with_query, const float *kv_norm, const uint16_t *wk_b,
                 const float *cos_t, const float *sin_t, const int *pos, int pos_off, int T, uint16_t *kv_cache,
                 int *seq_len, uint16_t *q_mla, cudaStream_t s) {
-    mla_prep_kernel<<<T, 256, 0, s>>>(sh, proj, with_query, kv_norm, wk_b, cos_t, sin_t, pos, pos_off, kv_cache,
-                                      seq_len, q_mla);
+    mla_prep_kernel<<<dim3(T, with_query ? sh.n_heads : 1), 256, 0, s>>>(sh, proj, with_query, kv_norm, wk_b, cos_t,
+                                                                         sin_t, pos, pos_off, kv_cache, seq_len, q_mla);
 }
 
 // A warp per output: o[t][h * d_v + j] = BF16(wv_b[h * d_v + j] . o_lat[t][h]).
@@ -373,3 +374,36 @@ void k_accept_commit(const int *accepted, const int *out_tokens, const float *hi
 
 __global__ void advance_kernel(const int *accepted, int *pos) { *pos += accepted[0] + 1; }
 void k_advance(const int *accepted, int *pos, cudaStream_t s) { advance_kernel<<<1, 1, 0, s>>>(accepted, pos); }
+
+// ---- random weights for the scaled configuration -------------------------------------------------
+
+// A uniform number in [-1, 1) from (seed, index): splitmix64, so that any element can be drawn alone.
+__device__ __forceinline__ float hash_uniform(uint64_t seed, uint64_t i) {
+    uint64_t z = seed + (i + 1) * 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    return (float)(z >> 40) * 0x1p-23f - 1.0f;
+}
+__global__ void fill_f32_kernel(float *p, size_t n, uint64_t seed, float center, float amplitude) {
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x)
+        p[i] = center + amplitude * hash_uniform(seed, i);
+}
+__global__ void fill_bf16_kernel(uint16_t *p, size_t n, uint64_t seed, float amplitude) {
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x)
+        p[i] = to_bf(amplitude * hash_uniform(seed, i));
+}
+// e4m3 codes of magnitude 0.25 to 3.75 (exponent fields 5 to 8), either sign: no NaN, no overflow.
+__global__ void fill_fp8_kernel(uint8_t *p, size_t n, uint64_t seed) {
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x) {
+        const uint32_t r = (uint32_t)((hash_uniform(seed, i) + 1.0f) * 0x1p23f);
+        p[i] = (uint8_t)((r & 0x80) | ((5 + (r >> 8) % 4) << 3) | (r & 7));
+    }
+}
+void k_fill_f32(float *p, size_t n, uint64_t seed, float center, float amplitude, cudaStream_t s) {
+    fill_f32_kernel<<<1024, 256, 0, s>>>(p, n, seed, center, amplitude);
+}
+void k_fill_bf16(uint16_t *p, size_t n, uint64_t seed, float amplitude, cudaStream_t s) {
+    fill_bf16_kernel<<<1024, 256, 0, s>>>(p, n, seed, amplitude);
+}
+void k_fill_fp8(uint8_t *p, size_t n, uint64_t seed, cudaStream_t s) { fill_fp8_kernel<<<1024, 256, 0, s>>>(p, n, seed); }

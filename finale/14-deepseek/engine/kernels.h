@@ -7,6 +7,7 @@
 #define MINI_GPU_KERNELS_H
 
 #include <cuda_runtime.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* x[t] = embed[tokens[*pos + t]] as floats, t < T. */
@@ -88,5 +89,11 @@ void k_accept_commit(const int *accepted, const int *out_tokens, const float *hi
 
 /* *pos += accepted[0] + 1. */
 void k_advance(const int *accepted, int *pos, cudaStream_t s);
+
+/* Random weights for the scaled configuration, drawn on the GPU from (seed, index): floats center +
+ * amplitude * u, BF16 amplitude * u (u uniform in [-1, 1)), and e4m3 codes of magnitude 0.25 .. 3.75. */
+void k_fill_f32(float *p, size_t n, uint64_t seed, float center, float amplitude, cudaStream_t s);
+void k_fill_bf16(uint16_t *p, size_t n, uint64_t seed, float amplitude, cudaStream_t s);
+void k_fill_fp8(uint8_t *p, size_t n, uint64_t seed, cudaStream_t s);
 
 #endif

@@ -1,6 +1,7 @@
 /* mini-gpu: the mini-model decoding on the GPU, on the course's kernels (engine.h).
  *
  *   mini-gpu [--weights FILE] [--prompt TEXT] [--tokens N] [--speculative K] [--trace N] [--compare]
+ *   mini-gpu --scaled [--prompt TEXT] [--tokens N]
  *
  * Decodes greedily and prints the text and tokens/s. --speculative K (1 .. 7) decodes again with K
  * drafts a pass and prints its tokens/s beside greedy's, the mean tokens a pass and how often each
@@ -9,7 +10,11 @@
  * engine with the same roundings (--numerics serving) and says whether the tokens agree. Where two
  * runs first differ it prints the top two logits there, so that a near-tie (the order of float
  * sums) can be told from a bug. Exit 0 when everything agrees or differs only after a near-tie,
- * 1 otherwise, 2 for bad input or no GPU. */
+ * 1 otherwise, 2 for bad input or no GPU.
+ *
+ * --scaled runs the same architecture at a size where decode is bound by reading the weights
+ * (scaled_config below: about 5 GB of random weights drawn on the GPU, no file) and reports greedy
+ * tokens/s as bytes a step over time, against a device copy measured in the same run. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,8 +30,53 @@
 #endif
 
 static void usage(void) {
-    fprintf(stderr,
-            "usage: mini-gpu [--weights FILE] [--prompt TEXT] [--tokens N] [--speculative K] [--trace N] [--compare]\n");
+    fprintf(stderr, "usage: mini-gpu [--weights FILE | --scaled] [--prompt TEXT] [--tokens N] [--speculative K] "
+                    "[--trace N] [--compare]\n");
+}
+
+/* The scaled configuration: MODEL.md's architecture with FlashMLA's latent widths (512 + 64), 32
+ * heads, 4096-wide layers, 8 routed experts of 4096 (top 2) and a shared one: 8 layers and the MTP
+ * block hold about 5 GB (BF16 attention and shared expert, FP8 routed experts), and a greedy step
+ * reads about 2.4 GB of them. */
+static MiniConfig scaled_config(void) {
+    MiniConfig c = {.vocab = 256, .d_model = 4096, .n_layers = 8, .n_heads = 32, .d_nope = 128, .d_rope = 64,
+                    .d_v = 128, .d_latent = 512, .n_experts = 8, .top_k = 2, .d_expert = 4096, .d_shared = 4096,
+                    .mtp_depth = 1, .max_seq = 1024, .fp8_block = 128, .reserved = 0, .rope_theta = 10000.0f,
+                    .norm_eps = 1e-6f};
+    return c;
+}
+
+static int run_scaled(const char *prompt, int n_new) {
+    char err[256];
+    const MiniConfig c = scaled_config();
+    GpuModel *g = gpu_model_create_random(&c, 20261130, err, sizeof err);
+    if (!g) {
+        fprintf(stderr, "mini-gpu: %s\n", err);
+        return 2;
+    }
+    const int prompt_len = (int)strlen(prompt);
+    uint8_t *out = malloc((size_t)n_new);
+    GpuGenerateStats st;
+    int status = 2;
+    if (!out) fprintf(stderr, "mini-gpu: out of memory\n");
+    else if (gpu_generate(g, (const uint8_t *)prompt, prompt_len, n_new, 0, 0, out, &st, err, sizeof err))
+        fprintf(stderr, "mini-gpu: %s\n", err);
+    else {
+        double bytes = 0;  // every decode step's bytes, positions prompt_len - 1 .. prompt_len - 2 + n_new
+        for (int p = prompt_len - 1; p < prompt_len - 1 + n_new; p++) bytes += gpu_step_bytes(g, p);
+        const double gbs = bytes / (st.decode_ms * 1e-3) / 1e9, copy = gpu_copy_gbs(g);
+        printf("scaled configuration (random weights): d_model %d, %d layers, %d heads, latent %d + %d, %d experts of %d "
+               "(top %d), shared %d\n", c.d_model, c.n_layers, c.n_heads, c.d_latent, c.d_rope, c.n_experts, c.d_expert,
+               c.top_k, c.d_shared);
+        printf("greedy, batch 1: %d tokens in %.3f ms: %.1f tokens/s, %.2f GB read a token, %.0f GB/s", n_new,
+               st.decode_ms, n_new / (st.decode_ms / 1e3), bytes / n_new / 1e9, gbs);
+        if (copy > 0) printf(" = %.1f%% of a device copy measured now (%.0f GB/s)\n", 100.0 * gbs / copy, copy);
+        else printf(" (the device copy could not be measured)\n");
+        status = 0;
+    }
+    free(out);
+    gpu_model_free(g);
+    return status;
 }
 
 /* A byte as the board shows it: printable as itself, others as \n, \t or \xHH. */
@@ -168,9 +218,10 @@ done:
 
 int main(int argc, char **argv) {
     const char *weights = MINI_DEFAULT_WEIGHTS, *prompt = "Once upon a time";
-    int n_new = 200, compare = 0, k = 0, trace = 0;
+    int n_new = 200, compare = 0, k = 0, trace = 0, scaled = 0, weights_given = 0;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--weights") && i + 1 < argc) weights = argv[++i];
+        if (!strcmp(argv[i], "--weights") && i + 1 < argc) weights = argv[++i], weights_given = 1;
+        else if (!strcmp(argv[i], "--scaled")) scaled = 1;
         else if (!strcmp(argv[i], "--prompt") && i + 1 < argc) prompt = argv[++i];
         else if ((!strcmp(argv[i], "--tokens") || !strcmp(argv[i], "--speculative") || !strcmp(argv[i], "--trace")) &&
                  i + 1 < argc) {
@@ -191,6 +242,13 @@ int main(int argc, char **argv) {
     }
     const int prompt_len = (int)strlen(prompt);
     if (prompt_len == 0) { fprintf(stderr, "mini-gpu: the prompt is empty\n"); return 2; }
+    if (scaled) {
+        if (weights_given || k || trace || compare) {
+            fprintf(stderr, "mini-gpu: --scaled runs greedy on random weights: no --weights, --speculative, --trace or --compare\n");
+            return 2;
+        }
+        return run_scaled(prompt, n_new);
+    }
     char err[256];
     MiniWeights w;
     if (mini_load_weights(weights, &w, err, sizeof err)) {
