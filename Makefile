@@ -18,8 +18,8 @@
 #   make handouts           every handout as one standalone HTML page and a PDF, in build/handouts/
 #   make mini-corpus        the mini-model's training text from Debian's fortunes, in build/corpus/
 #   make mini               the mini-model's CPU engine build/mini/mini (gcc only);  make mini-run PROMPT="..."
-#   make mini-gpu           the mini-model on the GPU, on your kernels of sessions 12 and 14 (SOLUTION=1: the
-#                           solutions); PROMPT="...", ARGS="--speculative 1 --compare"
+#   make mini-gpu           the mini-model on the GPU, on your kernels of sessions 12 and 14;
+#                           PROMPT="...", ARGS="--speculative 1 --compare"
 #   make fuzz FUZZ=NAME     fuzz one reader of user files with libFuzzer (clang) for SECONDS (default 600)
 #
 # Variables: ARCH=sm_90a (default: detected with nvidia-smi; sm_80 without a GPU), SEED=0x..., TIME_LIMIT=s,
