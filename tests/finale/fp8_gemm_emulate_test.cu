@@ -255,8 +255,53 @@ static void test_reference_by_hand() {
     check(fabs(fm_fp8_contiguous_flops(&s) - 2.0 * 64 * 4096 * 7168) < 1, "fm_fp8_contiguous_flops is 2 M N K");
 }
 
+// The grader's tolerance (fm_fp8_tolerance, widened on the H200 to BF16's half ulp) against the
+// shortcuts a submission could take, measured the grader's way, ||D - ref|| / ||ref||: the exact
+// result rounded to BF16 passes; one scale pair for the whole row, a dropped last K block, and D
+// rounded to e4m3 instead of BF16 all fail by a wide margin.
+static double e4m3_round(double x) {  // to 4 significant bits (e4m3's mantissa), ties away: enough here
+    if (x == 0) return 0;
+    int e;
+    const double m = frexp(x, &e);
+    return ldexp(round(m * 16) / 16, e);
+}
+static void test_tolerance_catches_shortcuts() {
+    const int N = 256, K = 1000, KB = (K + 127) / 128, rows = 48;
+    std::vector<uint8_t> A, B;
+    std::vector<float> sa, sb;
+    make_operands(rows, 1, N, K, A, sa, B, sb);
+    const gr_shape shape = GR_SHAPE(1, rows, N, K);
+    const double tol = fm_fp8_tolerance(&shape);
+    double ref2 = 0, err[4] = {0, 0, 0, 0};
+    for (int r = 0; r < rows; r++)
+        for (int n = 0; n < N; n++) {
+            const uint8_t *a = &A[(size_t)r * K], *b = &B[(size_t)n * K];
+            const float *sar = &sa[(size_t)r * KB], *sbc = &sb[(size_t)(n / 128) * KB];
+            const double ref = fm_fp8_dot(a, b, sar, sbc, K);
+            double once = 0, dropped = 0;
+            for (int k = 0; k < K; k++) {
+                const double p = (double)sv_e4m3_value(a[k]) * sv_e4m3_value(b[k]);
+                once += p * sar[0] * sbc[0];
+                if (k / 128 < KB - 1) dropped += p * sar[k / 128] * sbc[k / 128];
+            }
+            const double got[4] = {bf16_bits_value(float_to_bf16((float)ref)), once, dropped, e4m3_round(ref)};
+            for (int v = 0; v < 4; v++) err[v] += (got[v] - ref) * (got[v] - ref);
+            ref2 += ref * ref;
+        }
+    const char *name[4] = {"the exact result rounded to BF16", "one scale pair for the whole row",
+                           "the last K block dropped", "D rounded to e4m3 instead of BF16"};
+    for (int v = 0; v < 4; v++) {
+        const double rel = sqrt(err[v] / ref2);
+        char what[200], detail[120];
+        snprintf(what, sizeof what, "03's tolerance %.2e %s %s", tol, v == 0 ? "passes" : "fails", name[v]);
+        snprintf(detail, sizeof detail, "relative error %.2e", rel);
+        check(v == 0 ? rel <= tol : rel > 4 * tol, what, detail);
+    }
+}
+
 int main() {
     test_reference_by_hand();
+    test_tolerance_catches_shortcuts();
     const int contiguous[][4] = {{1, 1, 1, 16}, {2, 1, 1, 16}, {3, 17, 33, 272}, {8, 64, 64, 256},
                                  {8, 64, 256, 64}, {4, 130, 129, 144}, {5, 200, 70, 48}};
     const int masked[][4] = {{1, 1, 1, 16}, {4, 17, 129, 272}, {8, 64, 64, 256}, {3, 65, 70, 48}, {8, 64, 256, 64}};
