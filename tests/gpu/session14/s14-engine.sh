@@ -10,6 +10,9 @@
 #      time lasts.
 # Everything is logged under $OUT; $OUT/summary.txt has the lines that matter.
 #   OUT=/some/dir bash tests/gpu/session14/s14-engine.sh        (from the repository root)
+# The old version's sources come from git (git archive); on a GPU machine whose copy of the tree
+# has no .git, prepare them first and carry them along:
+#   mkdir -p build-engine-v1/src && git archive 14fcf09 | tar -x -C build-engine-v1/src
 set -u
 cd "$(dirname "$0")/../../.." || exit 1
 : "${OUT:?set OUT to an output folder}"
@@ -25,8 +28,10 @@ NEW=build/$arch/solution/mini-gpu
 OLD_TREE=build-engine-v1/src
 OLD=$OLD_TREE/build/$arch/solution/mini-gpu
 
-rm -rf build-engine-v1 && mkdir -p build-engine-v1
-git worktree add -q --detach "$OLD_TREE" 14fcf09 2>"$OUT/worktree.log" || say "worktree of 14fcf09 failed (see worktree.log)"
+if [ ! -d "$OLD_TREE" ] && git rev-parse --git-dir >/dev/null 2>&1; then
+    mkdir -p "$OLD_TREE" && git archive 14fcf09 | tar -x -C "$OLD_TREE"
+fi
+[ -d "$OLD_TREE" ] || say "no sources of 14fcf09 in $OLD_TREE: the old version is left out"
 ( make -s -j8 SOLUTION=1 "$NEW" >"$OUT/build-new.log" 2>&1; echo "new build exit $?" >>"$OUT/build-new.log" ) &
 ( [ -d "$OLD_TREE" ] && make -s -C "$OLD_TREE" -j8 SOLUTION=1 "build/$arch/solution/mini-gpu" >"$OUT/build-old.log" 2>&1 ) &
 wait
@@ -54,5 +59,4 @@ if [ "$b" -gt 60 ]; then
     timeout "$b" python3 finale/14-deepseek/bench_torch_mini.py --out "$OUT" >"$OUT/torch.log" 2>&1
     say "bench_torch_mini (exit $?):"; tee -a "$summary" <"$OUT/torch.log"
 else say "bench_torch_mini: skipped, out of time"; fi
-git worktree remove --force "$OLD_TREE" 2>/dev/null
 say "took $(( $(date +%s) - t0 )) s"
