@@ -19,6 +19,8 @@
 #
 # Called by the Makefile:
 #   profile.sh --preflight EXERCISE       exit 64 without an exercise, 2 without ncu
+#   profile.sh --kernels --build DIR --source DIR --sessions "S" EXERCISE   the sources and kernel names it
+#                                         would profile, without ncu (tests/profile-test.sh)
 #   profile.sh --build DIR --source DIR --sessions "S1 S2" [--size bench|small] [--kernel REGEX]
 #              [--metrics FILE] EXERCISE
 # Exit status: 0 profiled; 1 nothing could be profiled; 2 no ncu; 64 usage.
@@ -52,10 +54,11 @@ need_ncu() {
     }
 }
 
-build= source_root=. sessions= size=bench kernel_regex= names= metrics_file=grader/profile-metrics.txt ex= preflight=0
+build= source_root=. sessions= size=bench kernel_regex= names= metrics_file=grader/profile-metrics.txt ex= preflight=0 list_kernels=0
 while [ $# -gt 0 ]; do
     case $1 in
         --preflight) preflight=1; shift ;;
+        --kernels) list_kernels=1; shift ;;   # say which sources and kernels it would profile; no ncu
         --build) build=${2:-}; shift 2 ;;
         --source) source_root=${2:-.}; shift 2 ;;
         --sessions) sessions=${2:-}; shift 2 ;;
@@ -68,7 +71,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 [ -n "$ex" ] || { say "which exercise? EX= is missing"; usage; exit 64; }
-need_ncu
+[ $list_kernels = 1 ] || need_ncu
 [ $preflight = 1 ] && exit 0
 case $size in bench|small) ;; *) say "SIZE is bench or small, not '$size'"; exit 64 ;; esac
 [ -n "$build" ] || { say "--build DIR is missing"; exit 64; }
@@ -134,6 +137,11 @@ if [ -z "$kernel_regex" ] && [ -n "$sources" ]; then
     names=$(kernels_of $sources | paste -sd'|' -)
     # The name alone, or inside a demangled signature ("void name<...>(...)"), never a longer name.
     [ -n "$names" ] && kernel_regex="(^|[^A-Za-z0-9_])($names)(<|\\(|$)"
+fi
+if [ $list_kernels = 1 ]; then
+    echo "sources: ${sources:-none}"
+    echo "kernels: ${kernel_regex:-every kernel}"
+    exit 0
 fi
 filter=()
 if [ -n "$kernel_regex" ]; then

@@ -192,6 +192,7 @@ suite "the student bundle" tests/bundle-test.sh
 suite "hostile class" tests/hostile-test.sh
 suite "fuzzing the file readers" tests/fuzz-test.sh
 suite "make sass (reading SASS)" tests/sass-test.sh
+suite "make profile: what it would profile (no ncu)" tests/profile-test.sh
 suite "session 10 without a GPU (TMA rules)" tests/hopper-test.sh
 suite "vendor-library calls (no GPU)" tests/library-test.sh
 suite "session 12 quantised weights on the CPU" tests/serving-quant-test.sh
