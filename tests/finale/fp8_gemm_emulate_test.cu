@@ -255,6 +255,72 @@ static void test_reference_by_hand() {
     check(fabs(fm_fp8_contiguous_flops(&s) - 2.0 * 64 * 4096 * 7168) < 1, "fm_fp8_contiguous_flops is 2 M N K");
 }
 
+// The decode path of the masked layout (fp8_decode_given.cuh: M_max <= DECODE_ROWS): its blocks,
+// warps and lanes run on the CPU through the same decode_lane, the lanes' sums added, against the
+// float64 reference; group counts M_max, 0, 1 and random, and D's other rows must keep their values.
+static void test_decode_path(int G, int M_max, int N, int K) {
+    const int KB = (K + 127) / 128, NB = (N + 127) / 128, rows = G * M_max;
+    std::vector<int> count(G);
+    for (int g = 0; g < G; g++) count[g] = g == 0 ? M_max : g == 1 ? 0 : g == 2 ? 1 : below(M_max + 1);
+    std::vector<uint8_t> A, B;
+    std::vector<float> sa, sb;
+    make_operands(rows, G, N, K, A, sa, B, sb);
+    std::vector<uint16_t> D((size_t)rows * N), before;
+    for (auto &d : D) d = float_to_bf16(2 * unit() - 1);
+    before = D;
+    const int cols_per_block = DECODE_WARPS * DECODE_COLS;
+    for (int g = 0; g < G; g++)
+        for (int bx = 0; bx < (N + cols_per_block - 1) / cols_per_block; bx++)
+            for (int warp = 0; warp < DECODE_WARPS; warp++) {
+                const int n0 = (bx * DECODE_WARPS + warp) * DECODE_COLS, r = std::min(count[g], M_max);
+                if (r <= 0 || n0 >= N) continue;
+                const uint8_t *B_col[DECODE_COLS];
+                const float *sb_col[DECODE_COLS];
+                for (int j = 0; j < DECODE_COLS; j++) {
+                    const int n = std::min(n0 + j, N - 1);
+                    B_col[j] = &B[((size_t)g * N + n) * K];
+                    sb_col[j] = &sb[((size_t)g * NB + n / 128) * KB];
+                }
+                float total[DECODE_ROWS][DECODE_COLS] = {};
+                for (int lane = 0; lane < 32; lane++) {
+                    float acc[DECODE_ROWS][DECODE_COLS] = {};
+                    decode_lane(&A[(size_t)g * M_max * K], &sa[(size_t)g * M_max * KB], r, B_col, sb_col, K, lane, acc);
+                    for (int m = 0; m < DECODE_ROWS; m++)
+                        for (int j = 0; j < DECODE_COLS; j++) total[m][j] += acc[m][j];
+                }
+                for (int m = 0; m < r; m++)
+                    for (int j = 0; j < DECODE_COLS; j++)
+                        if (n0 + j < N) D[((size_t)g * M_max + m) * N + n0 + j] = float_to_bf16(total[m][j]);
+            }
+    std::vector<double> ref((size_t)rows * N);
+    double ref2 = 0;
+    for (int row = 0; row < rows; row++) {
+        const int g = row / M_max;
+        for (int n = 0; n < N; n++) {
+            double v = bf16_bits_value(before[(size_t)row * N + n]);
+            if (row % M_max < count[g])
+                v = fm_fp8_dot(&A[(size_t)row * K], &B[((size_t)g * N + n) * K], &sa[(size_t)row * KB],
+                               &sb[((size_t)g * NB + n / 128) * KB], K);
+            ref[(size_t)row * N + n] = v;
+            ref2 += v * v;
+        }
+    }
+    const double rms = sqrt(ref2 / (double)ref.size());
+    long bad = -1;
+    for (size_t i = 0; i < ref.size() && bad < 0; i++) {
+        const int row = (int)(i / N), used = row % M_max < count[row / M_max];
+        const double got = bf16_bits_value(D[i]);
+        if (used ? fabs(got - ref[i]) > 0x1p-8 * fabs(ref[i]) + 0x1p-16 * rms : D[i] != before[i]) bad = (long)i;
+    }
+    char what[160], detail[200] = "";
+    snprintf(what, sizeof what, "masked decode path, G %d M_max %d N %d K %d: the emulated kernel matches the float64 "
+             "reference, rows past masked_m untouched", G, M_max, N, K);
+    if (bad >= 0)
+        snprintf(detail, sizeof detail, "row %ld column %ld: %.6g, expected %.6g", bad / N, bad % N,
+                 bf16_bits_value(D[bad]), ref[bad]);
+    check(bad < 0, what, detail);
+}
+
 // The grader's tolerance (fm_fp8_tolerance, widened on the H200 to BF16's half ulp) against the
 // shortcuts a submission could take, measured the grader's way, ||D - ref|| / ||ref||: the exact
 // result rounded to BF16 passes; one scale pair for the whole row, a dropped last K block, and D
@@ -302,6 +368,8 @@ static void test_tolerance_catches_shortcuts() {
 int main() {
     test_reference_by_hand();
     test_tolerance_catches_shortcuts();
+    const int decode[][4] = {{1, 1, 1, 16}, {8, 1, 64, 256}, {4, 4, 130, 272}, {3, 2, 70, 1040}, {8, 3, 256, 64}};
+    for (const auto &s : decode) test_decode_path(s[0], s[1], s[2], s[3]);
     const int contiguous[][4] = {{1, 1, 1, 16}, {2, 1, 1, 16}, {3, 17, 33, 272}, {8, 64, 64, 256},
                                  {8, 64, 256, 64}, {4, 130, 129, 144}, {5, 200, 70, 48}};
     const int masked[][4] = {{1, 1, 1, 16}, {4, 17, 129, 272}, {8, 64, 64, 256}, {3, 65, 70, 48}, {8, 64, 256, 64}};

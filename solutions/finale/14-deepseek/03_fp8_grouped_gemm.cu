@@ -16,11 +16,13 @@
 // group g start at group_offset[g] and end at group_offset[g + 1]; masked, group g's tiles start
 // at g * M_max and end at masked_m[g], known only on the device, so the grid covers M_max rows
 // of every group and tiles past the count exit. A faster Hopper path (TMA, wgmma, a producer
-// warp) keeps this tile loop and changes what runs inside a block.
+// warp) keeps this tile loop and changes what runs inside a block. Masked layouts of at most
+// DECODE_ROWS rows a group (decode) go to a GEMV-shaped kernel instead (fp8_decode_given.cuh).
 #include <stdint.h>
 #include <stdio.h>
 
 #include "exercises.h"
+#include "fp8_decode_given.cuh"  // the masked layout at decode sizes, beside this file (solutions only)
 #include "fp8_gemm_given.cuh"
 
 #define TILE_M 64        // rows of D a block computes
@@ -198,6 +200,10 @@ void fp8_grouped_gemm_contiguous(const uint8_t *A, const float *sa, const uint8_
 void fp8_grouped_gemm_masked(const uint8_t *A, const float *sa, const uint8_t *B, const float *sb, uint16_t *D,
                              const int *masked_m, int G, int M_max, int N, int K, cudaStream_t stream) {
     if (!shape_ok("fp8_grouped_gemm_masked", G, M_max, N, K)) return;
+    if (M_max <= DECODE_ROWS) {  // a few rows a group: a GEMV over the weights (fp8_decode_given.cuh)
+        launch_masked_decode(A, sa, B, sb, D, masked_m, G, M_max, N, K, stream);
+        return;
+    }
     const dim3 grid(G * ((M_max + TILE_M - 1) / TILE_M), (N + TILE_N - 1) / TILE_N);
     fp8_grouped_gemm_kernel<true><<<grid, THREADS, 0, stream>>>(A, sa, B, sb, D, masked_m, G, M_max, N, K);
 }
