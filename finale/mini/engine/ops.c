@@ -32,27 +32,12 @@ static const float *fp8_code_values(void) {
     return code_value;
 }
 
-void mini_matmul_fp8(const MiniFp8Matrix *W, const float *X, int n_tok, float *Y, float *row_buffer) {
+/* Y = X W^T with W from its FP8 codes, one row tile at a time; each tile's dot product times the
+ * weight's tile scale, and times the row of X's block scale when X_scales is not NULL. */
+static void matmul_fp8_tiles(const MiniFp8Matrix *W, const float *X, const float *X_scales, int n_tok, float *Y,
+                             float *row_buffer) {
     const float *code_value = fp8_code_values();
     const int B = W->block, tiles_per_row = (W->cols + B - 1) / B;
-    for (int o = 0; o < W->rows; o++) {
-        const uint8_t *codes = W->codes + (size_t)o * W->cols;
-        const float *scales = W->scales + (size_t)(o / B) * tiles_per_row;
-        for (int t = 0; t < n_tok; t++) Y[(size_t)t * W->rows + o] = 0.0f;
-        for (int tile = 0; tile < tiles_per_row; tile++) {
-            int c0 = tile * B, width = W->cols - c0 < B ? W->cols - c0 : B;
-            for (int i = 0; i < width; i++) row_buffer[i] = code_value[codes[c0 + i]];
-            for (int t = 0; t < n_tok; t++)
-                Y[(size_t)t * W->rows + o] += scales[tile] * mini_dot(row_buffer, X + (size_t)t * W->cols + c0, width);
-        }
-    }
-}
-
-void mini_matmul_fp8_fp8(const MiniFp8Matrix *W, const uint8_t *X_codes, const float *X_scales, int n_tok, float *Y,
-                         float *row_buffer, float *x_buffer) {
-    const float *code_value = fp8_code_values();
-    const int B = W->block, tiles_per_row = (W->cols + B - 1) / B;
-    for (size_t i = 0; i < (size_t)n_tok * W->cols; i++) x_buffer[i] = code_value[X_codes[i]];
     for (int o = 0; o < W->rows; o++) {
         const uint8_t *codes = W->codes + (size_t)o * W->cols;
         const float *scales = W->scales + (size_t)(o / B) * tiles_per_row;
@@ -61,11 +46,22 @@ void mini_matmul_fp8_fp8(const MiniFp8Matrix *W, const uint8_t *X_codes, const f
             int c0 = tile * B, width = W->cols - c0 < B ? W->cols - c0 : B;
             for (int i = 0; i < width; i++) row_buffer[i] = code_value[codes[c0 + i]];
             for (int t = 0; t < n_tok; t++) {
-                const float scale = X_scales[(size_t)t * tiles_per_row + tile] * scales[tile];
-                Y[(size_t)t * W->rows + o] += scale * mini_dot(row_buffer, x_buffer + (size_t)t * W->cols + c0, width);
+                const float scale = X_scales ? X_scales[(size_t)t * tiles_per_row + tile] * scales[tile] : scales[tile];
+                Y[(size_t)t * W->rows + o] += scale * mini_dot(row_buffer, X + (size_t)t * W->cols + c0, width);
             }
         }
     }
+}
+
+void mini_matmul_fp8(const MiniFp8Matrix *W, const float *X, int n_tok, float *Y, float *row_buffer) {
+    matmul_fp8_tiles(W, X, NULL, n_tok, Y, row_buffer);
+}
+
+void mini_matmul_fp8_fp8(const MiniFp8Matrix *W, const uint8_t *X_codes, const float *X_scales, int n_tok, float *Y,
+                         float *row_buffer, float *x_buffer) {
+    const float *code_value = fp8_code_values();
+    for (size_t i = 0; i < (size_t)n_tok * W->cols; i++) x_buffer[i] = code_value[X_codes[i]];
+    matmul_fp8_tiles(W, x_buffer, X_scales, n_tok, Y, row_buffer);
 }
 
 void mini_rmsnorm(const float *x, const float *g, int n, float eps, float *y) {
