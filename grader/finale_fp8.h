@@ -49,11 +49,12 @@ double fm_fp8_dot(const uint8_t *a, const uint8_t *b, const float *sa_row, const
     {GR_SHAPE(1, 1, 1, 16),       GR_SHAPE(2, 1, 1, 16),      GR_SHAPE(3, 17, 33, 128),  GR_SHAPE(2, 2, 3, 48),   \
      GR_SHAPE(8, 127, 129, 272),  GR_SHAPE(4, 300, 200, 384), GR_SHAPE(5, 65, 1000, 144), GR_SHAPE(8, 64, 64, 256), \
      GR_SHAPE(8, 64, 256, 64),    GR_SHAPE(7, 1000, 130, 1040), GR_SHAPE(1, 129, 257, 2048), GR_SHAPE(6, 513, 384, 640)}
-/* (G, M_max, N, K): one row of one group; M_max past one tile of 64 (65, 128); the same edges. */
+/* (G, M_max, N, K): one row of one group; M_max past one tile of 64 (65, 128); the same edges; decode
+ * (M_max up to 4: a fast path may treat it as a GEMV) with many K blocks and a partial last one. */
 #define FP8_MASKED_SHAPES                                                                                      \
     {GR_SHAPE(1, 1, 1, 16),     GR_SHAPE(2, 3, 17, 144),    GR_SHAPE(4, 17, 129, 272), GR_SHAPE(8, 64, 64, 256), \
      GR_SHAPE(8, 64, 256, 64),  GR_SHAPE(5, 33, 300, 512),  GR_SHAPE(3, 128, 130, 1040), GR_SHAPE(8, 7, 1000, 128), \
-     GR_SHAPE(16, 65, 256, 512), GR_SHAPE(3, 1, 5, 32)}
+     GR_SHAPE(16, 65, 256, 512), GR_SHAPE(3, 1, 5, 32),     GR_SHAPE(8, 4, 300, 2064)}
 /* Bench: DeepSeek-V3's expert GEMM (K 7168, N 4096): prefill with 4 groups of about 8192 rows
  * (compute-bound), decode over 32 experts with up to 64 tokens each (memory-bound: every expert's
  * weights once for a few rows). */

@@ -79,7 +79,9 @@ def build_decoder(torch, model, dtype, device):
 
         def forward(self, token, pos):
             x = self.embed[token].float()                                            # [1][D]
-            cos, sin = self.cos[pos], self.sin[pos]
+            # index_select, not self.cos[pos]: indexing by a tensor's value is data-dependent to
+            # torch.compile; this keeps the step one graph at every position
+            cos, sin = self.cos.index_select(0, pos.view(1)), self.sin.index_select(0, pos.view(1))
             visible = self.steps <= pos                                              # [max_seq]
             for i, L in enumerate(self.layers):
                 a = rmsnorm(x, L["attn_norm"], eps).to(dtype)

@@ -10,6 +10,14 @@
 
 #include "mma_ptx.cuh"
 
+// "#pragma unroll" for loops in functions that are compiled for the host too (the CPU emulation in
+// the tests): the host compiler does not know the pragma and would warn.
+#ifdef __CUDA_ARCH__
+#define DEVICE_UNROLL _Pragma("unroll")
+#else
+#define DEVICE_UNROLL
+#endif
+
 // A float rounded to the nearest BF16 (ties to even), as stored.
 __host__ __device__ __forceinline__ uint16_t float_to_bf16(float x) {
 #ifdef __CUDA_ARCH__
@@ -46,7 +54,7 @@ __host__ __device__ __forceinline__ void e4m3x4_to_bf16(uint32_t w, uint32_t &ev
 template <class Mma16>
 __host__ __device__ __forceinline__ void mma_e4m3_as_bf16(float d[4], const uint32_t a[4], const uint32_t b[2],
                                                           const Mma16 &mma16) {
-#pragma unroll
+    DEVICE_UNROLL
     for (int h = 0; h < 2; h++) {
         uint32_t ae, ao, ae8, ao8, be, bo;
         e4m3x4_to_bf16(a[2 * h], ae, ao);       // row g

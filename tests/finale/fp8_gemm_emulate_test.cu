@@ -256,7 +256,8 @@ static void test_reference_by_hand() {
 }
 
 // The decode path of the masked layout (fp8_decode_given.cuh: M_max <= DECODE_ROWS): its blocks,
-// warps and lanes run on the CPU through the same decode_lane, the lanes' sums added, against the
+// warps and lanes run on the CPU through the same decode_load, decode_products (the tensor-core
+// products recorded and emulated), decode_promote and decode_store, the warps' sums added in order, against the
 // float64 reference; group counts M_max, 0, 1 and random, and D's other rows must keep their values.
 static void test_decode_path(int G, int M_max, int N, int K) {
     const int KB = (K + 127) / 128, NB = (N + 127) / 128, rows = G * M_max;
@@ -268,30 +269,47 @@ static void test_decode_path(int G, int M_max, int N, int K) {
     std::vector<uint16_t> D((size_t)rows * N), before;
     for (auto &d : D) d = float_to_bf16(2 * unit() - 1);
     before = D;
-    const int cols_per_block = DECODE_WARPS * DECODE_COLS;
-    for (int g = 0; g < G; g++)
-        for (int bx = 0; bx < (N + cols_per_block - 1) / cols_per_block; bx++)
+    for (int g = 0; g < G; g++) {
+        const int r = std::min(count[g], M_max);
+        if (r <= 0) continue;
+        const uint8_t *W_g = &B[(size_t)g * N * K], *A_g = &A[(size_t)g * M_max * K];
+        const float *sa_g = &sa[(size_t)g * M_max * KB];
+        for (int bx = 0; bx < (N + DECODE_COLS - 1) / DECODE_COLS; bx++) {
+            const int n0 = bx * DECODE_COLS;
+            const float *sb_row = &sb[((size_t)g * NB + n0 / 128) * KB];
+            static float sums[DECODE_WARPS][32][4];
             for (int warp = 0; warp < DECODE_WARPS; warp++) {
-                const int n0 = (bx * DECODE_WARPS + warp) * DECODE_COLS, r = std::min(count[g], M_max);
-                if (r <= 0 || n0 >= N) continue;
-                const uint8_t *B_col[DECODE_COLS];
-                const float *sb_col[DECODE_COLS];
-                for (int j = 0; j < DECODE_COLS; j++) {
-                    const int n = std::min(n0 + j, N - 1);
-                    B_col[j] = &B[((size_t)g * N + n) * K];
-                    sb_col[j] = &sb[((size_t)g * NB + n / 128) * KB];
+                float acc[32][4] = {}, part[32][4] = {};
+                const DecodeBlocks kbs = decode_blocks(warp, KB);
+                for (int kb = kbs.first; kb < kbs.end; kb += kbs.step) {
+                    DecodeOps ops[32];
+                    std::vector<MmaCall> calls[32];
+                    std::vector<double> got[32];
+                    for (int lane = 0; lane < 32; lane++) {
+                        decode_load(ops[lane], W_g, A_g, sa_g, sb_row, r, N, K, n0, kb, lane);
+                        decode_products(ops[lane], part[lane], Recorder{part[lane], &calls[lane]});
+                    }
+                    const char *why = "";
+                    if (!mma_e4m3_finish(calls, got, &why)) {
+                        check(false, "masked decode path: the lanes' tensor-core products line up", why);
+                        return;
+                    }
+                    for (int lane = 0; lane < 32; lane++) {
+                        got[lane].resize(4, 0.0);
+                        for (int i = 0; i < 4; i++) part[lane][i] += (float)got[lane][i];
+                        decode_promote(acc[lane], part[lane], ops[lane]);
+                    }
                 }
-                float total[DECODE_ROWS][DECODE_COLS] = {};
-                for (int lane = 0; lane < 32; lane++) {
-                    float acc[DECODE_ROWS][DECODE_COLS] = {};
-                    decode_lane(&A[(size_t)g * M_max * K], &sa[(size_t)g * M_max * KB], r, B_col, sb_col, K, lane, acc);
-                    for (int m = 0; m < DECODE_ROWS; m++)
-                        for (int j = 0; j < DECODE_COLS; j++) total[m][j] += acc[m][j];
-                }
-                for (int m = 0; m < r; m++)
-                    for (int j = 0; j < DECODE_COLS; j++)
-                        if (n0 + j < N) D[((size_t)g * M_max + m) * N + n0 + j] = float_to_bf16(total[m][j]);
+                memcpy(sums[warp], acc, sizeof acc);
             }
+            for (int lane = 0; lane < 32; lane++) {
+                float v[4] = {};
+                for (int w = 0; w < DECODE_WARPS; w++)
+                    for (int i = 0; i < 4; i++) v[i] += sums[w][lane][i];
+                decode_store(D.data(), v, g, M_max, N, n0, r, lane);
+            }
+        }
+    }
     std::vector<double> ref((size_t)rows * N);
     double ref2 = 0;
     for (int row = 0; row < rows; row++) {

@@ -405,8 +405,9 @@ static void block_launches(GpuModel *m, const GpuBlock *g, const int *pos, int p
                m->mla_work, s);
     k_value_up(g->wv_b, m->o_lat, T, H, c->d_v, dl, m->heads, s);
     gemv_bf16(g->wo, m->heads, m->attn_out, T, d, H * c->d_v, s);
-    // MoE: the residual add, the norm and the router in one launch; then the shared expert (BF16) on
-    // the side stream while the routed experts (FP8, at most T rows each) run here
+    // MoE: the norm of x + attn and the router in one launch (the add itself is the combine's);
+    // then the shared expert (BF16) on the side stream while the routed experts (FP8, at most T
+    // rows each) run here
     k_add_norm_router(m->x, m->attn_out, g->ffn_norm, g->router, E, d, c->norm_eps, T, m->normed, m->router_logits, s);
     cudaEventRecord(m->fork, s);
     cudaStreamWaitEvent(m->side, m->fork, 0);
@@ -423,7 +424,7 @@ static void block_launches(GpuModel *m, const GpuBlock *g, const int *pos, int p
     k_swiglu_quantize(m->D1, m->D3, m->count, E, T, c->d_expert, m->A2, m->sa2, s);
     fp8_grouped_gemm_masked(m->A2, m->sa2, g->e_w2, g->e_s2, m->D2, m->count, E, T, d, c->d_expert, s);
     cudaStreamWaitEvent(s, m->join, 0);
-    k_moe_combine(m->x, m->sh_out, m->D2, m->topk_idx, m->topk_w, m->inv_perm, m->offset, k, T, d, T, next_gain,
+    k_moe_combine(m->x, m->attn_out, m->sh_out, m->D2, m->topk_idx, m->topk_w, m->inv_perm, m->offset, k, T, d, T, next_gain,
                   c->norm_eps, m->normed, s);
 }
 

@@ -43,6 +43,12 @@ __device__ float block_max(float v) {
 }
 __device__ __forceinline__ float silu(float z) { return z / (1.0f + expf(-z)); }
 
+// Threads of a block that owns a whole row of d values. At the mini-model's widths 256 (a row is a
+// loop of a few loads a thread); at the scaled configuration's 4096 a block of 256 would wait on 16
+// rounds of memory latency in turn, so 1024. A row's float sums depend on it, so the mini-model's
+// numbers stay those of 256 threads.
+static int row_threads(int d) { return d > 1024 ? 1024 : 256; }
+
 // ---- embedding and norms --------------------------------------------------------------------
 
 __global__ void embed_kernel(const uint16_t *embed, const int *tokens, const int *pos, float *x, int d) {
@@ -50,16 +56,20 @@ __global__ void embed_kernel(const uint16_t *embed, const int *tokens, const int
     for (int i = threadIdx.x; i < d; i += blockDim.x) x[(size_t)t * d + i] = bf(embed[(size_t)tok * d + i]);
 }
 void k_embed(const uint16_t *embed, const int *tokens, const int *pos, int T, float *x, int d, cudaStream_t s) {
-    embed_kernel<<<T, 256, 0, s>>>(embed, tokens, pos, x, d);
+    embed_kernel<<<T, row_threads(d), 0, s>>>(embed, tokens, pos, x, d);
 }
 
 // MODEL.md: g * x / sqrt(mean(x^2) + eps), computed as the CPU engine does: g * (x * inv_rms).
 // One block a row; `load(i)` reads the row's value i as a float.
 template <class Load>
-__device__ void rmsnorm_row(Load load, const float *g, int d, float eps, uint16_t *out) {
+__device__ float row_inv_rms(Load load, int d, float eps) {
     float ss = 0.0f;
     for (int i = threadIdx.x; i < d; i += blockDim.x) ss += load(i) * load(i);
-    const float inv_rms = 1.0f / sqrtf(block_sum(ss) / (float)d + eps);
+    return 1.0f / sqrtf(block_sum(ss) / (float)d + eps);
+}
+template <class Load>
+__device__ void rmsnorm_row(Load load, const float *g, int d, float eps, uint16_t *out) {
+    const float inv_rms = row_inv_rms(load, d, eps);
     for (int i = threadIdx.x; i < d; i += blockDim.x) out[i] = to_bf(g[i] * (load(i) * inv_rms));
 }
 __global__ void rmsnorm_kernel(const float *x, const float *g, int d, float eps, uint16_t *out) {
@@ -67,7 +77,7 @@ __global__ void rmsnorm_kernel(const float *x, const float *g, int d, float eps,
     rmsnorm_row([&](int i) { return row[i]; }, g, d, eps, out + (size_t)blockIdx.x * d);
 }
 void k_rmsnorm(const float *x, const float *g, int d, float eps, int T, uint16_t *out, cudaStream_t s) {
-    rmsnorm_kernel<<<T, 256, 0, s>>>(x, g, d, eps, out);
+    rmsnorm_kernel<<<T, row_threads(d), 0, s>>>(x, g, d, eps, out);
 }
 
 // Block t: both halves of row t of mtp.proj's input.
@@ -82,27 +92,35 @@ __global__ void mtp_input_kernel(const float *h, const uint16_t *embed, const in
 }
 void k_mtp_input(const float *h, const uint16_t *embed, const int *tokens, const int *pos, int tok_off, int T,
                  const float *hnorm, const float *enorm, int d, float eps, uint16_t *cat, cudaStream_t s) {
-    mtp_input_kernel<<<T, 256, 0, s>>>(h, embed, tokens, pos, tok_off, hnorm, enorm, d, eps, cat);
+    mtp_input_kernel<<<T, row_threads(d), 0, s>>>(h, embed, tokens, pos, tok_off, hnorm, enorm, d, eps, cat);
 }
 
 __global__ void bf16_to_float_kernel(const uint16_t *y, int n, float *x) {
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) x[i] = bf(y[i]);
 }
-void k_bf16_to_float(const uint16_t *y, int n, float *x, cudaStream_t s) { bf16_to_float_kernel<<<1, 256, 0, s>>>(y, n, x); }
+void k_bf16_to_float(const uint16_t *y, int n, float *x, cudaStream_t s) {
+    bf16_to_float_kernel<<<(n + 255) / 256, 256, 0, s>>>(y, n, x);
+}
 
 // ---- attention glue ---------------------------------------------------------------------------
 
-// Block (t, h): position p = *pos + pos_off + t. Head h's query (with_query); block (t, 0) also
-// writes the cache row and seq_len. Row t of proj holds [q (heads x (d_nope + d_rope)), kv_a
-// (d_latent), k_rope (d_rope)]. One block a head: a head's slice of wk_b is d_nope x d_latent.
-__global__ void mla_prep_kernel(MlaShape sh, const uint16_t *proj, int with_query, const float *kv_norm,
-                                const uint16_t *wk_b, const float *cos_t, const float *sin_t, const int *pos_p,
-                                int pos_off, uint16_t *kv_cache, int *seq_len, uint16_t *q_mla) {
+// Block (t, h, z): position p = *pos + pos_off + t. Head h's query (with_query), latent columns
+// z * PREP_COLS ..; block (t, 0, 0) also writes the cache row and seq_len. Row t of proj holds
+// [q (heads x (d_nope + d_rope)), kv_a (d_latent), k_rope (d_rope)]. A head's slice of wk_b is
+// d_nope x d_latent.
+#define PREP_COLS 128     // latent columns a block absorbs, one a thread
+#define PREP_ROWS 64      // rows of wk_b staged in shared memory at a time
+#define PREP_THREADS 256  // all of them load the tile; PREP_COLS of them sum
+__global__ void __launch_bounds__(PREP_THREADS)
+mla_prep_kernel(MlaShape sh, const uint16_t *proj, int with_query, const float *kv_norm, const uint16_t *wk_b,
+                const float *cos_t, const float *sin_t, const int *pos_p, int pos_off, uint16_t *kv_cache,
+                int *seq_len, uint16_t *q_mla) {
+    __shared__ __align__(16) uint16_t tile[PREP_ROWS * PREP_COLS];
     const int t = blockIdx.x, h = blockIdx.y, pos = *pos_p + pos_off + t, dl = sh.d_latent, dr = sh.d_rope;
     const int half = dr / 2, row_w = dl + dr, head_q = sh.d_nope + dr, n_q = sh.n_heads * head_q;
     const float *c = cos_t + (size_t)pos * half, *sn = sin_t + (size_t)pos * half;
     const uint16_t *q = proj + (size_t)t * (n_q + dl + dr), *kv = q + n_q, *kr = kv + dl;
-    if (h == 0) {
+    if (h == 0 && blockIdx.z == 0) {
         uint16_t *row = kv_cache + (size_t)pos * row_w;  // blocks in order: row p at p * row_w
         if (threadIdx.x == 0) seq_len[t] = pos + 1;
         // The latent: rmsnorm of the BF16 kv_a, rounded.
@@ -122,23 +140,45 @@ __global__ void mla_prep_kernel(MlaShape sh, const uint16_t *proj, int with_quer
     // wk_b[h * d_nope + i][j] q_nope[i], i ascending as the CPU engine sums).
     const uint16_t *qh = q + (size_t)h * head_q;
     uint16_t *out = q_mla + ((size_t)t * sh.n_heads + h) * row_w;
-    for (int i = threadIdx.x; i < half; i += blockDim.x) {
-        const float x0 = bf(qh[sh.d_nope + 2 * i]), x1 = bf(qh[sh.d_nope + 2 * i + 1]);
-        out[dl + 2 * i] = to_bf(x0 * c[i] - x1 * sn[i]);
-        out[dl + 2 * i + 1] = to_bf(x0 * sn[i] + x1 * c[i]);
+    if (blockIdx.z == 0)
+        for (int i = threadIdx.x; i < half; i += blockDim.x) {
+            const float x0 = bf(qh[sh.d_nope + 2 * i]), x1 = bf(qh[sh.d_nope + 2 * i + 1]);
+            out[dl + 2 * i] = to_bf(x0 * c[i] - x1 * sn[i]);
+            out[dl + 2 * i + 1] = to_bf(x0 * sn[i] + x1 * c[i]);
+        }
+    // The block's columns j0 .. j0 + width - 1. A tile of wk_b's rows is loaded by all the threads at
+    // once (the 4 MB of a large model's wk_b then stream), and each column summed from it in order.
+    const int j0 = blockIdx.z * PREP_COLS, width = min(PREP_COLS, dl - j0), j = j0 + (int)threadIdx.x;
+    const uint16_t *w = wk_b + (size_t)h * sh.d_nope * dl + j0;
+    const bool wide = dl % 8 == 0;  // rows of the tile in 16-byte pieces
+    float acc = 0.0f;
+    for (int i0 = 0; i0 < sh.d_nope; i0 += PREP_ROWS) {
+        const int rows = min(PREP_ROWS, sh.d_nope - i0);
+        __syncthreads();  // the previous tile is summed
+        if (wide) {
+            const int pieces = width / 8;
+#pragma unroll 4
+            for (int k = threadIdx.x; k < rows * pieces; k += blockDim.x) {
+                const int r = k / pieces, col = (k % pieces) * 8;
+                *reinterpret_cast<uint4 *>(&tile[r * PREP_COLS + col]) =
+                    __ldg(reinterpret_cast<const uint4 *>(w + (size_t)(i0 + r) * dl + col));
+            }
+        } else {
+            for (int k = threadIdx.x; k < rows * width; k += blockDim.x)
+                tile[(k / width) * PREP_COLS + k % width] = w[(size_t)(i0 + k / width) * dl + k % width];
+        }
+        __syncthreads();
+        if (threadIdx.x < width)
+            for (int r = 0; r < rows; r++) acc += bf(tile[r * PREP_COLS + threadIdx.x]) * bf(qh[i0 + r]);
     }
-    const uint16_t *w = wk_b + (size_t)h * sh.d_nope * dl;
-    for (int j = threadIdx.x; j < dl; j += blockDim.x) {
-        float acc = 0.0f;
-        for (int i = 0; i < sh.d_nope; i++) acc += bf(w[(size_t)i * dl + j]) * bf(qh[i]);
-        out[j] = to_bf(acc);
-    }
+    if (threadIdx.x < width) out[j] = to_bf(acc);
 }
 void k_mla_prep(MlaShape sh, const uint16_t *proj, int with_query, const float *kv_norm, const uint16_t *wk_b,
                 const float *cos_t, const float *sin_t, const int *pos, int pos_off, int T, uint16_t *kv_cache,
                 int *seq_len, uint16_t *q_mla, cudaStream_t s) {
-    mla_prep_kernel<<<dim3(T, with_query ? sh.n_heads : 1), 256, 0, s>>>(sh, proj, with_query, kv_norm, wk_b, cos_t,
-                                                                         sin_t, pos, pos_off, kv_cache, seq_len, q_mla);
+    const dim3 grid(T, with_query ? sh.n_heads : 1, with_query ? (sh.d_latent + PREP_COLS - 1) / PREP_COLS : 1);
+    mla_prep_kernel<<<grid, PREP_THREADS, 0, s>>>(sh, proj, with_query, kv_norm, wk_b, cos_t, sin_t, pos, pos_off,
+                                                  kv_cache, seq_len, q_mla);
 }
 
 // A warp per output: o[t][h * d_v + j] = BF16(wv_b[h * d_v + j] . o_lat[t][h]).
@@ -159,28 +199,36 @@ void k_value_up(const uint16_t *wv_b, const uint16_t *o_lat, int T, int n_heads,
     value_up_kernel<<<(rows + 7) / 8, 256, 0, s>>>(wv_b, o_lat, T, n_heads, d_v, d_latent, o);
 }
 
-// Block t: x[t] += attn[t]; normed[t] = BF16(rmsnorm(x[t], gain)); logits[t][e] = router[e] . normed[t]
-// in float (a warp per expert). Three steps of the block in one launch.
-__global__ void add_norm_router_kernel(float *x, const uint16_t *attn, const float *gain, const float *router, int E,
-                                       int d, float eps, uint16_t *normed, float *logits) {
-    const int t = blockIdx.x, lane = threadIdx.x % 32, warp = threadIdx.x / 32, warps = blockDim.x / 32;
-    float *xr = x + (size_t)t * d;
+// Block (t, e): the row x[t] + attn[t] (kept in shared memory), its norm, and router[e] . normed[t]
+// in float; block (t, 0) writes normed[t]. Every block of a row computes the same norm (a few
+// microseconds of the row's 24 KB from L2) so that the E dot products, the router's weights
+// (d floats each), are read by E multiprocessors side by side instead of one. x is not written
+// here: other blocks of the row are reading it (k_moe_combine adds attn).
+__global__ void add_norm_router_kernel(const float *__restrict__ x, const uint16_t *__restrict__ attn,
+                                       const float *__restrict__ gain, const float *__restrict__ router, int E, int d,
+                                       float eps, uint16_t *__restrict__ normed, float *__restrict__ logits) {
+    extern __shared__ float row[];  // [d]
+    const int t = blockIdx.x, e = blockIdx.y;
+    const float *xr = x + (size_t)t * d;
     const uint16_t *ar = attn + (size_t)t * d;
     uint16_t *nr = normed + (size_t)t * d;
-    for (int i = threadIdx.x; i < d; i += blockDim.x) xr[i] += bf(ar[i]);
+    for (int i = threadIdx.x; i < d; i += blockDim.x) row[i] = xr[i] + bf(ar[i]);
     __syncthreads();  // the row is read whole by the norm below
-    rmsnorm_row([&](int i) { return xr[i]; }, gain, d, eps, nr);
-    __syncthreads();  // and the normed row by the router
-    for (int e = warp; e < E; e += warps) {
-        float acc = 0.0f;
-        for (int i = lane; i < d; i += 32) acc += router[(size_t)e * d + i] * bf(nr[i]);
-        acc = warp_sum(acc);
-        if (lane == 0) logits[(size_t)t * E + e] = acc;
+    const float inv_rms = row_inv_rms([&](int i) { return row[i]; }, d, eps);
+    const float *re = router + (size_t)e * d;
+    float acc = 0.0f;
+    for (int i = threadIdx.x; i < d; i += blockDim.x) {
+        const uint16_t n = to_bf(gain[i] * (row[i] * inv_rms));  // rmsnorm_row's arithmetic
+        if (e == 0) nr[i] = n;
+        acc += re[i] * bf(n);
     }
+    acc = block_sum(acc);
+    if (threadIdx.x == 0) logits[(size_t)t * E + e] = acc;
 }
-void k_add_norm_router(float *x, const uint16_t *attn, const float *gain, const float *router, int E, int d, float eps,
-                       int T, uint16_t *normed, float *logits, cudaStream_t s) {
-    add_norm_router_kernel<<<T, 256, 0, s>>>(x, attn, gain, router, E, d, eps, normed, logits);
+void k_add_norm_router(const float *x, const uint16_t *attn, const float *gain, const float *router, int E, int d,
+                       float eps, int T, uint16_t *normed, float *logits, cudaStream_t s) {
+    add_norm_router_kernel<<<dim3(T, E), row_threads(d), (size_t)d * sizeof(float), s>>>(x, attn, gain, router, E, d,
+                                                                                         eps, normed, logits);
 }
 
 // ---- the output head's GEMV, float logits ----------------------------------------------------
@@ -231,14 +279,17 @@ __global__ void gather_quantize_kernel(const uint16_t *a, const int *perm, const
     const uint16_t *row = a + (size_t)t * d;
     uint8_t *out = A + ((size_t)g * M_max + p) * d;
     float *scales = sa + ((size_t)g * M_max + p) * blocks;
-    for (int kb = threadIdx.x / 32; kb < blocks; kb += blockDim.x / 32) {
+    const int warps = blockDim.x / 32, first = blockIdx.z * warps;  // this block's 128-value blocks
+    for (int kb = first + threadIdx.x / 32; kb < blocks && kb < first + warps; kb += warps) {
         const int k0 = kb * 128, n = min(128, d - k0);
         quantize_block([&](int i) { return bf(row[k0 + i]); }, n, out + k0, scales + kb);
     }
 }
 void k_gather_quantize(const uint16_t *a, const int *perm, const int *offset, const int *count, int top_k, int G,
                        int M_max, int d, uint8_t *A, float *sa, cudaStream_t s) {
-    gather_quantize_kernel<<<dim3(M_max, G), 128, 0, s>>>(a, perm, offset, count, top_k, M_max, d, A, sa);
+    // a warp per 128-value block, four a launch block: a row of d = 4096 is 8 blocks side by side
+    gather_quantize_kernel<<<dim3(M_max, G, (d + 511) / 512), 128, 0, s>>>(a, perm, offset, count, top_k, M_max, d, A,
+                                                                           sa);
 }
 
 __global__ void swiglu_quantize_kernel(const uint16_t *D1, const uint16_t *D3, const int *count, int M_max, int dh,
@@ -247,8 +298,8 @@ __global__ void swiglu_quantize_kernel(const uint16_t *D1, const uint16_t *D3, c
     if (p >= count[g]) return;
     const size_t r = (size_t)g * M_max + p;
     const uint16_t *u = D1 + r * dh, *v = D3 + r * dh;
-    const int blocks = (dh + 127) / 128;
-    for (int kb = threadIdx.x / 32; kb < blocks; kb += blockDim.x / 32) {
+    const int blocks = (dh + 127) / 128, warps = blockDim.x / 32, first = blockIdx.z * warps;
+    for (int kb = first + threadIdx.x / 32; kb < blocks && kb < first + warps; kb += warps) {
         const int k0 = kb * 128, n = min(128, dh - k0);
         quantize_block([&](int i) { return silu(bf(u[k0 + i])) * bf(v[k0 + i]); }, n, A2 + r * dh + k0,
                        sa2 + r * blocks + kb);
@@ -256,24 +307,30 @@ __global__ void swiglu_quantize_kernel(const uint16_t *D1, const uint16_t *D3, c
 }
 void k_swiglu_quantize(const uint16_t *D1, const uint16_t *D3, const int *count, int G, int M_max, int d_hidden,
                        uint8_t *A2, float *sa2, cudaStream_t s) {
-    swiglu_quantize_kernel<<<dim3(M_max, G), 128, 0, s>>>(D1, D3, count, M_max, d_hidden, A2, sa2);
+    swiglu_quantize_kernel<<<dim3(M_max, G, (d_hidden + 511) / 512), 128, 0, s>>>(D1, D3, count, M_max, d_hidden, A2,
+                                                                                  sa2);
 }
 
 __global__ void swiglu_bf16_kernel(const uint16_t *u, const uint16_t *v, int n, uint16_t *h) {
-    for (int i = threadIdx.x; i < n; i += blockDim.x) h[i] = to_bf(silu(bf(u[i])) * bf(v[i]));
+    const int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) h[i] = to_bf(silu(bf(u[i])) * bf(v[i]));
 }
 void k_swiglu_bf16(const uint16_t *u, const uint16_t *v, int n, uint16_t *h, cudaStream_t s) {
-    swiglu_bf16_kernel<<<1, 256, 0, s>>>(u, v, n, h);
+    swiglu_bf16_kernel<<<(n + 255) / 256, 256, 0, s>>>(u, v, n, h);
 }
 
 // out = shared, then + g * y for each chosen expert in ascending expert index (the CPU engine's
 // order); x += out; then, with a next gain, normed = BF16(rmsnorm(x, next_gain)) for what follows
 // (the next block's attention, or the output head).
-__global__ void moe_combine_kernel(float *x, const uint16_t *shared, const uint16_t *D2, const int *topk_idx,
-                                   const float *topk_weight, const int *inv_perm, const int *offset, int top_k,
-                                   int M_max, int d, const float *next_gain, float eps, uint16_t *normed) {
+__global__ void moe_combine_kernel(float *__restrict__ x, const uint16_t *__restrict__ attn,
+                                   const uint16_t *__restrict__ shared,
+                                   const uint16_t *__restrict__ D2, const int *__restrict__ topk_idx,
+                                   const float *__restrict__ topk_weight, const int *__restrict__ inv_perm,
+                                   const int *__restrict__ offset, int top_k, int M_max, int d,
+                                   const float *__restrict__ next_gain, float eps, uint16_t *__restrict__ normed) {
+    extern __shared__ float row[];  // the updated row, for the norm
     const int t = blockIdx.x;
-    x += (size_t)t * d, shared += (size_t)t * d;
+    x += (size_t)t * d, attn += (size_t)t * d, shared += (size_t)t * d;
     topk_idx += t * top_k, topk_weight += t * top_k, inv_perm += t * top_k;  // the token's pairs t * top_k + j
     int order[8];
     for (int j = 0; j < top_k; j++) order[j] = j;
@@ -283,23 +340,32 @@ __global__ void moe_combine_kernel(float *x, const uint16_t *shared, const uint1
             order[b] = order[b - 1];
             order[b - 1] = tmp;
         }
+    const uint16_t *y[8];  // the chosen experts' output rows, in that order, and their weights
+    float w[8];
+#pragma unroll
+    for (int r = 0; r < 8; r++) {  // unrolled to 8 so that y and w stay in registers
+        const int j = order[r < top_k ? r : 0], e = topk_idx[j];
+        y[r] = D2 + ((size_t)e * M_max + inv_perm[j] - offset[e]) * d;
+        w[r] = topk_weight[j];
+    }
     for (int i = threadIdx.x; i < d; i += blockDim.x) {
         float out = bf(shared[i]);
-        for (int r = 0; r < top_k; r++) {
-            const int j = order[r], e = topk_idx[j], slot = inv_perm[j] - offset[e];
-            out += topk_weight[j] * bf(D2[((size_t)e * M_max + slot) * d + i]);
-        }
-        x[i] += out;
+#pragma unroll
+        for (int r = 0; r < 8; r++)
+            if (r < top_k) out += w[r] * bf(y[r][i]);
+        const float v = (x[i] + bf(attn[i])) + out;  // the attention's sum first, as the CPU engine adds
+        x[i] = v;
+        row[i] = v;
     }
     if (!next_gain) return;
     __syncthreads();  // the whole row is updated before its norm
-    rmsnorm_row([&](int i) { return x[i]; }, next_gain, d, eps, normed + (size_t)t * d);
+    rmsnorm_row([&](int i) { return row[i]; }, next_gain, d, eps, normed + (size_t)t * d);
 }
-void k_moe_combine(float *x, const uint16_t *shared, const uint16_t *D2, const int *topk_idx, const float *topk_weight,
+void k_moe_combine(float *x, const uint16_t *attn, const uint16_t *shared, const uint16_t *D2, const int *topk_idx, const float *topk_weight,
                    const int *inv_perm, const int *offset, int top_k, int M_max, int d, int T, const float *next_gain,
                    float eps, uint16_t *normed, cudaStream_t s) {
-    moe_combine_kernel<<<T, 256, 0, s>>>(x, shared, D2, topk_idx, topk_weight, inv_perm, offset, top_k, M_max, d,
-                                         next_gain, eps, normed);
+    moe_combine_kernel<<<T, row_threads(d), (size_t)d * sizeof(float), s>>>(
+        x, attn, shared, D2, topk_idx, topk_weight, inv_perm, offset, top_k, M_max, d, next_gain, eps, normed);
 }
 
 // ---- argmax and the ends of steps -------------------------------------------------------------

@@ -42,9 +42,10 @@ void k_mla_prep(MlaShape sh, const uint16_t *proj, int with_query, const float *
 void k_value_up(const uint16_t *wv_b, const uint16_t *o_lat, int T, int n_heads, int d_v, int d_latent, uint16_t *o,
                 cudaStream_t s);
 
-/* T rows: x[t] += attn[t] (BF16); normed[t] = BF16(rmsnorm(x[t], gain)); logits[t][e] = router[e] .
- * normed[t] in float (the router's FP32 weights, E experts). */
-void k_add_norm_router(float *x, const uint16_t *attn, const float *gain, const float *router, int E, int d, float eps,
+/* T rows: normed[t] = BF16(rmsnorm(x[t] + attn[t], gain)) (attn BF16); logits[t][e] = router[e] .
+ * normed[t] in float (the router's FP32 weights, E experts). x is left as it is: k_moe_combine adds
+ * attn to it. */
+void k_add_norm_router(const float *x, const uint16_t *attn, const float *gain, const float *router, int E, int d, float eps,
                        int T, uint16_t *normed, float *logits, cudaStream_t s);
 
 /* out[t][r] = W[r] . a[t] in float, T rows of a, W BF16 (the output head). */
@@ -63,9 +64,9 @@ void k_swiglu_quantize(const uint16_t *D1, const uint16_t *D3, const int *count,
 /* h = BF16(silu(u) * v) for the shared expert (n values). */
 void k_swiglu_bf16(const uint16_t *u, const uint16_t *v, int n, uint16_t *h, cudaStream_t s);
 
-/* x[t] += shared[t] + the sum of token t's experts' g * y, in ascending expert order (T tokens);
- * then, unless next_gain is NULL, normed[t] = BF16(rmsnorm(x[t], next_gain)). */
-void k_moe_combine(float *x, const uint16_t *shared, const uint16_t *D2, const int *topk_idx, const float *topk_weight,
+/* x[t] = (x[t] + attn[t]) + (shared[t] + the sum of token t's experts' g * y, in ascending expert
+ * order) (T tokens); then, unless next_gain is NULL, normed[t] = BF16(rmsnorm(x[t], next_gain)). */
+void k_moe_combine(float *x, const uint16_t *attn, const uint16_t *shared, const uint16_t *D2, const int *topk_idx, const float *topk_weight,
                    const int *inv_perm, const int *offset, int top_k, int M_max, int d, int T, const float *next_gain,
                    float eps, uint16_t *normed, cudaStream_t s);
 

@@ -17,7 +17,8 @@
 // at g * M_max and end at masked_m[g], known only on the device, so the grid covers M_max rows
 // of every group and tiles past the count exit. A faster Hopper path (TMA, wgmma, a producer
 // warp) keeps this tile loop and changes what runs inside a block. Masked layouts of at most
-// DECODE_ROWS rows a group (decode) go to a GEMV-shaped kernel instead (fp8_decode_given.cuh).
+// DECODE_ROWS rows a group (decode) go to a GEMV-shaped kernel instead (fp8_decode_given.cuh:
+// the weights on the m16 side of the FP8 tensor-core product, the few tokens on the n8 side).
 #include <stdint.h>
 #include <stdio.h>
 
@@ -200,7 +201,7 @@ void fp8_grouped_gemm_contiguous(const uint8_t *A, const float *sa, const uint8_
 void fp8_grouped_gemm_masked(const uint8_t *A, const float *sa, const uint8_t *B, const float *sb, uint16_t *D,
                              const int *masked_m, int G, int M_max, int N, int K, cudaStream_t stream) {
     if (!shape_ok("fp8_grouped_gemm_masked", G, M_max, N, K)) return;
-    if (M_max <= DECODE_ROWS) {  // a few rows a group: a GEMV over the weights (fp8_decode_given.cuh)
+    if (decode_fits(M_max, K)) {  // a few rows a group: a GEMV over the weights (fp8_decode_given.cuh)
         launch_masked_decode(A, sa, B, sb, D, masked_m, G, M_max, N, K, stream);
         return;
     }
