@@ -16,7 +16,8 @@
 // group g start at group_offset[g] and end at group_offset[g + 1]; masked, group g's tiles start
 // at g * M_max and end at masked_m[g], known only on the device, so the grid covers M_max rows
 // of every group and tiles past the count exit. A faster Hopper path (TMA, wgmma, a producer
-// warp) keeps this tile loop and changes what runs inside a block. Masked layouts of at most
+// warp) keeps this tile loop and changes what runs inside a block: fp8_wgmma_given.cuh, taken on
+// an sm_90a build on a Hopper GPU. Masked layouts of at most
 // DECODE_ROWS rows a group (decode) go to a GEMV-shaped kernel instead (fp8_decode_given.cuh:
 // the weights on the m16 side of the FP8 tensor-core product, the few tokens on the n8 side).
 #include <stdint.h>
@@ -25,6 +26,7 @@
 #include "exercises.h"
 #include "fp8_decode_given.cuh"  // the masked layout at decode sizes, beside this file (solutions only)
 #include "fp8_gemm_given.cuh"
+#include "fp8_wgmma_given.cuh"  // the Hopper path: TMA and wgmma, beside this file (solutions only)
 
 #define TILE_M 64        // rows of D a block computes
 #define TILE_N 64        // columns of D a block computes (divides 128: one sb column a block)
@@ -39,22 +41,40 @@ struct TileRows {
     int group, row0, rows;
 };
 
-// Contiguous: the tiles of the groups in order, ceil(size / TILE_M) a group; tile `tile` of them.
-__host__ __device__ inline TileRows contiguous_tile(const int *group_offset, int G, int tile) {
+// Contiguous: the tiles of the groups in order, ceil(size / tile_m) a group; tile `tile` of them.
+__host__ __device__ inline TileRows contiguous_tile(const int *group_offset, int G, int tile, int tile_m = TILE_M) {
     for (int g = 0; g < G; g++) {
         const int begin = group_offset[g], size = group_offset[g + 1] - begin;
-        const int tiles = (size + TILE_M - 1) / TILE_M;
-        if (tile < tiles) return TileRows{g, begin + tile * TILE_M, min(TILE_M, size - tile * TILE_M)};
+        const int tiles = (size + tile_m - 1) / tile_m;
+        if (tile < tiles) return TileRows{g, begin + tile * tile_m, min(tile_m, size - tile * tile_m)};
         tile -= tiles;
     }
     return TileRows{0, 0, 0};   // past the last group's tiles: the grid's spare blocks
 }
 
-// Masked: ceil(M_max / TILE_M) tiles a group; only the group's first masked_m[g] rows count.
-__host__ __device__ inline TileRows masked_tile(const int *masked_m, int M_max, int tile) {
-    const int per_group = (M_max + TILE_M - 1) / TILE_M, g = tile / per_group, first = (tile % per_group) * TILE_M;
-    return TileRows{g, g * M_max + first, min(TILE_M, masked_m[g] - first)};
+// Masked: ceil(M_max / tile_m) tiles a group; only the group's first masked_m[g] rows count.
+__host__ __device__ inline TileRows masked_tile(const int *masked_m, int M_max, int tile, int tile_m = TILE_M) {
+    const int per_group = (M_max + tile_m - 1) / tile_m, g = tile / per_group, first = (tile % per_group) * tile_m;
+    return TileRows{g, g * M_max + first, min(tile_m, masked_m[g] - first)};
 }
+
+// The same tiles, WG_BM rows each, for the Hopper path (fp8_wgmma_given.cuh).
+struct ContiguousWgTiles {
+    const int *group_offset;
+    int G;
+    __device__ WgTile operator()(int tile) const {
+        const TileRows t = contiguous_tile(group_offset, G, tile, WG_BM);
+        return WgTile{t.group, t.row0, t.rows};
+    }
+};
+struct MaskedWgTiles {
+    const int *masked_m;
+    int M_max;
+    __device__ WgTile operator()(int tile) const {
+        const TileRows t = masked_tile(masked_m, M_max, tile, WG_BM);
+        return WgTile{t.group, t.row0, t.rows};
+    }
+};
 
 // Where 16-byte chunk i (0 .. 8 * 64 - 1) of a stage comes from: row i / 8, bytes 16 (i % 8) ..
 // of the K block starting at k0, of a 64-row slab starting at `base` (rows of K bytes). Rows past
@@ -192,6 +212,9 @@ static bool shape_ok(const char *name, int G, int rows, int N, int K) {
 void fp8_grouped_gemm_contiguous(const uint8_t *A, const float *sa, const uint8_t *B, const float *sb, uint16_t *D,
                                  const int *group_offset, int G, int M, int N, int K, cudaStream_t stream) {
     if (!shape_ok("fp8_grouped_gemm_contiguous", G, M, N, K)) return;
+    if (launch_fp8_wgmma(A, M, sa, B, G, sb, D, ContiguousWgTiles{group_offset, G}, (M + WG_BM - 1) / WG_BM + G, N, K,
+                         stream))
+        return;  // on an H200 (sm_90a); elsewhere the mma.sync tiles below
     // The groups' sizes are on the device: at most ceil(M / TILE_M) tiles, plus one partial tile a
     // group; the blocks past the real count exit at once.
     const dim3 grid((M + TILE_M - 1) / TILE_M + G, (N + TILE_N - 1) / TILE_N);
@@ -205,6 +228,9 @@ void fp8_grouped_gemm_masked(const uint8_t *A, const float *sa, const uint8_t *B
         launch_masked_decode(A, sa, B, sb, D, masked_m, G, M_max, N, K, stream);
         return;
     }
+    if (launch_fp8_wgmma(A, (long)G * M_max, sa, B, G, sb, D, MaskedWgTiles{masked_m, M_max},
+                         G * ((M_max + WG_BM - 1) / WG_BM), N, K, stream))
+        return;
     const dim3 grid(G * ((M_max + TILE_M - 1) / TILE_M), (N + TILE_N - 1) / TILE_N);
     fp8_grouped_gemm_kernel<true><<<grid, THREADS, 0, stream>>>(A, sa, B, sb, D, masked_m, G, M_max, N, K);
 }
