@@ -110,6 +110,9 @@ typedef struct gr_exercise {
      * (cuBLAS or cuBLASLt, whichever is faster). Asked after the library was timed; where it is
      * NULL or answers NULL, library_name is used. */
     const char *(*library_label)(const gr_shape *s);
+    /* Optional: whether library() can run this shape on this GPU (FP8 needs sm_89 and a cuBLASLt
+     * algorithm for it); NULL: always. When it says no, the report has no library column. */
+    bool (*library_available)(const gr_shape *s);
     /* An extra check for sizes where only sampled rows get a reference (e.g. Freivalds). Returns
      * the relative error it measured; NULL when none applies. */
     double (*extra_check)(gr_case *c);

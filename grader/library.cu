@@ -236,6 +236,71 @@ extern "C" bool gr_lib_gemm_bf16_nt_candidate(int M, int N, int K, int which, co
     return nt_run(p, which, A, B, C, stream) == CUBLAS_STATUS_SUCCESS;
 }
 
+// ---- C = A * B^T in FP8 e4m3 (cuBLASLt only: cublasGemmEx has no FP8) --------------------------
+// The same "TN" arrangement as above; one shape remembered (the bench's), its heuristic's first
+// algorithm kept.
+struct Fp8Plan {
+    int M, N, K, ok;
+    cublasLtMatmulDesc_t op;
+    cublasLtMatrixLayout_t b_layout, a_layout, c_layout;
+    cublasLtMatmulAlgo_t algo;
+};
+static Fp8Plan fp8_plan_cache;
+
+static const Fp8Plan *fp8_plan(int M, int N, int K) {
+    Fp8Plan *p = &fp8_plan_cache;
+    if (p->M == M && p->N == N && p->K == K) return p;
+    if (p->M) {
+        cublasLtMatmulDescDestroy(p->op);
+        cublasLtMatrixLayoutDestroy(p->b_layout);
+        cublasLtMatrixLayoutDestroy(p->a_layout);
+        cublasLtMatrixLayoutDestroy(p->c_layout);
+    }
+    memset(p, 0, sizeof *p);
+    p->M = M, p->N = N, p->K = K;
+    int dev = 0, major = 0, minor = 0;
+    cudaGetDevice(&dev);
+    cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev);
+    cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev);
+    if (major * 10 + minor < 89 || M < 1 || N % 16 || K % 16) return p;  // no FP8 tensor cores, or a shape it refuses
+    const int32_t op_t = CUBLAS_OP_T, op_n = CUBLAS_OP_N;
+    check_blas(cublasLtMatmulDescCreate(&p->op, CUBLAS_COMPUTE_32F, CUDA_R_32F), "cublasLtMatmulDescCreate (FP8)");
+    check_blas(cublasLtMatmulDescSetAttribute(p->op, CUBLASLT_MATMUL_DESC_TRANSA, &op_t, sizeof op_t), "TRANSA");
+    check_blas(cublasLtMatmulDescSetAttribute(p->op, CUBLASLT_MATMUL_DESC_TRANSB, &op_n, sizeof op_n), "TRANSB");
+    check_blas(cublasLtMatrixLayoutCreate(&p->b_layout, CUDA_R_8F_E4M3, K, N, K), "cublasLtMatrixLayoutCreate");
+    check_blas(cublasLtMatrixLayoutCreate(&p->a_layout, CUDA_R_8F_E4M3, K, M, K), "cublasLtMatrixLayoutCreate");
+    check_blas(cublasLtMatrixLayoutCreate(&p->c_layout, CUDA_R_16BF, N, M, N), "cublasLtMatrixLayoutCreate");
+    cublasLtMatmulPreference_t pref;
+    const uint64_t ws = LT_WORKSPACE_BYTES;
+    check_blas(cublasLtMatmulPreferenceCreate(&pref), "cublasLtMatmulPreferenceCreate");
+    check_blas(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof ws),
+               "cublasLtMatmulPreferenceSetAttribute");
+    cublasLtMatmulHeuristicResult_t found;
+    int n_found = 0;
+    if (cublasLtMatmulAlgoGetHeuristic(lt_handle(), p->op, p->b_layout, p->a_layout, p->c_layout, p->c_layout, pref, 1,
+                                       &found, &n_found) == CUBLAS_STATUS_SUCCESS &&
+        n_found == 1 && found.state == CUBLAS_STATUS_SUCCESS) {
+        p->algo = found.algo;
+        p->ok = 1;
+    }
+    cublasLtMatmulPreferenceDestroy(pref);
+    return p;
+}
+
+extern "C" bool gr_lib_gemm_fp8_nt_available(int M, int N, int K) { return fp8_plan(M, N, K)->ok; }
+
+extern "C" void gr_lib_gemm_fp8_nt(int M, int N, int K, const void *A, const void *B, void *C, cudaStream_t stream) {
+    const Fp8Plan *p = fp8_plan(M, N, K);
+    if (!p->ok) {  // library_available said no: the grader does not call this
+        fprintf(stderr, "grader: cuBLASLt has no FP8 GEMM for %d x %d x %d on this GPU\n", M, N, K);
+        exit(70);
+    }
+    const float one = 1.0f, zero = 0.0f;
+    check_blas(cublasLtMatmul(lt_handle(), p->op, &one, B, p->b_layout, A, p->a_layout, &zero, C, p->c_layout, C,
+                              p->c_layout, &p->algo, lt_workspace(), LT_WORKSPACE_BYTES, stream),
+               "FP8 GEMM (C = A B^T)");
+}
+
 // ---- RMSNorm, then the GEMM: the unfused pipeline -------------------------------------------------
 //
 // What a framework runs without fusion: a norm kernel reads X and writes the normalised rows to

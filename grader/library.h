@@ -31,6 +31,12 @@ int gr_lib_gemm_bf16_nt_describe(int M, int N, int K, char *buf, size_t len);
  * when there is no such candidate or it refuses the call. */
 bool gr_lib_gemm_bf16_nt_candidate(int M, int N, int K, int which, const void *A, const void *B, void *C,
                                    cudaStream_t stream);
+/* Row-major C[M][N] (bfloat16) = A[M][K] * B[N][K]^T with A and B FP8 e4m3 and unit scales, FP32
+ * accumulation: cuBLASLt's dense FP8 GEMM, the heuristic's first algorithm ("TN", the only layout
+ * it takes for FP8). gr_lib_gemm_fp8_nt_available says whether this GPU and cuBLASLt can do the
+ * shape (compute capability 8.9 or later, K and N multiples of 16, an algorithm found). */
+bool gr_lib_gemm_fp8_nt_available(int M, int N, int K);
+void gr_lib_gemm_fp8_nt(int M, int N, int K, const void *A, const void *B, void *C, cudaStream_t stream);
 /* RMSNorm of each row of X (M x K, bfloat16), as a separate kernel writes it for the next layer:
  * out[m][k] = X[m][k] * gamma[k] / sqrt(mean_k X[m][k]^2 + eps), computed in float32 and rounded
  * once to bfloat16. One block a row. */

@@ -243,7 +243,7 @@ static void time_case(gr_runner *R, gr_case *c, gr_result *res, const char *shap
     }
 
     if (!c->on_host) {
-        if (ex->library) {
+        if (ex->library && (!ex->library_available || ex->library_available(&c->shape))) {
             double *times = malloc(sizeof(double) * 100);
             int n = 0;
             gr_timing worst;

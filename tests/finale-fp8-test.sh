@@ -20,5 +20,17 @@ if nvcc -std=c++17 -O2 -diag-suppress 20011,20014 -gencode=arch=compute_80,code=
 else
     result FAIL "tests/finale/fp8_gemm_emulate_test.cu builds" "$(head -n 3 "$work/build.log" | tr '\n' ' ')"
 fi
+
+# The Hopper path (fp8_wgmma_given.cuh) cannot run here: it must at least build for sm_90a, and the
+# GPU sweeps that time it and the decode path (tests/gpu/session14/*-tune.cu) must too, so that
+# the next measurement does not start by mending them.
+for f in tests/gpu/session14/s14-decode-tune.cu tests/gpu/session14/s14-wgmma-tune.cu; do
+    if nvcc -std=c++17 -O2 -gencode=arch=compute_90a,code=sm_90a -Ifinale/14-deepseek -Igrader -c "$f" \
+            -o "$work/$(basename "$f" .cu).o" >"$work/$(basename "$f" .cu).log" 2>&1; then
+        result PASS "$f builds for sm_90a"
+    else
+        result FAIL "$f builds for sm_90a" "$(head -n 3 "$work/$(basename "$f" .cu).log" | tr '\n' ' ')"
+    fi
+done
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

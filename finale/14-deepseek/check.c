@@ -10,6 +10,7 @@
 #include "finale_fp8.h"
 #include "finale_mla.h"
 #include "grader.h"
+#include "library.h"
 
 #define S(i) ((int)c->shape.d[i])
 
@@ -26,6 +27,14 @@ static void route_launch(gr_case *c, cudaStream_t s) {
 static void fp8_contiguous_launch(gr_case *c, cudaStream_t s) {
     fp8_grouped_gemm_contiguous(gr_ptr(c, "A"), gr_ptr(c, "sa"), gr_ptr(c, "B"), gr_ptr(c, "sb"), gr_ptr(c, "D"),
                                 gr_ptr(c, "group_offset"), S(0), S(1), S(2), S(3), s);
+}
+/* The yardstick of the contiguous layout: cuBLASLt's dense FP8 GEMM on the same M x N x K (all M
+ * rows against group 0's weights, unit scales), into D. */
+static void fp8_dense_library(gr_case *c, cudaStream_t s) {
+    gr_lib_gemm_fp8_nt(S(1), S(2), S(3), gr_ptr(c, "A"), gr_ptr(c, "B"), gr_ptr(c, "D"), s);
+}
+static bool fp8_dense_available(const gr_shape *s) {
+    return gr_lib_gemm_fp8_nt_available((int)s->d[1], (int)s->d[2], (int)s->d[3]);
 }
 static void fp8_masked_launch(gr_case *c, cudaStream_t s) {
     fp8_grouped_gemm_masked(gr_ptr(c, "A"), gr_ptr(c, "sa"), gr_ptr(c, "B"), gr_ptr(c, "sb"), gr_ptr(c, "D"),
@@ -81,7 +90,8 @@ static const gr_exercise EXERCISES[] = {
      .compute = GR_ROOF_FP8, .check_shapes = FP8_CONTIGUOUS_SHAPES, .bench_shape = FP8_BENCH_CONTIGUOUS,
      .declare = fm_fp8_contiguous_declare, .adjust_inputs = fm_fp8_contiguous_adjust, .launch = fp8_contiguous_launch,
      .reference = fm_fp8_contiguous_reference, .tolerance = fm_fp8_tolerance, .flops = fm_fp8_contiguous_flops,
-     .bytes = fm_fp8_contiguous_bytes, .bench_note = fm_fp8_contiguous_note},
+     .bytes = fm_fp8_contiguous_bytes, .bench_note = fm_fp8_contiguous_note, .library = fp8_dense_library,
+     .library_name = "cuBLASLt FP8 dense", .library_available = fp8_dense_available},
     {.name = "03_fp8_grouped_gemm+masked", .what = "the same, masked: group g uses its first masked_m[g] of M_max rows",
      .hint = "rows past masked_m[g] keep their values; each 128-value K block's sums times sa * sb",
      .compute = GR_ROOF_FP8, .check_shapes = FP8_MASKED_SHAPES, .bench_shape = FP8_BENCH_MASKED,

@@ -4,9 +4,11 @@
 // scanner admits no other local header. (The PTX wrappers below are session 10's hopper_given.cuh
 // ones, which a session-14 file may not include, plus the e4m3 wgmma that session has no use for.)
 //
-// A block computes a 128 x 128 tile of D: one warpgroup (the producer) issues TMA loads of 128-byte
-// K blocks of A's 128 rows and B's 128 rows into a ring of stages; two consumer warpgroups each
-// multiply their 64 rows by the 128 columns, four m64n128k32 e4m3 wgmmas a K block. A K block is
+// A block computes a 128 x WG_BN tile of D: one warpgroup (the producer) gives most of its
+// registers back and one of its threads issues TMA loads of 128-byte K blocks of A's 128 rows and
+// B's WG_BN rows into a ring of stages; two consumer warpgroups take those registers and each
+// multiply their 64 rows by the WG_BN columns, four m64nNk32 e4m3 wgmmas a K block. (192 columns:
+// a block's FP32 sums and the running ones are 192 registers a thread.) A K block is
 // exactly one scale block (128 values of K, 128 bytes: one row of the 128-byte swizzle), so after
 // its four products a consumer waits for them, frees the stage, and adds the block's FP32 sums
 // times sa[row][kb] * sb[n / 128][kb] into its running sums: the contract's "scales once per
@@ -26,14 +28,18 @@
 
 #include "fp8_gemm_given.cuh"  // float_to_bf16
 
-#define WG_BM 128      // rows of D a block computes: two consumer warpgroups of 64
-#define WG_BN 128      // columns: one scale block of B
-#define WG_BK 128      // K a stage holds: one scale block, 128 bytes a row
-#define WG_STAGES 6
-#define WG_THREADS 384  // the producer warpgroup and two consumers
+#define WG_BM 128        // rows of D a block computes: two consumer warpgroups of 64
+#define WG_BK 128        // K a stage holds: one scale block, 128 bytes a row
+#define WG_THREADS 384   // two consumer warpgroups, then the producer warpgroup
+#ifndef WG_BN
+#define WG_BN 192        // columns of D a block computes: 128 or 192 (192 the faster in make bench, see handout 14)
+#endif
 #define WG_A_BYTES (WG_BM * WG_BK)
-#define WG_B_BYTES (WG_BN * WG_BK)
-#define WG_SMEM (WG_STAGES * (WG_A_BYTES + WG_B_BYTES) + 1024)
+// Stages: as many as fit in 227 KB beside the 1024-byte alignment.
+template <int BN> struct WgShape {
+    static constexpr int B_BYTES = BN * WG_BK, STAGES = (227 * 1024 - 1024) / (WG_A_BYTES + B_BYTES);
+    static constexpr int SMEM = STAGES * (WG_A_BYTES + B_BYTES) + 1024;
+};
 
 // Which rows a tile owns, as the solution's tile functions say (group < 0: nothing to do).
 struct WgTile {
@@ -95,26 +101,64 @@ __device__ __forceinline__ void wgmma_m64n128k32_e4m3(float (&d)[64], uint64_t d
           "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
         : "l"(desc_a), "l"(desc_b), "r"(accumulate));
 }
+// The same, 64 x 192 (96 registers a thread).
+__device__ __forceinline__ void wgmma_m64n192k32_e4m3(float (&d)[96], uint64_t desc_a, uint64_t desc_b,
+                                                      int accumulate) {
+    asm volatile(
+        "{\n.reg .pred p;\nsetp.ne.b32 p, %98, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n192k32.f32.e4m3.e4m3 {"
+        "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15,"
+        "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31,"
+        "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47,"
+        "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63,"
+        "%64, %65, %66, %67, %68, %69, %70, %71, %72, %73, %74, %75, %76, %77, %78, %79,"
+        "%80, %81, %82, %83, %84, %85, %86, %87, %88, %89, %90, %91, %92, %93, %94, %95"
+        "}, %96, %97, p, 1, 1;\n}\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
+          "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
+          "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),
+          "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]),
+          "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]),
+          "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]),
+          "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),
+          "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63]),
+          "+f"(d[64]), "+f"(d[65]), "+f"(d[66]), "+f"(d[67]), "+f"(d[68]), "+f"(d[69]), "+f"(d[70]), "+f"(d[71]),
+          "+f"(d[72]), "+f"(d[73]), "+f"(d[74]), "+f"(d[75]), "+f"(d[76]), "+f"(d[77]), "+f"(d[78]), "+f"(d[79]),
+          "+f"(d[80]), "+f"(d[81]), "+f"(d[82]), "+f"(d[83]), "+f"(d[84]), "+f"(d[85]), "+f"(d[86]), "+f"(d[87]),
+          "+f"(d[88]), "+f"(d[89]), "+f"(d[90]), "+f"(d[91]), "+f"(d[92]), "+f"(d[93]), "+f"(d[94]), "+f"(d[95])
+        : "l"(desc_a), "l"(desc_b), "r"(accumulate));
+}
+// One k32 step of a 64 x BN product.
+template <int BN> __device__ __forceinline__ void wgmma_e4m3(float (&d)[BN / 2], uint64_t a, uint64_t b, int acc);
+template <> __device__ __forceinline__ void wgmma_e4m3<128>(float (&d)[64], uint64_t a, uint64_t b, int acc) {
+    wgmma_m64n128k32_e4m3(d, a, b, acc);
+}
+template <> __device__ __forceinline__ void wgmma_e4m3<192>(float (&d)[96], uint64_t a, uint64_t b, int acc) {
+    wgmma_m64n192k32_e4m3(d, a, b, acc);
+}
 #endif
 
 // ---- the kernel ------------------------------------------------------------------------------------
-// Block (x, y): tile x of the rows (tile_of(x)), columns 128 y .. . TileOf: a functor, tile -> WgTile.
-template <class TileOf>
+// Block (x, y): tile x of the rows (tile_of(x)), columns BN y .. . TileOf: a functor, tile -> WgTile.
+// A BN-column tile spans at most two of B's 128-row scale blocks (BN = 192 at an odd y starts in
+// the middle of one): each column takes its own.
+template <int BN, class TileOf>
 __global__ void __launch_bounds__(WG_THREADS, 1)
 fp8_wgmma_kernel(const __grid_constant__ CUtensorMap a_map, const __grid_constant__ CUtensorMap b_map,
                  const float *__restrict__ sa, const float *__restrict__ sb, uint16_t *__restrict__ D, TileOf tile_of,
                  int N, int K) {
 #ifdef FP8_WGMMA_DEVICE
+    using S = WgShape<BN>;
     extern __shared__ uint8_t smem_raw[];
     uint8_t *smem = smem_raw + ((1024 - (wg_smem(smem_raw) & 1023)) & 1023);  // the swizzle's 1024-byte boundary
-    uint8_t *a_stage = smem, *b_stage = smem + WG_STAGES * WG_A_BYTES;
-    __shared__ uint64_t full[WG_STAGES], empty[WG_STAGES];
+    uint8_t *a_stage = smem, *b_stage = smem + S::STAGES * WG_A_BYTES;
+    __shared__ uint64_t full[S::STAGES], empty[S::STAGES];
     const WgTile tile = tile_of(blockIdx.x);
     if (tile.group < 0 || tile.rows <= 0) return;  // the whole block, before any barrier
-    const int n0 = blockIdx.y * WG_BN, KB = (K + WG_BK - 1) / WG_BK, NB = (N + WG_BK - 1) / WG_BK;
+    const int n0 = blockIdx.y * BN, KB = (K + WG_BK - 1) / WG_BK, NB = (N + WG_BK - 1) / WG_BK;
     const int wg = threadIdx.x / 128, tid = threadIdx.x % 128;
     if (threadIdx.x == 0) {
-        for (int s = 0; s < WG_STAGES; s++) {
+        for (int s = 0; s < S::STAGES; s++) {
             wg_mbar_init(&full[s], 1);
             wg_mbar_init(&empty[s], 2 * 4);  // every consumer warp
         }
@@ -122,54 +166,57 @@ fp8_wgmma_kernel(const __grid_constant__ CUtensorMap a_map, const __grid_constan
     }
     __syncthreads();
 
-    if (wg == 0) {  // the producer
+    if (wg == 2) {  // the producer: it gives registers back, and one thread issues the loads
         asm volatile("setmaxnreg.dec.sync.aligned.u32 40;");
         if (tid == 0)
             for (int kb = 0; kb < KB; kb++) {
-                const int s = kb % WG_STAGES;
-                wg_mbar_wait(&empty[s], ((kb / WG_STAGES) & 1) ^ 1);
-                wg_mbar_expect(&full[s], WG_A_BYTES + WG_B_BYTES);
+                const int s = kb % S::STAGES;
+                wg_mbar_wait(&empty[s], ((kb / S::STAGES) & 1) ^ 1);
+                wg_mbar_expect(&full[s], WG_A_BYTES + S::B_BYTES);
                 wg_tma_load(a_stage + s * WG_A_BYTES, &a_map, &full[s], tile.row0, kb * WG_BK);
-                wg_tma_load(b_stage + s * WG_B_BYTES, &b_map, &full[s], tile.group * N + n0, kb * WG_BK);
+                wg_tma_load(b_stage + s * S::B_BYTES, &b_map, &full[s], tile.group * N + n0, kb * WG_BK);
             }
         return;
     }
-    // a consumer: rows 64 (wg - 1) .. + 63 of the tile; this thread's two rows r and r + 8
+    // a consumer: rows 64 wg .. + 63 of the tile; this thread's two rows r and r + 8
     asm volatile("setmaxnreg.inc.sync.aligned.u32 232;");
-    const int r = 64 * (wg - 1) + 16 * (tid / 32) + (tid % 32) / 4;
+    const int r = 64 * wg + 16 * (tid / 32) + (tid % 32) / 4;
     // Scale rows: a row past the tile's count reads row0's (its sums are never stored).
     const float *sa_lo = sa + (size_t)(tile.row0 + (r < tile.rows ? r : 0)) * KB;
     const float *sa_hi = sa + (size_t)(tile.row0 + (r + 8 < tile.rows ? r + 8 : 0)) * KB;
-    const float *sb_tile = sb + ((size_t)tile.group * NB + n0 / WG_BK) * KB;
-    float d[64], acc[64];
+    const int nb0 = n0 / WG_BK, nb1 = nb0 + 1 < NB ? nb0 + 1 : nb0;
+    const float *sb_0 = sb + ((size_t)tile.group * NB + nb0) * KB, *sb_1 = sb + ((size_t)tile.group * NB + nb1) * KB;
+    const int j_second = (WG_BK - n0 % WG_BK) / 8;  // column groups j >= this are in scale block nb0 + 1
+    float d[BN / 2], acc[BN / 2];
 #pragma unroll
-    for (int i = 0; i < 64; i++) acc[i] = 0.0f;
+    for (int i = 0; i < BN / 2; i++) acc[i] = 0.0f;
     for (int kb = 0; kb < KB; kb++) {
-        const int s = kb % WG_STAGES;
-        const float sb_kb = __ldg(sb_tile + kb), s_lo = __ldg(sa_lo + kb) * sb_kb, s_hi = __ldg(sa_hi + kb) * sb_kb;
-        wg_mbar_wait(&full[s], (kb / WG_STAGES) & 1);
-        const uint64_t a_desc = wg_desc(a_stage + s * WG_A_BYTES + (wg - 1) * 64 * WG_BK);
-        const uint64_t b_desc = wg_desc(b_stage + s * WG_B_BYTES);
+        const int s = kb % S::STAGES;
+        const float sb0 = __ldg(sb_0 + kb), sb1 = __ldg(sb_1 + kb), a_lo = __ldg(sa_lo + kb), a_hi = __ldg(sa_hi + kb);
+        wg_mbar_wait(&full[s], (kb / S::STAGES) & 1);
+        const uint64_t a_desc = wg_desc(a_stage + s * WG_A_BYTES + wg * 64 * WG_BK);
+        const uint64_t b_desc = wg_desc(b_stage + s * S::B_BYTES);
         asm volatile("wgmma.fence.sync.aligned;" ::: "memory");
 #pragma unroll
-        for (int k = 0; k < WG_BK / 32; k++) wgmma_m64n128k32_e4m3(d, a_desc + 2 * k, b_desc + 2 * k, k > 0);
+        for (int k = 0; k < WG_BK / 32; k++) wgmma_e4m3<BN>(d, a_desc + 2 * k, b_desc + 2 * k, k > 0);
         asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory");
         asm volatile("wgmma.wait_group.sync.aligned 0;" ::: "memory");
 #pragma unroll
-        for (int i = 0; i < 64; i++) asm volatile("" : "+f"(d[i])::"memory");  // d is read only after the wait
+        for (int i = 0; i < BN / 2; i++) asm volatile("" : "+f"(d[i])::"memory");  // d is read only after the wait
         if (tid % 32 == 0) wg_mbar_arrive(&empty[s]);  // this warp is done reading the stage
         // The block's sums, scaled once: acc += sa[row][kb] * sb[n / 128][kb] * d.
 #pragma unroll
-        for (int j = 0; j < 16; j++) {
-            acc[4 * j] += s_lo * d[4 * j];
-            acc[4 * j + 1] += s_lo * d[4 * j + 1];
-            acc[4 * j + 2] += s_hi * d[4 * j + 2];
-            acc[4 * j + 3] += s_hi * d[4 * j + 3];
+        for (int j = 0; j < BN / 8; j++) {
+            const float sbj = j < j_second ? sb0 : sb1, lo = a_lo * sbj, hi = a_hi * sbj;
+            acc[4 * j] += lo * d[4 * j];
+            acc[4 * j + 1] += lo * d[4 * j + 1];
+            acc[4 * j + 2] += hi * d[4 * j + 2];
+            acc[4 * j + 3] += hi * d[4 * j + 3];
         }
     }
     // acc[4j + e]: row r (e < 2) or r + 8, column n0 + 8 j + 2 (tid % 4) + e % 2
 #pragma unroll
-    for (int j = 0; j < 16; j++)
+    for (int j = 0; j < BN / 8; j++)
         for (int e = 0; e < 4; e++) {
             const int row = r + (e >= 2 ? 8 : 0), n = n0 + 8 * j + 2 * (tid % 4) + e % 2;
             if (row < tile.rows && n < N) D[(size_t)(tile.row0 + row) * N + n] = float_to_bf16(acc[4 * j + e]);
@@ -206,7 +253,7 @@ static bool fp8_tma_map(CUtensorMap *map, const uint8_t *base, long rows, int K,
 
 // The Hopper path runs when this GPU is compute capability 9.0 and the kernel was built for sm_90a
 // (its PTX and machine code both of 9.0: the Makefile builds sm_90a, never plain sm_90, for it).
-template <class TileOf>
+template <int BN, class TileOf>
 static bool fp8_wgmma_usable() {
     static int usable = -1;
     if (usable < 0) {
@@ -215,7 +262,7 @@ static bool fp8_wgmma_usable() {
         usable = cudaGetDevice(&dev) == cudaSuccess &&
                  cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) == cudaSuccess &&
                  cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev) == cudaSuccess &&
-                 major == 9 && minor == 0 && cudaFuncGetAttributes(&fa, fp8_wgmma_kernel<TileOf>) == cudaSuccess &&
+                 major == 9 && minor == 0 && cudaFuncGetAttributes(&fa, fp8_wgmma_kernel<BN, TileOf>) == cudaSuccess &&
                  fa.ptxVersion == 90 && fa.binaryVersion == 90;
     }
     return usable == 1;
@@ -223,15 +270,15 @@ static bool fp8_wgmma_usable() {
 
 // Launch over `tiles` row tiles of WG_BM rows; false (nothing launched) when the Hopper path does not
 // apply, so that the caller takes its portable path.
-template <class TileOf>
+template <class TileOf, int BN = WG_BN>
 static bool launch_fp8_wgmma(const uint8_t *A, long a_rows, const float *sa, const uint8_t *B, int G, const float *sb,
                              uint16_t *D, TileOf tile_of, int tiles, int N, int K, cudaStream_t stream) {
-    if (!fp8_wgmma_usable<TileOf>()) return false;
+    if (!fp8_wgmma_usable<BN, TileOf>()) return false;
     CUtensorMap a_map, b_map;
-    if (!fp8_tma_map(&a_map, A, a_rows, K, WG_BM) || !fp8_tma_map(&b_map, B, (long)G * N, K, WG_BN)) return false;
-    cudaFuncSetAttribute(fp8_wgmma_kernel<TileOf>, cudaFuncAttributeMaxDynamicSharedMemorySize, WG_SMEM);
-    const dim3 grid(tiles, (N + WG_BN - 1) / WG_BN);
-    fp8_wgmma_kernel<TileOf><<<grid, WG_THREADS, WG_SMEM, stream>>>(a_map, b_map, sa, sb, D, tile_of, N, K);
+    if (!fp8_tma_map(&a_map, A, a_rows, K, WG_BM) || !fp8_tma_map(&b_map, B, (long)G * N, K, BN)) return false;
+    cudaFuncSetAttribute(fp8_wgmma_kernel<BN, TileOf>, cudaFuncAttributeMaxDynamicSharedMemorySize, WgShape<BN>::SMEM);
+    const dim3 grid(tiles, (N + BN - 1) / BN);
+    fp8_wgmma_kernel<BN, TileOf><<<grid, WG_THREADS, WgShape<BN>::SMEM, stream>>>(a_map, b_map, sa, sb, D, tile_of, N, K);
     return true;
 }
 
