@@ -70,12 +70,20 @@ CUDA_HOME ?= $(patsubst %/bin/nvcc,%,$(shell command -v $(NVCC) 2>/dev/null))
 CPPFLAGS := -I$(ROOT)/grader -I$(CUDA_HOME)/include -DGR_BUILD_ARCH='"$(ARCH)"'
 CFLAGS ?= -O2 -g -std=c11 -Wall -Wextra -Wno-format-truncation -D_GNU_SOURCE
 NVCCFLAGS ?= -O3 -std=c++17 -lineinfo -Xcompiler -Wall -diag-suppress 550
+# Sessions built on CUTLASS's headers (CuTe): their exercise objects get them on the include path
+# (and CuTe's constexpr host functions in device code), and grader/ensure-cutlass.sh installs them
+# from PyPI (nvidia-cutlass, pinned) before the first such object is built.
+CUTLASS_VERSION := 4.2.0.0
+CUTLASS_DIR ?= $(ROOT)/build/deps/cutlass-$(CUTLASS_VERSION)
+CUTLASS_SESSIONS := ladder/11-abstractions
+CUTLASS_HEADER := $(CUTLASS_DIR)/include/cute/tensor.hpp
+session_nvccflags = $(if $(filter $(1),$(CUTLASS_SESSIONS)),-I$(CUTLASS_DIR)/include --expt-relaxed-constexpr)
 # Student build only: a skeleton declares the tiles, indices and accumulators its TODOs use, and until
 # they are written nvcc reports #177 ("declared but never referenced") for each. Solutions keep it.
 STUDENT_NVCCFLAGS := $(if $(filter 1,$(SOLUTION)),,-diag-suppress 177)
 LDLIBS := -lcublas -lcublasLt
 
-.PHONY: grade leaderboard profile unit-tests all build check test gpu-test bench roofs dist demo clean help tools need-nvcc charts
+.PHONY: grade leaderboard profile unit-tests all build check test gpu-test bench roofs dist demo clean help tools need-nvcc charts session-nvccflags
 .DEFAULT_GOAL := help
 .SECONDARY:
 
@@ -124,7 +132,7 @@ tools: need-nvcc $(TOOLS)
 # One object per exercise file, so that editing one recompiles only it.
 $(B)/%.o: $(SRC)/%.cu
 	@mkdir -p $(@D)
-	$(NVCC) $(NVCCFLAGS) $(STUDENT_NVCCFLAGS) $(GENCODE) -I$(ROOT)/$(patsubst %/given,%,$(patsubst $(B)/%,%,$(@D))) -Igrader -MMD -MP -c $< -o $@
+	$(NVCC) $(NVCCFLAGS) $(STUDENT_NVCCFLAGS) $(GENCODE) -I$(ROOT)/$(patsubst %/given,%,$(patsubst $(B)/%,%,$(@D))) $(call session_nvccflags,$(patsubst %/given,%,$(patsubst $(B)/%,%,$(@D)))) -Igrader -MMD -MP -c $< -o $@
 
 # Given code comes from the session folder in both variants. A static pattern, for the given files
 # alone: as a second "$(B)/%.o: %.cu" pattern it also matched the exercises when SRC is ".", and make
@@ -142,7 +150,16 @@ $(B)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -I$(dir $*) $(CFLAGS) -MMD -MP -c $< -o $@
 
+$(CUTLASS_HEADER):
+	@$(ROOT)/grader/ensure-cutlass.sh $(CUTLASS_VERSION) $(CUTLASS_DIR) >&2
+
+# make session-nvccflags SESSION=S: the nvcc flags S's exercise files need beyond the common ones
+# (with what they point at installed), for scripts that compile an exercise file themselves.
+session-nvccflags: $(if $(filter $(SESSION),$(CUTLASS_SESSIONS)),$(CUTLASS_HEADER))
+	@echo $(call session_nvccflags,$(SESSION))
+
 define SESSION_RULES
+$(if $(filter $(1),$(CUTLASS_SESSIONS)),$(foreach e,$(call exercises_of,$(1)),$(B)/$(1)/$(e).o): | $(CUTLASS_HEADER))
 $(B)/$(1)/check: $(G)/grader.o $(B)/$(1)/check.o $(foreach e,$(call exercises_of,$(1)),$(B)/$(1)/$(e).o) $(call given_of,$(1))
 	$$(NVCC) $$(GENCODE) -o $$@ $$^ $$(LDLIBS)
 # A board demo of the session: demo_NAME.c linked with the session's exercises.
@@ -241,7 +258,7 @@ $(ENGINE_BUILD)/%.o: $(ENGINE_DIR)/%.cu
 $(ENGINE_BUILD)/main.o: $(ENGINE_DIR)/main.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -I$(MINI_DIR) $(CFLAGS) -MMD -MP -c $< -o $@
-$(B)/mini-gpu: $(ENGINE_OBJ) $(ENGINE_KERNELS) $(MINI_LIB)
+$(B)/mini-gpu: $(ENGINE_OBJ) $(ENGINE_KERNELS) $(call given_of,finale/14-deepseek) $(MINI_LIB)
 	$(NVCC) $(GENCODE) -o $@ $^ -lm
 .PHONY: mini-gpu
 mini-gpu: need-nvcc $(B)/mini-gpu $(G)/tools/progress

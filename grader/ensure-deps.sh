@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what a make target needs where it is missing (Debian packages), or says the one command
 # that would, when this user can't install. nvcc can't come from Debian: it says where to get it.
-#   ensure-deps.sh build     gcc, make (and nvcc)
+#   ensure-deps.sh build     gcc, make, pip (CUTLASS's headers come from PyPI) and nvcc
 #   ensure-deps.sh test      the same, pkg-config and Criterion
 #   ensure-deps.sh gnuplot   gnuplot
 #   ensure-deps.sh handouts  cmark-gfm, Chromium and fonts (make handouts), poppler-utils (its test); no nvcc
@@ -11,11 +11,13 @@ need=()
 nvcc=$([ $# -eq 0 ] && echo 1 || echo 0)   # whether nvcc is needed: by every need but handouts
 command -v gcc >/dev/null || need+=(gcc)
 command -v make >/dev/null || need+=(make)
+pip_missing() { ! python3 -m pip --version >/dev/null 2>&1; }
 for what in "$@"; do
     case "$what" in
-        build) nvcc=1 ;;
+        build) nvcc=1; pip_missing && need+=(python3-pip) ;;   # pip: CUTLASS's headers for session 11
         test)
             nvcc=1
+            pip_missing && need+=(python3-pip)
             command -v pkg-config >/dev/null || need+=(pkg-config)
             pkg-config --exists criterion 2>/dev/null || need+=(libcriterion-dev) ;;
         gnuplot) nvcc=1; command -v gnuplot >/dev/null || need+=(gnuplot-nox) ;;

@@ -221,6 +221,19 @@ end_turn() {
 
 # ---- the base: grader and skeletons built once, copied for every student and session ---------------
 # It lives in OUT_DIR/.base-ARCH, rebuilt when the sources change; a lock lets array tasks share it.
+# Sessions built on CUTLASS's headers (session 11's CuTe): installed once beside the base build, and
+# copied into a student's scratch tree where the Makefile looks for them (the student's build runs
+# as its own user, with no network).
+cutlass_dir=
+cutlass_sessions=$(make --no-print-directory -s -C "$repo" print-CUTLASS_SESSIONS)
+for cs in $cutlass_sessions; do
+    case " $buildable " in *" $cs "*) cutlass_dir=$out/.deps/cutlass-$(make --no-print-directory -s -C "$repo" print-CUTLASS_VERSION) ;; esac
+done
+if [ -n "$cutlass_dir" ]; then
+    "$repo/grader/ensure-cutlass.sh" "$(make --no-print-directory -s -C "$repo" print-CUTLASS_VERSION)" "$cutlass_dir" >&2 ||
+        die "CUTLASS's headers, which session 11 needs, could not be installed"
+    chmod -R a+rX "$out/.deps"
+fi
 base=$out/.base-$arch
 exec {base_lock}>"$out/.base-$arch.lock"
 flock "$base_lock"
@@ -233,7 +246,7 @@ if [ "$(cat "$base/stamp" 2>/dev/null)" != "$stamp" ]; then
     for s in $sessions; do mkdir -p "$base/tree/$(dirname "$s")"; cp -a "$repo/$s" "$base/tree/$s"; done
     checkers=(); for s in $buildable; do checkers+=("build/$arch/student/$s/check"); done
     if [ ${#checkers[@]} -gt 0 ]; then   # none when every session graded needs another architecture
-        make --no-print-directory -C "$base/tree" -j"$jobs" ARCH="$arch" SESSIONS="$buildable" "${checkers[@]}" >"$out/base.log" 2>&1 ||
+        make --no-print-directory -C "$base/tree" -j"$jobs" ARCH="$arch" SESSIONS="$buildable" ${cutlass_dir:+CUTLASS_DIR="$cutlass_dir"} "${checkers[@]}" >"$out/base.log" 2>&1 ||
             die "the skeletons do not build; see $out/base.log"
         # The dependency files name the base's absolute paths; a scratch copy rebuilds by timestamps alone.
         find "$base/tree/build" -name '*.d' -delete
@@ -296,6 +309,9 @@ grade_session() {  # grade_session STUDENT SESSION RESULTS LOGDIR USER
     cp -a "$base/tree/$s" "$scratch/$s"
     cp -a "$base/tree/build/$arch/grader" "$scratch/build/$arch/"
     cp -a "$base/tree/build/$arch/student/$s" "$scratch/build/$arch/student/$s"
+    if [ -n "$cutlass_dir" ] && [[ " $cutlass_sessions " == *" $s "* ]]; then
+        mkdir -p "$scratch/build/deps" && cp -a "$cutlass_dir" "$scratch/build/deps/"
+    fi
     local roofs=()
     if [ -d "$repo/build/roofs" ]; then cp -r "$repo/build/roofs" "$scratch/roofs"; roofs=(--roofs roofs); fi
     # What the object policy reads, copied in: the student's user cannot read the base or the workbook.

@@ -85,7 +85,7 @@ nvcc_version=$(nvcc --version | tail -n 1)
 flags_for() {  # flags_for SESSION: the target architecture a session builds for (TARGETS, else sm_80)
     local arch=sm_80
     if [ -f "$1/TARGETS" ] && ! grep -qw sm_80 "$1/TARGETS"; then arch=$(awk '{print $1; exit}' "$1/TARGETS"); fi
-    echo "-O3 -std=c++17 -gencode=arch=compute_${arch#sm_},code=$arch"
+    echo "-O3 -std=c++17 -gencode=arch=compute_${arch#sm_},code=$arch $(make --no-print-directory -s session-nvccflags SESSION="$1")"
 }
 declare -A header_hash=() obj_of=() flags_of=()
 headers_of() {

@@ -10,6 +10,15 @@
 
 #include "mma_ptx.cuh"
 
+#include <cuda.h>  // CUtensorMap
+
+// Given on the host (given/tensor_map_e4m3.cu): describe a rows x cols e4m3 row-major matrix at
+// `base` for TMA, moved in boxes of box_rows rows x 128 bytes landing in shared memory in the
+// 128-byte swizzled layout wgmma reads (128 bytes = one 128-value scale block of K). Returns 0, or
+// -1 when TMA cannot describe it (cols % 16, a misaligned base, box_rows outside 1..256, no CUDA
+// driver entry point).
+extern "C" int tma_map_e4m3(CUtensorMap *map, const void *base, long rows, int cols, int box_rows);
+
 // "#pragma unroll" for loops in functions that are compiled for the host too (the CPU emulation in
 // the tests): the host compiler does not know the pragma and would warn.
 #ifdef __CUDA_ARCH__

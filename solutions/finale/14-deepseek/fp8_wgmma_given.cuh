@@ -227,30 +227,6 @@ fp8_wgmma_kernel(const __grid_constant__ CUtensorMap a_map, const __grid_constan
 }
 
 // ---- host side ---------------------------------------------------------------------------------------
-typedef CUresult (*Fp8EncodeTiled)(CUtensorMap *, CUtensorMapDataType, cuuint32_t, void *, const cuuint64_t *,
-                                   const cuuint64_t *, const cuuint32_t *, const cuuint32_t *, CUtensorMapInterleave,
-                                   CUtensorMapSwizzle, CUtensorMapL2promotion, CUtensorMapFloatOOBfill);
-
-// A rows x K e4m3 matrix for TMA in boxes of box_rows x 128 bytes, 128-byte swizzled; false when
-// TMA cannot describe it (K % 16, a misaligned base, no driver entry point).
-static bool fp8_tma_map(CUtensorMap *map, const uint8_t *base, long rows, int K, int box_rows) {
-    static Fp8EncodeTiled encode = NULL;
-    if (!encode) {
-        cudaDriverEntryPointQueryResult found;
-        void *p = NULL;
-        if (cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &p, 12000, cudaEnableDefault, &found) !=
-                cudaSuccess || found != cudaDriverEntryPointSuccess)
-            return false;
-        encode = (Fp8EncodeTiled)p;
-    }
-    if (rows < 1 || K < 16 || K % 16 || (uintptr_t)base % 16) return false;
-    const cuuint64_t dims[2] = {(cuuint64_t)K, (cuuint64_t)rows}, strides[1] = {(cuuint64_t)K};
-    const cuuint32_t box[2] = {WG_BK, (cuuint32_t)box_rows}, step[2] = {1, 1};
-    return encode(map, CU_TENSOR_MAP_DATA_TYPE_UINT8, 2, (void *)base, dims, strides, box, step,
-                  CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
-                  CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) == CUDA_SUCCESS;
-}
-
 // The Hopper path runs when this GPU is compute capability 9.0 and the kernel was built for sm_90a
 // (its PTX and machine code both of 9.0: the Makefile builds sm_90a, never plain sm_90, for it).
 template <int BN, class TileOf>
@@ -275,7 +251,7 @@ static bool launch_fp8_wgmma(const uint8_t *A, long a_rows, const float *sa, con
                              uint16_t *D, TileOf tile_of, int tiles, int N, int K, cudaStream_t stream) {
     if (!fp8_wgmma_usable<BN, TileOf>()) return false;
     CUtensorMap a_map, b_map;
-    if (!fp8_tma_map(&a_map, A, a_rows, K, WG_BM) || !fp8_tma_map(&b_map, B, (long)G * N, K, BN)) return false;
+    if (tma_map_e4m3(&a_map, A, a_rows, K, WG_BM) || tma_map_e4m3(&b_map, B, (long)G * N, K, BN)) return false;
     cudaFuncSetAttribute(fp8_wgmma_kernel<BN, TileOf>, cudaFuncAttributeMaxDynamicSharedMemorySize, WgShape<BN>::SMEM);
     const dim3 grid(tiles, (N + BN - 1) / BN);
     fp8_wgmma_kernel<BN, TileOf><<<grid, WG_THREADS, WgShape<BN>::SMEM, stream>>>(a_map, b_map, sa, sb, D, tile_of, N, K);
