@@ -1,4 +1,4 @@
-// Session 11, exercise 4: BF16 GEMM C = A * B^T in CuTe.
+// Session 11, exercise 4 (solution): a BF16 GEMM C = A * B^T in CuTe.
 //
 // Session 06's mma.sync pipeline again, with the index arithmetic replaced by layouts:
 //   a TiledMMA      2 x 2 warps of mma.sync m16n8k16 (BF16 in, FP32 accumulators); a 128 x 128
