@@ -14,6 +14,7 @@ passed=0 failed=0
 
 if nvcc -std=c++17 -O2 -diag-suppress 20011,20014 -gencode=arch=compute_80,code=sm_80 -Ifinale/14-deepseek -Igrader \
         -Itests/serving tests/finale/fp8_gemm_emulate_test.cu grader/finale_fp8.c grader/serving_quant.c \
+        finale/14-deepseek/given/tensor_map_e4m3.cu \
         -o "$work/fp8_gemm_emulate_test" >"$work/build.log" 2>&1; then
     result PASS "tests/finale/fp8_gemm_emulate_test.cu builds"
     relay "$work/fp8_gemm_emulate_test" "$work/fp8.log" "fp8_gemm_emulate_test"

@@ -6,7 +6,7 @@
 // device-to-device copy of the chosen experts' weight bytes. One line a variant; its checksum of D
 // may differ between variants only where warps split K differently (the order of FP32 sums).
 //   nvcc -O3 -std=c++17 -gencode=arch=compute_90a,code=sm_90a -DDECODE_WARPS=4 -Ifinale/14-deepseek \
-//        -Igrader tests/gpu/session14/s14-decode-tune.cu grader/flush.cu -o tune
+//        -Igrader tests/gpu/session14/s14-decode-tune.cu grader/flush.cu finale/14-deepseek/given/tensor_map_e4m3.cu -o tune
 #include <cstdint>
 #include <cstdio>
 #include <vector>

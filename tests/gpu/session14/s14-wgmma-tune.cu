@@ -5,7 +5,7 @@
 // products; only the FP32 order inside the tensor cores may differ): the largest difference is
 // printed.
 //   nvcc -O3 -std=c++17 -gencode=arch=compute_90a,code=sm_90a -Ifinale/14-deepseek -Igrader \
-//        tests/gpu/session14/s14-wgmma-tune.cu grader/flush.cu -o wgmma-tune
+//        tests/gpu/session14/s14-wgmma-tune.cu grader/flush.cu finale/14-deepseek/given/tensor_map_e4m3.cu -o wgmma-tune
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
