@@ -67,11 +67,16 @@ static const int LT_CANDIDATES = 4;  // the heuristic's top few
 static const int NT_SHAPES = 8;      // shapes remembered; the oldest is forgotten first
 static const int NT_CUBLAS = -1, NT_UNCHOSEN = -2;
 
+// A GEMM's cuBLASLt descriptors (lt_describe below).
+struct LtGemm {
+    cublasLtMatmulDesc_t op;
+    cublasLtMatrixLayout_t b_layout, a_layout, c_layout;  // in cuBLAS's argument order
+};
+
 // One shape: cuBLASLt's descriptors and candidates, and which candidate won.
 struct NtPlan {
     int M, N, K;  // M == 0: a free slot
-    cublasLtMatmulDesc_t op;
-    cublasLtMatrixLayout_t b_layout, a_layout, c_layout;  // in cuBLAS's argument order
+    LtGemm lt;  // cuBLASLt's descriptors of the shape
     cublasLtMatmulAlgo_t algo[LT_CANDIDATES];
     int n_algo;
     int chosen;  // NT_UNCHOSEN, NT_CUBLAS, or i >= 0: algo[i]
@@ -96,14 +101,50 @@ static void *lt_workspace(void) {
     return ws;
 }
 
+// The "TN" descriptors of C (N x M, ld N, BF16 out) = B^T (K x N read as op T) * A (K x M), inputs
+// of type `in`, FP32 compute; and the heuristic's first `max` algorithms that accept them (their
+// count, 0 for a shape it refuses).
+static void lt_describe(LtGemm *g, cudaDataType in, int M, int N, int K) {
+    const int32_t op_t = CUBLAS_OP_T, op_n = CUBLAS_OP_N;
+    check_blas(cublasLtMatmulDescCreate(&g->op, CUBLAS_COMPUTE_32F, CUDA_R_32F), "cublasLtMatmulDescCreate");
+    check_blas(cublasLtMatmulDescSetAttribute(g->op, CUBLASLT_MATMUL_DESC_TRANSA, &op_t, sizeof op_t), "TRANSA");
+    check_blas(cublasLtMatmulDescSetAttribute(g->op, CUBLASLT_MATMUL_DESC_TRANSB, &op_n, sizeof op_n), "TRANSB");
+    // Each layout describes the matrix as stored, before its op: rows, columns, leading dimension.
+    check_blas(cublasLtMatrixLayoutCreate(&g->b_layout, in, K, N, K), "cublasLtMatrixLayoutCreate");
+    check_blas(cublasLtMatrixLayoutCreate(&g->a_layout, in, K, M, K), "cublasLtMatrixLayoutCreate");
+    check_blas(cublasLtMatrixLayoutCreate(&g->c_layout, CUDA_R_16BF, N, M, N), "cublasLtMatrixLayoutCreate");
+}
+static void lt_destroy(LtGemm *g) {
+    cublasLtMatmulDescDestroy(g->op);
+    cublasLtMatrixLayoutDestroy(g->b_layout);
+    cublasLtMatrixLayoutDestroy(g->a_layout);
+    cublasLtMatrixLayoutDestroy(g->c_layout);
+}
+static int lt_candidates(const LtGemm *g, cublasLtMatmulAlgo_t *algo, int max) {
+    cublasLtMatmulPreference_t pref;
+    const uint64_t ws = LT_WORKSPACE_BYTES;
+    check_blas(cublasLtMatmulPreferenceCreate(&pref), "cublasLtMatmulPreferenceCreate");
+    check_blas(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof ws),
+               "cublasLtMatmulPreferenceSetAttribute");
+    cublasLtMatmulHeuristicResult_t found[LT_CANDIDATES];
+    int n_found = 0, n = 0;
+    if (cublasLtMatmulAlgoGetHeuristic(lt_handle(), g->op, g->b_layout, g->a_layout, g->c_layout, g->c_layout, pref,
+                                       max < LT_CANDIDATES ? max : LT_CANDIDATES, found, &n_found) != CUBLAS_STATUS_SUCCESS)
+        n_found = 0;
+    cublasLtMatmulPreferenceDestroy(pref);
+    for (int i = 0; i < n_found; i++)
+        if (found[i].state == CUBLAS_STATUS_SUCCESS) algo[n++] = found[i].algo;
+    return n;
+}
+
 // Enqueue candidate `which` (NT_CUBLAS or an index into algo) on the stream.
 static cublasStatus_t nt_run(const NtPlan *p, int which, const void *A, const void *B, void *C, cudaStream_t stream) {
     const float one = 1.0f, zero = 0.0f;
     if (which == NT_CUBLAS)
         return cublasGemmEx(handle_on(stream), CUBLAS_OP_T, CUBLAS_OP_N, p->N, p->M, p->K, &one, B, CUDA_R_16BF, p->K,
                             A, CUDA_R_16BF, p->K, &zero, C, CUDA_R_16BF, p->N, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
-    return cublasLtMatmul(lt_handle(), p->op, &one, B, p->b_layout, A, p->a_layout, &zero, C, p->c_layout, C,
-                          p->c_layout, &p->algo[which], lt_workspace(), LT_WORKSPACE_BYTES, stream);
+    return cublasLtMatmul(lt_handle(), p->lt.op, &one, B, p->lt.b_layout, A, p->lt.a_layout, &zero, C, p->lt.c_layout, C,
+                          p->lt.c_layout, &p->algo[which], lt_workspace(), LT_WORKSPACE_BYTES, stream);
 }
 
 static NtPlan *nt_find(int M, int N, int K) {
@@ -118,40 +159,14 @@ static NtPlan *nt_plan(int M, int N, int K) {
     if (p) return p;
     p = &nt_plans[nt_oldest];
     nt_oldest = (nt_oldest + 1) % NT_SHAPES;
-    if (p->M) {
-        cublasLtMatmulDescDestroy(p->op);
-        cublasLtMatrixLayoutDestroy(p->b_layout);
-        cublasLtMatrixLayoutDestroy(p->a_layout);
-        cublasLtMatrixLayoutDestroy(p->c_layout);
-    }
+    if (p->M) lt_destroy(&p->lt);
     memset(p, 0, sizeof *p);
     p->M = M;
     p->N = N;
     p->K = K;
     p->chosen = NT_UNCHOSEN;
-    const int32_t op_t = CUBLAS_OP_T, op_n = CUBLAS_OP_N;
-    check_blas(cublasLtMatmulDescCreate(&p->op, CUBLAS_COMPUTE_32F, CUDA_R_32F), "cublasLtMatmulDescCreate");
-    check_blas(cublasLtMatmulDescSetAttribute(p->op, CUBLASLT_MATMUL_DESC_TRANSA, &op_t, sizeof op_t), "TRANSA");
-    check_blas(cublasLtMatmulDescSetAttribute(p->op, CUBLASLT_MATMUL_DESC_TRANSB, &op_n, sizeof op_n), "TRANSB");
-    // Each layout describes the matrix as stored, before its op: rows, columns, leading dimension.
-    check_blas(cublasLtMatrixLayoutCreate(&p->b_layout, CUDA_R_16BF, K, N, K), "cublasLtMatrixLayoutCreate");
-    check_blas(cublasLtMatrixLayoutCreate(&p->a_layout, CUDA_R_16BF, K, M, K), "cublasLtMatrixLayoutCreate");
-    check_blas(cublasLtMatrixLayoutCreate(&p->c_layout, CUDA_R_16BF, N, M, N), "cublasLtMatrixLayoutCreate");
-
-    cublasLtMatmulPreference_t pref;
-    const uint64_t ws = LT_WORKSPACE_BYTES;
-    check_blas(cublasLtMatmulPreferenceCreate(&pref), "cublasLtMatmulPreferenceCreate");
-    check_blas(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof ws),
-               "cublasLtMatmulPreferenceSetAttribute");
-    cublasLtMatmulHeuristicResult_t found[LT_CANDIDATES];
-    int n_found = 0;
-    // No candidate (an unsupported shape) leaves cublasGemmEx alone.
-    if (cublasLtMatmulAlgoGetHeuristic(lt_handle(), p->op, p->b_layout, p->a_layout, p->c_layout, p->c_layout, pref,
-                                       LT_CANDIDATES, found, &n_found) != CUBLAS_STATUS_SUCCESS)
-        n_found = 0;
-    cublasLtMatmulPreferenceDestroy(pref);
-    for (int i = 0; i < n_found; i++)
-        if (found[i].state == CUBLAS_STATUS_SUCCESS) p->algo[p->n_algo++] = found[i].algo;
+    lt_describe(&p->lt, CUDA_R_16BF, M, N, K);
+    p->n_algo = lt_candidates(&p->lt, p->algo, LT_CANDIDATES);  // none (a shape it refuses): cublasGemmEx alone
     return p;
 }
 
@@ -240,9 +255,8 @@ extern "C" bool gr_lib_gemm_bf16_nt_candidate(int M, int N, int K, int which, co
 // The same "TN" arrangement as above; one shape remembered (the bench's), its heuristic's first
 // algorithm kept.
 struct Fp8Plan {
-    int M, N, K, ok;
-    cublasLtMatmulDesc_t op;
-    cublasLtMatrixLayout_t b_layout, a_layout, c_layout;
+    int M, N, K, ok, described;
+    LtGemm lt;
     cublasLtMatmulAlgo_t algo;
 };
 static Fp8Plan fp8_plan_cache;
@@ -250,12 +264,7 @@ static Fp8Plan fp8_plan_cache;
 static const Fp8Plan *fp8_plan(int M, int N, int K) {
     Fp8Plan *p = &fp8_plan_cache;
     if (p->M == M && p->N == N && p->K == K) return p;
-    if (p->M) {
-        cublasLtMatmulDescDestroy(p->op);
-        cublasLtMatrixLayoutDestroy(p->b_layout);
-        cublasLtMatrixLayoutDestroy(p->a_layout);
-        cublasLtMatrixLayoutDestroy(p->c_layout);
-    }
+    if (p->described) lt_destroy(&p->lt);
     memset(p, 0, sizeof *p);
     p->M = M, p->N = N, p->K = K;
     int dev = 0, major = 0, minor = 0;
@@ -263,27 +272,9 @@ static const Fp8Plan *fp8_plan(int M, int N, int K) {
     cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev);
     cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev);
     if (major * 10 + minor < 89 || M < 1 || N % 16 || K % 16) return p;  // no FP8 tensor cores, or a shape it refuses
-    const int32_t op_t = CUBLAS_OP_T, op_n = CUBLAS_OP_N;
-    check_blas(cublasLtMatmulDescCreate(&p->op, CUBLAS_COMPUTE_32F, CUDA_R_32F), "cublasLtMatmulDescCreate (FP8)");
-    check_blas(cublasLtMatmulDescSetAttribute(p->op, CUBLASLT_MATMUL_DESC_TRANSA, &op_t, sizeof op_t), "TRANSA");
-    check_blas(cublasLtMatmulDescSetAttribute(p->op, CUBLASLT_MATMUL_DESC_TRANSB, &op_n, sizeof op_n), "TRANSB");
-    check_blas(cublasLtMatrixLayoutCreate(&p->b_layout, CUDA_R_8F_E4M3, K, N, K), "cublasLtMatrixLayoutCreate");
-    check_blas(cublasLtMatrixLayoutCreate(&p->a_layout, CUDA_R_8F_E4M3, K, M, K), "cublasLtMatrixLayoutCreate");
-    check_blas(cublasLtMatrixLayoutCreate(&p->c_layout, CUDA_R_16BF, N, M, N), "cublasLtMatrixLayoutCreate");
-    cublasLtMatmulPreference_t pref;
-    const uint64_t ws = LT_WORKSPACE_BYTES;
-    check_blas(cublasLtMatmulPreferenceCreate(&pref), "cublasLtMatmulPreferenceCreate");
-    check_blas(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof ws),
-               "cublasLtMatmulPreferenceSetAttribute");
-    cublasLtMatmulHeuristicResult_t found;
-    int n_found = 0;
-    if (cublasLtMatmulAlgoGetHeuristic(lt_handle(), p->op, p->b_layout, p->a_layout, p->c_layout, p->c_layout, pref, 1,
-                                       &found, &n_found) == CUBLAS_STATUS_SUCCESS &&
-        n_found == 1 && found.state == CUBLAS_STATUS_SUCCESS) {
-        p->algo = found.algo;
-        p->ok = 1;
-    }
-    cublasLtMatmulPreferenceDestroy(pref);
+    lt_describe(&p->lt, CUDA_R_8F_E4M3, M, N, K);
+    p->described = 1;
+    p->ok = lt_candidates(&p->lt, &p->algo, 1) == 1;
     return p;
 }
 
@@ -296,8 +287,8 @@ extern "C" void gr_lib_gemm_fp8_nt(int M, int N, int K, const void *A, const voi
         exit(70);
     }
     const float one = 1.0f, zero = 0.0f;
-    check_blas(cublasLtMatmul(lt_handle(), p->op, &one, B, p->b_layout, A, p->a_layout, &zero, C, p->c_layout, C,
-                              p->c_layout, &p->algo, lt_workspace(), LT_WORKSPACE_BYTES, stream),
+    check_blas(cublasLtMatmul(lt_handle(), p->lt.op, &one, B, p->lt.b_layout, A, p->lt.a_layout, &zero, C,
+                              p->lt.c_layout, C, p->lt.c_layout, &p->algo, lt_workspace(), LT_WORKSPACE_BYTES, stream),
                "FP8 GEMM (C = A B^T)");
 }
 

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 command -v nvcc >/dev/null || export PATH=/usr/local/cuda/bin:$PATH
 work=build/hopper-test
 mkdir -p "$work"
-if nvcc -std=c++17 -gencode=arch=compute_90a,code=sm_90a -Ihopper/10-beat-cublas tests/hopper/tma_map_test.cu \
+if nvcc -std=c++17 -gencode=arch=compute_90a,code=sm_90a -Ihopper/10-beat-cublas -Igrader tests/hopper/tma_map_test.cu \
         hopper/10-beat-cublas/given/tensor_map.cu -o "$work/tma_map_test" >"$work/build.log" 2>&1; then
     "$work/tma_map_test"
 else

@@ -8,25 +8,10 @@
 #include <stdint.h>
 
 #include "fp8_gemm_given.cuh"
-
-typedef CUresult (*encode_tiled_fn)(CUtensorMap *, CUtensorMapDataType, cuuint32_t, void *, const cuuint64_t *,
-                                    const cuuint64_t *, const cuuint32_t *, const cuuint32_t *, CUtensorMapInterleave,
-                                    CUtensorMapSwizzle, CUtensorMapL2promotion, CUtensorMapFloatOOBfill);
-
-static encode_tiled_fn encode_tiled(void) {
-    static encode_tiled_fn fn = NULL;
-    if (!fn) {
-        cudaDriverEntryPointQueryResult found;
-        void *p = NULL;
-        if (cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &p, 12000, cudaEnableDefault, &found) ==
-                cudaSuccess && found == cudaDriverEntryPointSuccess)
-            fn = (encode_tiled_fn)p;
-    }
-    return fn;
-}
+#include "tma_encode.h"  // gr_encode_tiled: the driver function, found once
 
 extern "C" int tma_map_e4m3(CUtensorMap *map, const void *base, long rows, int cols, int box_rows) {
-    encode_tiled_fn encode = encode_tiled();
+    gr_encode_tiled_fn encode = gr_encode_tiled();
     // What TMA takes: rows of a multiple of 16 bytes from a 16-byte aligned base, boxes of 1..256 rows.
     if (!encode || rows < 1 || cols < 16 || cols % 16 || (uintptr_t)base % 16 || box_rows < 1 || box_rows > 256)
         return -1;

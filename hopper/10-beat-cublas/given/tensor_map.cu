@@ -7,21 +7,7 @@
 #include <cuda_runtime.h>
 #include <stdio.h>
 
-typedef CUresult (*encode_tiled_fn)(CUtensorMap *, CUtensorMapDataType, cuuint32_t, void *, const cuuint64_t *,
-                                    const cuuint64_t *, const cuuint32_t *, const cuuint32_t *, CUtensorMapInterleave,
-                                    CUtensorMapSwizzle, CUtensorMapL2promotion, CUtensorMapFloatOOBfill);
-
-static encode_tiled_fn encode_tiled(void) {
-    static encode_tiled_fn fn = NULL;
-    if (!fn) {
-        cudaDriverEntryPointQueryResult found;
-        void *p = NULL;
-        if (cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &p, 12000, cudaEnableDefault, &found) ==
-                cudaSuccess && found == cudaDriverEntryPointSuccess)
-            fn = (encode_tiled_fn)p;
-    }
-    return fn;
-}
+#include "tma_encode.h"
 
 extern "C" int tma_map_bf16(CUtensorMap *map, const void *base, int rows, int cols, int box_rows, int box_cols,
                             int swizzle_128b) {
@@ -42,7 +28,7 @@ extern "C" int tma_map_bf16(CUtensorMap *map, const void *base, int rows, int co
         fprintf(stderr, "tma_map_bf16: the 128-byte swizzle takes rows of 64 BF16 (box_cols = 64, not %d)\n", box_cols);
         return -1;
     }
-    encode_tiled_fn encode = encode_tiled();
+    gr_encode_tiled_fn encode = gr_encode_tiled();
     if (!encode) {
         fprintf(stderr, "tma_map_bf16: the CUDA driver gives no cuTensorMapEncodeTiled (a GPU and a CUDA 12 driver needed)\n");
         return -1;

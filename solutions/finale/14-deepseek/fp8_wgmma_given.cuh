@@ -1,8 +1,8 @@
 // Session 14, exercise 3's answer on Hopper (sm_90a): the grouped FP8 GEMM on TMA and wgmma, the
 // way session 10's warp-specialised rung does BF16, with DeepGEMM's scale promotion. It lives
 // beside the solution, not in the student bundle; its name ends in _given.cuh because the source
-// scanner admits no other local header. (The PTX wrappers below are session 10's hopper_given.cuh
-// ones, which a session-14 file may not include, plus the e4m3 wgmma that session has no use for.)
+// scanner admits no other local header. (mbarriers, TMA loads and wgmma's fence, commit and wait
+// are grader/hopper_ptx.cuh's, shared with session 10; the e4m3 wgmma is this file's.)
 //
 // A block computes a 128 x WG_BN tile of D: one warpgroup (the producer) gives most of its
 // registers back and one of its threads issues TMA loads of 128-byte K blocks of A's 128 rows and
@@ -26,7 +26,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "fp8_gemm_given.cuh"  // float_to_bf16
+#include "fp8_gemm_given.cuh"  // float_to_bf16, tma_map_e4m3
+#include "hopper_ptx.cuh"      // mbarriers, TMA loads, wgmma's fence/commit/wait, setmaxnreg
 
 #define WG_BM 128        // rows of D a block computes: two consumer warpgroups of 64
 #define WG_BK 128        // K a stage holds: one scale block, 128 bytes a row
@@ -46,37 +47,16 @@ struct WgTile {
     int group, row0, rows;
 };
 
-// ---- PTX wrappers (session 10's, see hopper_given.cuh there) ----------------------------------------
+// ---- PTX wrappers: mbarriers, TMA, wgmma's fence/commit/wait, setmaxnreg from grader/hopper_ptx.cuh
+// (session 10's); here the descriptor and the e4m3 products, which that session has no use for.
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
 #define FP8_WGMMA_DEVICE 1  // this pass compiles Hopper's architecture-specific instructions
 #endif
 
-__device__ __forceinline__ uint32_t wg_smem(const void *p) { return (uint32_t)__cvta_generic_to_shared(p); }
-
 #ifdef FP8_WGMMA_DEVICE
-__device__ __forceinline__ void wg_mbar_init(uint64_t *bar, int count) {
-    asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;" ::"r"(wg_smem(bar)), "r"(count));
-}
-__device__ __forceinline__ void wg_mbar_expect(uint64_t *bar, uint32_t bytes) {
-    asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" ::"r"(wg_smem(bar)), "r"(bytes) : "memory");
-}
-__device__ __forceinline__ void wg_mbar_arrive(uint64_t *bar) {
-    asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];" ::"r"(wg_smem(bar)) : "memory");
-}
-__device__ __forceinline__ void wg_mbar_wait(uint64_t *bar, uint32_t parity) {
-    uint32_t done;
-    do {
-        asm volatile("{\n.reg .pred p;\nmbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\nselp.u32 %0, 1, 0, p;\n}"
-                     : "=r"(done) : "r"(wg_smem(bar)), "r"(parity) : "memory");
-    } while (!done);
-}
-__device__ __forceinline__ void wg_tma_load(void *dst, const CUtensorMap *map, uint64_t *bar, int row, int col) {
-    asm volatile("cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, {%3, %4}], [%2];"
-                 ::"r"(wg_smem(dst)), "l"(map), "r"(wg_smem(bar)), "r"(col), "r"(row) : "memory");
-}
 // A 128-byte-swizzled tile's descriptor (session 10's sw128_desc); + 2 per 32-byte step along K.
 __device__ __forceinline__ uint64_t wg_desc(const void *tile) {
-    return (uint64_t)((wg_smem(tile) & 0x3FFFF) >> 4) | (uint64_t)1 << 16 | (uint64_t)(1024 >> 4) << 32 |
+    return (uint64_t)((smem_addr(tile) & 0x3FFFF) >> 4) | (uint64_t)1 << 16 | (uint64_t)(1024 >> 4) << 32 |
            (uint64_t)1 << 62;
 }
 // D (64 x 128, FP32, 64 registers a thread) = A * B^T (+ D when accumulate), A and B e4m3 from
@@ -150,7 +130,7 @@ fp8_wgmma_kernel(const __grid_constant__ CUtensorMap a_map, const __grid_constan
 #ifdef FP8_WGMMA_DEVICE
     using S = WgShape<BN>;
     extern __shared__ uint8_t smem_raw[];
-    uint8_t *smem = smem_raw + ((1024 - (wg_smem(smem_raw) & 1023)) & 1023);  // the swizzle's 1024-byte boundary
+    uint8_t *smem = smem_raw + ((1024 - (smem_addr(smem_raw) & 1023)) & 1023);  // the swizzle's 1024-byte boundary
     uint8_t *a_stage = smem, *b_stage = smem + S::STAGES * WG_A_BYTES;
     __shared__ uint64_t full[S::STAGES], empty[S::STAGES];
     const WgTile tile = tile_of(blockIdx.x);
@@ -159,27 +139,27 @@ fp8_wgmma_kernel(const __grid_constant__ CUtensorMap a_map, const __grid_constan
     const int wg = threadIdx.x / 128, tid = threadIdx.x % 128;
     if (threadIdx.x == 0) {
         for (int s = 0; s < S::STAGES; s++) {
-            wg_mbar_init(&full[s], 1);
-            wg_mbar_init(&empty[s], 2 * 4);  // every consumer warp
+            mbar_init(&full[s], 1);
+            mbar_init(&empty[s], 2 * 4);  // every consumer warp
         }
-        asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
+        mbar_fence_init();
     }
     __syncthreads();
 
     if (wg == 2) {  // the producer: it gives registers back, and one thread issues the loads
-        asm volatile("setmaxnreg.dec.sync.aligned.u32 40;");
+        regs_release<40>();
         if (tid == 0)
             for (int kb = 0; kb < KB; kb++) {
                 const int s = kb % S::STAGES;
-                wg_mbar_wait(&empty[s], ((kb / S::STAGES) & 1) ^ 1);
-                wg_mbar_expect(&full[s], WG_A_BYTES + S::B_BYTES);
-                wg_tma_load(a_stage + s * WG_A_BYTES, &a_map, &full[s], tile.row0, kb * WG_BK);
-                wg_tma_load(b_stage + s * S::B_BYTES, &b_map, &full[s], tile.group * N + n0, kb * WG_BK);
+                mbar_wait(&empty[s], ((kb / S::STAGES) & 1) ^ 1);
+                mbar_arrive_expect_tx(&full[s], WG_A_BYTES + S::B_BYTES);
+                tma_load(a_stage + s * WG_A_BYTES, &a_map, &full[s], tile.row0, kb * WG_BK);
+                tma_load(b_stage + s * S::B_BYTES, &b_map, &full[s], tile.group * N + n0, kb * WG_BK);
             }
         return;
     }
     // a consumer: rows 64 wg .. + 63 of the tile; this thread's two rows r and r + 8
-    asm volatile("setmaxnreg.inc.sync.aligned.u32 232;");
+    regs_claim<232>();
     const int r = 64 * wg + 16 * (tid / 32) + (tid % 32) / 4;
     // Scale rows: a row past the tile's count reads row0's (its sums are never stored).
     const float *sa_lo = sa + (size_t)(tile.row0 + (r < tile.rows ? r : 0)) * KB;
@@ -193,17 +173,16 @@ fp8_wgmma_kernel(const __grid_constant__ CUtensorMap a_map, const __grid_constan
     for (int kb = 0; kb < KB; kb++) {
         const int s = kb % S::STAGES;
         const float sb0 = __ldg(sb_0 + kb), sb1 = __ldg(sb_1 + kb), a_lo = __ldg(sa_lo + kb), a_hi = __ldg(sa_hi + kb);
-        wg_mbar_wait(&full[s], (kb / S::STAGES) & 1);
+        mbar_wait(&full[s], (kb / S::STAGES) & 1);
         const uint64_t a_desc = wg_desc(a_stage + s * WG_A_BYTES + wg * 64 * WG_BK);
         const uint64_t b_desc = wg_desc(b_stage + s * S::B_BYTES);
-        asm volatile("wgmma.fence.sync.aligned;" ::: "memory");
+        wgmma_fence();
 #pragma unroll
         for (int k = 0; k < WG_BK / 32; k++) wgmma_e4m3<BN>(d, a_desc + 2 * k, b_desc + 2 * k, k > 0);
-        asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory");
-        asm volatile("wgmma.wait_group.sync.aligned 0;" ::: "memory");
-#pragma unroll
-        for (int i = 0; i < BN / 2; i++) asm volatile("" : "+f"(d[i])::"memory");  // d is read only after the wait
-        if (tid % 32 == 0) wg_mbar_arrive(&empty[s]);  // this warp is done reading the stage
+        wgmma_commit();
+        wgmma_wait<0>();
+        wgmma_hold(d);  // d is read only after the wait
+        if (tid % 32 == 0) mbar_arrive(&empty[s]);  // this warp is done reading the stage
         // The block's sums, scaled once: acc += sa[row][kb] * sb[n / 128][kb] * d.
 #pragma unroll
         for (int j = 0; j < BN / 8; j++) {
