@@ -78,6 +78,15 @@ CUTLASS_DIR ?= $(ROOT)/build/deps/cutlass-$(CUTLASS_VERSION)
 CUTLASS_SESSIONS := ladder/11-abstractions
 CUTLASS_HEADER := $(CUTLASS_DIR)/include/cute/tensor.hpp
 session_nvccflags = $(if $(filter $(1),$(CUTLASS_SESSIONS)),-I$(CUTLASS_DIR)/include --expt-relaxed-constexpr)
+# Sessions with Python exercises (session 11's Triton files): the check embeds the interpreter that
+# grader/ensure-python.sh chooses (installing the pinned Triton, and PyTorch on a GPU machine, when
+# missing) and loads SRC/<session>/NN_name.py when it runs (grader/python/).
+PYTHON_SESSIONS := ladder/11-abstractions
+PY_DEPS ?= $(ROOT)/build/deps
+PY_BASE ?=
+ENSURE_PYTHON = PYTHON="$(PY_BASE)" grader/ensure-python.sh $(PY_DEPS)
+python_host_of = $(if $(filter $(1),$(PYTHON_SESSIONS)),$(B)/$(1)/python_host.o)
+python_ldflags_of = $(if $(filter $(1),$(PYTHON_SESSIONS)),$$$$($(ENSURE_PYTHON) ldflags))
 # Student build only: a skeleton declares the tiles, indices and accumulators its TODOs use, and until
 # they are written nvcc reports #177 ("declared but never referenced") for each. Solutions keep it.
 STUDENT_NVCCFLAGS := $(if $(filter 1,$(SOLUTION)),,-diag-suppress 177)
@@ -142,6 +151,14 @@ $(ALL_GIVEN): $(B)/%.o: %.cu
 	@mkdir -p $(@D)
 	$(NVCC) $(NVCCFLAGS) $(GENCODE) -I$(ROOT)/$(patsubst $(B)/%/given,%,$(@D)) -Igrader -MMD -MP -c $< -o $@
 
+# The embedded interpreter of a Python session's check: which Python, where the exercise files are
+# (the student's or the solutions'), and a Triton kernel cache of the build's own.
+$(B)/%/python_host.o: grader/python/host.c grader/python/host.h grader/ensure-python.sh
+	@mkdir -p $(@D)
+	@flags=$$($(ENSURE_PYTHON) cflags) && exe=$$($(ENSURE_PYTHON) exe) && \
+	echo "$(CC) -c grader/python/host.c -o $@ (embeds $$exe)" && $(CC) $(CPPFLAGS) $(CFLAGS) $$flags -DGR_PYTHON="\"$$exe\"" -DGR_PY_GRADER_DIR='"$(ROOT)/grader/python"' \
+	  -DGR_PY_EXERCISE_DIR='"$(abspath $(SRC))/$*"' -DGR_PY_CACHE_DIR='"$(abspath $(B))/$*/triton-cache"' -c $< -o $@
+
 $(B)/%/check.o: %/check.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -I$* $(CFLAGS) -MMD -MP -c $< -o $@
@@ -160,8 +177,8 @@ session-nvccflags: $(if $(filter $(SESSION),$(CUTLASS_SESSIONS)),$(CUTLASS_HEADE
 
 define SESSION_RULES
 $(if $(filter $(1),$(CUTLASS_SESSIONS)),$(foreach e,$(call exercises_of,$(1)),$(B)/$(1)/$(e).o): | $(CUTLASS_HEADER))
-$(B)/$(1)/check: $(G)/grader.o $(B)/$(1)/check.o $(foreach e,$(call exercises_of,$(1)),$(B)/$(1)/$(e).o) $(call given_of,$(1))
-	$$(NVCC) $$(GENCODE) -o $$@ $$^ $$(LDLIBS)
+$(B)/$(1)/check: $(G)/grader.o $(B)/$(1)/check.o $(foreach e,$(call exercises_of,$(1)),$(B)/$(1)/$(e).o) $(call given_of,$(1)) $(call python_host_of,$(1))
+	$$(NVCC) $$(GENCODE) -o $$@ $$^ $$(LDLIBS) $(call python_ldflags_of,$(1))
 # A board demo of the session: demo_NAME.c linked with the session's exercises.
 $(B)/$(1)/demo_%: $(B)/$(1)/demo_%.o $(foreach e,$(call exercises_of,$(1)),$(B)/$(1)/$(e).o) $(call given_of,$(1)) $(G)/libgrader.a
 	$$(NVCC) $$(GENCODE) -o $$@ $$^ $$(LDLIBS)

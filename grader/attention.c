@@ -61,3 +61,19 @@ double gr_attention_tolerance(const gr_shape *s) {
     (void)s;
     return 1.0 / 256.0;
 }
+
+/* The output is BF16, as PyTorch's is; the log-sum-exp FP32. */
+void gr_flash_declare(gr_case *c) {
+    const gr_shape *s = &c->shape;
+    const long heads = ATTN_HEADS(s), sq = ATTN_SQ(s), skv = ATTN_SKV(s), d = ATTN_HD(s);
+    gr_input(c, "q", GR_BF16, (size_t)(heads * sq * d), GR_FILL_SIGNED);
+    gr_input(c, "k", GR_BF16, (size_t)(heads * skv * d), GR_FILL_SIGNED);
+    gr_input(c, "v", GR_BF16, (size_t)(heads * skv * d), GR_FILL_SIGNED);
+    gr_output(c, "out", GR_BF16, (size_t)(heads * sq * d), d);
+    gr_output(c, "lse", GR_F32, (size_t)(heads * sq), 1);
+    c->rows = heads * sq;  /* one reference row: one query row's output and its log-sum-exp */
+}
+
+double gr_flash_bytes(const gr_shape *s) {
+    return ATTN_HEADS(s) * (2.0 * ATTN_HD(s) * (2.0 * ATTN_SQ(s) + 2.0 * ATTN_SKV(s)) + 4.0 * ATTN_SQ(s));
+}

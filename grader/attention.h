@@ -44,4 +44,21 @@ void gr_attention_reference(gr_case *c, long r0, long r1);
  * checked sizes. */
 double gr_attention_tolerance(const gr_shape *s);
 
+/* FlashAttention forward (sessions 09 and 11): q, k, v in, "out" (BF16) and "lse" (FP32) out. */
+void gr_flash_declare(gr_case *c);
+/* Q, K, V read once, O written once (BF16), the log-sum-exp (FP32): the least any kernel moves. */
+double gr_flash_bytes(const gr_shape *s);
+/* One key; odd lengths in both directions; Q shorter than KV (decoding with a cache, the causal mask
+ * aligned to the end); Q longer than KV (the first rows see no key at all); lengths one past the
+ * tiles (129 rows, 65 keys); head dims 64 and 128; several heads and batches. */
+#define GR_FLASH_SHAPES                                                                                     \
+    {GR_SHAPE(1, 1, 1, 1, 64, 0), GR_SHAPE(1, 1, 1, 1, 128, 1), GR_SHAPE(1, 2, 17, 17, 64, 1),               \
+     GR_SHAPE(2, 3, 33, 77, 128, 0), GR_SHAPE(1, 2, 5, 131, 64, 1), GR_SHAPE(1, 1, 200, 70, 128, 1),          \
+     GR_SHAPE(1, 2, 129, 65, 128, 0), GR_SHAPE(2, 2, 256, 256, 64, 0), GR_SHAPE(1, 1, 300, 1000, 128, 1),      \
+     GR_SHAPE(1, 4, 1, 4096, 128, 1), GR_SHAPE(1, 2, 1024, 1024, 128, 1), GR_SHAPE(1, 1, 700, 300, 64, 1)}
+/* The causal timing entries re-check one causal shape that crosses tile edges, not the whole list. */
+#define GR_FLASH_CAUSAL_SHAPES {GR_SHAPE(1, 2, 129, 65, 128, 1)}
+#define GR_FLASH_BENCH_FULL GR_SHAPE(4, 16, 4096, 4096, 128, 0)
+#define GR_FLASH_BENCH_CAUSAL GR_SHAPE(4, 16, 4096, 4096, 128, 1)
+
 #endif

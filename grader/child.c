@@ -39,6 +39,26 @@ void gr_progress_set(gr_phase phase, const char *shape, bool small) {
     if (shape) snprintf(progress->shape, sizeof progress->shape, "%s", shape);
 }
 
+/* The result pipe of this process, when it is an exercise's child (gr_exercise_fails). */
+static int child_result_fd = -1;
+
+void gr_exercise_fails(gr_verdict verdict, const char *message) {
+    fflush(stdout);
+    fflush(stderr);
+    if (child_result_fd < 0) {
+        fprintf(stderr, "check: %s\n", message);
+        exit(1);
+    }
+    gr_result res;
+    memset(&res, 0, sizeof res);
+    res.verdict = verdict;
+    snprintf(res.message, sizeof res.message, "%s", message);
+    say("   %s  %s\n", gr_verdict_name(verdict), res.message);
+    if (gr_grader_out) fflush(gr_grader_out);
+    ssize_t w = write(child_result_fd, &res, sizeof res);
+    _exit(w == (ssize_t)sizeof res ? 0 : 3);
+}
+
 /* The child: its stdout and stderr go to `out` (a pipe the parent reads and caps); the grader's own
  * lines to a copy of the terminal; the result to `fd`. */
 static void child_main(gr_runner *R, const gr_exercise *ex, int fd, int out) {
@@ -54,7 +74,15 @@ static void child_main(gr_runner *R, const gr_exercise *ex, int fd, int out) {
     /* Grading: nothing of the parent's but the result pipe and the terminal (the records among them). */
     if (gr_grading_mode) gr_close_fds_except(fd, term);
     gr_progress_set(GR_PHASE_SETUP, "", false);
+    child_result_fd = fd;
     bool ready = ex->on_host || gr_open_runner(R, &res);
+    /* An exercise that loads its code says its name first: what loading prints comes under it. */
+    if (ready && ex->open) say("-- %s: %s\n", ex->name, ex->what);
+    if (ready && ex->open && !ex->open(ex, &res.verdict, res.message, sizeof res.message)) {
+        say("   %s  %s\n", gr_verdict_name(res.verdict), res.message);
+        ready = false;
+    }
+    if (ready && ex->warm_up) ready = gr_warm_up(R, ex, &res);
     if (ready && gr_grading_mode) {
         char why[200];
         if (!gr_confine_child(why, sizeof why)) say("   check: warning: %s\n", why);

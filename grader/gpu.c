@@ -4,9 +4,6 @@
 
 #include "internal.h"
 
-#ifndef GR_BUILD_ARCH
-#define GR_BUILD_ARCH "sm_80"
-#endif
 
 /* Code built for sm_XY runs on compute capability X.Z with Z >= Y; built for sm_XYa (Hopper's and
  * Blackwell's architecture-specific features) it runs on X.Y only. */

@@ -149,7 +149,9 @@ if [ -n "$sessions" ]; then
 else
     for s in $workbook_sessions; do
         for n in "${all_students[@]}"; do
-            if compgen -G "$class/$n/$s/[0-9][0-9]_*.cu" >/dev/null; then sessions+="$s "; break; fi
+            if compgen -G "$class/$n/$s/[0-9][0-9]_*.cu" >/dev/null || compgen -G "$class/$n/$s/[0-9][0-9]_*.py" >/dev/null; then
+                sessions+="$s "; break
+            fi
         done
     done
     [ -n "$sessions" ] || die "nobody in $class handed in an exercise file (expected e.g. $class/NAME/ladder/01-gpu-vs-cpu/02_vector_add.cu)"
@@ -234,10 +236,34 @@ if [ -n "$cutlass_dir" ]; then
         die "CUTLASS's headers, which session 11 needs, could not be installed"
     chmod -R a+rX "$out/.deps"
 fi
+# Sessions with Python exercises (session 11's Triton files): the interpreter their check embeds,
+# chosen (and Triton installed, if missing) once here; the students' builds only read its answer.
+py_deps=
+python_sessions=$(make --no-print-directory -s -C "$repo" print-PYTHON_SESSIONS)
+for ps in $python_sessions; do
+    case " $buildable " in *" $ps "*) py_deps=$out/.deps ;; esac
+done
+# The students' runs read it, and OUT_DIR is closed to them: as root, a folder of its own, kept
+# between gradings (root's, readable by all).
+[ -n "$py_deps" ] && [ "$(id -u)" = 0 ] && py_deps=${KW_PY_DEPS:-/var/tmp/kernel-workbook-python}
+py_base=${PY_BASE:-}
+ensure_python() { PYTHON="$py_base" "$repo/grader/ensure-python.sh" "$py_deps" "$1"; }
+usable_by_students() { [ "$(id -u)" != 0 ] || setpriv --reuid="$probe_user" --regid="$probe_user" --clear-groups "$py_exe" -c 'import triton' 2>/dev/null; }
+if [ -n "$py_deps" ]; then
+    mkdir -p -m 755 "$py_deps" && chmod 755 "$py_deps"
+    py_exe=$(ensure_python exe) && chmod -R a+rX "$py_deps" || die "the Python that session 11's check embeds could not be had"
+    if ! usable_by_students && [ -z "$py_base" ] && [ -x /usr/bin/python3 ]; then
+        echo "grade: $py_exe is closed to the grading users (it lives under a private folder): using /usr/bin/python3"
+        py_base=/usr/bin/python3
+        py_exe=$(ensure_python exe) && chmod -R a+rX "$py_deps" || die "the Python that session 11's check embeds could not be had"
+    fi
+    usable_by_students || die "the grading users cannot run $py_exe with Triton: install Python where they can read it (PY_BASE=...)"
+    ensure_python ldflags >/dev/null || die "$py_exe cannot be embedded in session 11's check"
+fi
 base=$out/.base-$arch
 exec {base_lock}>"$out/.base-$arch.lock"
 flock "$base_lock"
-stamp=$(cd "$repo" && { echo "$arch $sessions"; find Makefile grader $sessions -type f \( -name '*.[ch]' -o -name '*.cu' -o -name '*.cuh' -o -name '*.mk' -o -name Makefile -o -name NEEDS_ARCH \) | sort | xargs sha256sum; } | sha256sum | cut -c1-16)
+stamp=$(cd "$repo" && { echo "$arch $sessions"; find Makefile grader $sessions -type f \( -name '*.[ch]' -o -name '*.cu' -o -name '*.cuh' -o -name '*.py' -o -name '*.mk' -o -name Makefile -o -name NEEDS_ARCH \) | sort | xargs sha256sum; } | sha256sum | cut -c1-16)
 if [ "$(cat "$base/stamp" 2>/dev/null)" != "$stamp" ]; then
     echo "grade: building the grader and the skeletons once (logs: $out/base.log)"
     rm -rf "$base"
@@ -246,7 +272,7 @@ if [ "$(cat "$base/stamp" 2>/dev/null)" != "$stamp" ]; then
     for s in $sessions; do mkdir -p "$base/tree/$(dirname "$s")"; cp -a "$repo/$s" "$base/tree/$s"; done
     checkers=(); for s in $buildable; do checkers+=("build/$arch/student/$s/check"); done
     if [ ${#checkers[@]} -gt 0 ]; then   # none when every session graded needs another architecture
-        make --no-print-directory -C "$base/tree" -j"$jobs" ARCH="$arch" SESSIONS="$buildable" ${cutlass_dir:+CUTLASS_DIR="$cutlass_dir"} "${checkers[@]}" >"$out/base.log" 2>&1 ||
+        make --no-print-directory -C "$base/tree" -j"$jobs" ARCH="$arch" SESSIONS="$buildable" ${cutlass_dir:+CUTLASS_DIR="$cutlass_dir"} ${py_deps:+PY_DEPS="$py_deps" PY_BASE="$py_base"} "${checkers[@]}" >"$out/base.log" 2>&1 ||
             die "the skeletons do not build; see $out/base.log"
         # The dependency files name the base's absolute paths; a scratch copy rebuilds by timestamps alone.
         find "$base/tree/build" -name '*.d' -delete
@@ -295,10 +321,11 @@ grade_session() {  # grade_session STUDENT SESSION RESULTS LOGDIR USER
     local mine=$class/$name
     if [[ $other_arch == *" $s "* ]]; then   # not buildable here: nothing of the student's is built or run
         line=$("$repo/grader/needs-arch.sh" "$arch" "$s")
-        for file in "$base/tree/$s"/[0-9][0-9]_*.cu; do
-            ex=$(basename "$file" .cu)
-            if [ -e "$mine/$s/$ex.cu" ] || [ -L "$mine/$s/$ex.cu" ]; then record "$res" "$s" "$ex" NEEDS_ARCH "${line#"$s: "}"
-            else record "$res" "$s" "$ex" NOT_SUBMITTED "not handed in: no $s/$ex.cu in the student's folder"; fi
+        for file in "$base/tree/$s"/[0-9][0-9]_*.cu "$base/tree/$s"/[0-9][0-9]_*.py; do
+            [ -f "$file" ] || continue
+            ex=$(basename "$file"); ex=${ex%.*}; local ext=${file##*.}
+            if [ -e "$mine/$s/$ex.$ext" ] || [ -L "$mine/$s/$ex.$ext" ]; then record "$res" "$s" "$ex" NEEDS_ARCH "${line#"$s: "}"
+            else record "$res" "$s" "$ex" NOT_SUBMITTED "not handed in: no $s/$ex.$ext in the student's folder"; fi
         done
         return
     fi
@@ -327,21 +354,48 @@ grade_session() {  # grade_session STUDENT SESSION RESULTS LOGDIR USER
     while read -r v _; do [[ $v == *+* ]] && variants[${v%%+*}]+=" $v"; done < <("$base/tree/build/$arch/student/$s/check" --list 2>/dev/null)
     record_all() { local e; for e in "$3" ${variants[$3]:-}; do record "$1" "$2" "$e" "$4" "$5"; done; }
 
-    for file in "$base/tree/$s"/[0-9][0-9]_*.cu; do
-        ex=$(basename "$file" .cu)
+    local python_files=0
+    for file in "$base/tree/$s"/[0-9][0-9]_*.cu "$base/tree/$s"/[0-9][0-9]_*.py; do
+        [ -f "$file" ] || continue
+        ex=$(basename "$file"); ex=${ex%.*}
+        local ext=${file##*.}
         all+=("$ex")
-        file=$mine/$s/$ex.cu
+        file=$mine/$s/$ex.$ext
         if [ ! -e "$file" ] && [ ! -L "$file" ]; then
-            record_all "$res.$ex" "$s" "$ex" NOT_SUBMITTED "not handed in: no $s/$ex.cu in the student's folder"; continue
+            record_all "$res.$ex" "$s" "$ex" NOT_SUBMITTED "not handed in: no $s/$ex.$ext in the student's folder"; continue
         fi
         if ! real=$(realpath -e "$file" 2>/dev/null); then
-            record_all "$res.$ex" "$s" "$ex" NOT_SUBMITTED "not handed in: $s/$ex.cu is a link to nothing (a dangling link)"; continue
+            record_all "$res.$ex" "$s" "$ex" NOT_SUBMITTED "not handed in: $s/$ex.$ext is a link to nothing (a dangling link)"; continue
         fi
         case "$real" in
             "$(realpath "$mine")"/*) ;;
-            *) record_all "$res.$ex" "$s" "$ex" DISQUALIFIED "$s/$ex.cu is a link to a file outside the student's folder"; continue ;;
+            *) record_all "$res.$ex" "$s" "$ex" DISQUALIFIED "$s/$ex.$ext is a link to a file outside the student's folder"; continue ;;
         esac
-        if [ ! -f "$real" ]; then record_all "$res.$ex" "$s" "$ex" NOT_SUBMITTED "not handed in: $s/$ex.cu is not a regular file"; continue; fi
+        if [ ! -f "$real" ]; then record_all "$res.$ex" "$s" "$ex" NOT_SUBMITTED "not handed in: $s/$ex.$ext is not a regular file"; continue; fi
+        if [ "$ext" = py ]; then
+            # A Python file: the policy on its syntax tree (grader/python/policy.py: 1 and file:line
+            # lines when it breaks a rule; a syntax error is one of them). Nothing to compile: the
+            # check loads it, and the policy again, when it runs.
+            (cd "$(dirname "$real")" && timeout -k 5 30 "$py_exe" -I "$repo/grader/python/policy.py" "$(basename "$real")") \
+                >"$logs/$slug.$ex.scan" 2>&1
+            rc=$?
+            local lines
+            lines=$(head -c 20000 "$logs/$slug.$ex.scan" | sed -E "s|^$ex\.py:([0-9]+): |$s/$ex.py:\1: DISQUALIFIED: |")
+            if [ $rc = 1 ] && [[ $lines == *": syntax error:"* ]]; then
+                record_all "$res.$ex" "$s" "$ex" COMPILE_ERROR "$(printf '%s\n' "$lines" | head -n 1 | sed 's/ DISQUALIFIED: / /')"; continue
+            elif [ $rc = 1 ]; then
+                local n_lines; n_lines=$(printf '%s\n' "$lines" | grep -c .)
+                lines=$(printf '%s\n' "$lines" | head -n 3)
+                [ "$n_lines" -gt 3 ] && lines+=" (and $((n_lines - 3)) more)"
+                record_all "$res.$ex" "$s" "$ex" DISQUALIFIED "$lines"; continue
+            elif [ $rc != 0 ]; then
+                record_all "$res.$ex" "$s" "$ex" COMPILE_ERROR "the Python policy could not read $s/$ex.py (exit $rc): $(printf '%s' "$lines" | head -n 2)"; continue
+            fi
+            cp "$real" "$scratch/$s/$ex.py"
+            python_files=1
+            to_run+=("$ex")
+            continue
+        fi
         timeout -k 5 30 "$scan" "$real" >"$logs/$slug.$ex.scan" 2>&1
         rc=$?
         local report
@@ -365,6 +419,8 @@ grade_session() {  # grade_session STUDENT SESSION RESULTS LOGDIR USER
         rm -f "$scratch/build/$arch/student/$s/$ex.o"   # compiled from the student's file, whatever the clocks say
         to_build+=("$ex")
     done
+    # The check's interpreter loads the Python files from the folder it was built for: this one.
+    [ $python_files = 1 ] && rm -f "$scratch/build/$arch/student/$s/python_host.o"
     [ "$(id -u)" = 0 ] && chown -R "$user:$user" "$scratch"
     chmod 700 "$scratch"
 
@@ -404,7 +460,7 @@ grade_session() {  # grade_session STUDENT SESSION RESULTS LOGDIR USER
         put_back_skeleton "$ex"
     done
     if [ ${#to_run[@]} -gt 0 ] &&
-       ! in_scratch "$user" "$scratch" timeout -k 5 300 make --no-print-directory -s ARCH="$arch" SESSIONS="$s" "build/$arch/student/$s/check" >"$logs/$slug.link" 2>&1; then
+       ! in_scratch "$user" "$scratch" timeout -k 5 300 make --no-print-directory -s ARCH="$arch" SESSIONS="$s" ${py_deps:+PY_DEPS="$py_deps" PY_BASE="$py_base"} "build/$arch/student/$s/check" >"$logs/$slug.link" 2>&1; then
         local first
         first=$(strip_scratch "$(head -c 100000 "$logs/$slug.link")" "$scratch" | grep -m 3 -iE 'error|undefined|multiple definition')
         # The policy already refused names of the grader: a clash left here is still a file that

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <cuda_runtime.h>
 
+#include "record.h"
 #include "roofs.h"
 
 #define GR_MAX_DIMS 6
@@ -124,7 +125,21 @@ typedef struct gr_exercise {
     /* Optional: one line about the bench shape, printed under its result (what an intermediate such
      * as attention's score matrix costs in memory at that size). */
     void (*bench_note)(const gr_shape *s, char *buf, size_t len);
+    /* Optional: the one target this exercise's kernels exist for ("sm_90a": wgmma), in a session that
+     * builds for others too. A build for another target skips it with one line (NEEDS_ARCH). */
+    const char *needs_arch;
+    /* Optional, for an exercise whose code is not linked in (session 11's Python files): runs in the
+     * exercise's process before anything is checked, and before that process is confined; loads the
+     * code. False refuses it with a verdict and one line. */
+    bool (*open)(const struct gr_exercise *ex, gr_verdict *verdict, char *why, size_t why_len);
+    /* Launch once at every shape before the process is confined: a just-in-time compiler (Triton)
+     * builds its kernels then, when it may still run its tools, and the timed launches are launches. */
+    bool warm_up;
 } gr_exercise;
+
+/* The exercise's process ends now with this verdict (a launcher that cannot go on: a Python
+ * exception). Outside such a process it prints the message and exits with status 1. */
+void gr_exercise_fails(gr_verdict verdict, const char *message) __attribute__((noreturn));
 
 /* --- used by check drivers inside declare() --- */
 int gr_input(gr_case *c, const char *name, gr_dtype dtype, size_t count, gr_fill fill);

@@ -9,6 +9,11 @@
 #include "record.h"
 #include "roofs.h"
 
+/* The target the checker was built for (the Makefile passes ARCH). */
+#ifndef GR_BUILD_ARCH
+#define GR_BUILD_ARCH "sm_80"
+#endif
+
 /* Bytes of guard band before and after every buffer. A multiple of 256 keeps the pointer the
  * launcher sees aligned as cudaMalloc's are. */
 #define GR_GUARD_BYTES (256 * 1024)
@@ -84,6 +89,8 @@ typedef struct {
 } gr_runner;
 bool gr_open_runner(gr_runner *R, gr_result *res);
 void gr_run_exercise(gr_runner *R, const gr_exercise *ex, gr_result *res);
+/* One launch at every shape, results unchecked (gr_exercise.warm_up). False: res says why. */
+bool gr_warm_up(gr_runner *R, const gr_exercise *ex, gr_result *res);
 /* A size whose reference is under this much work is small: any kernel, any CPU loop, finishes it in
  * well under a second, so a hang there is stopped early (child.c). */
 #define GR_SMALL_SIZE_WORK 1e6

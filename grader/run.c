@@ -272,7 +272,7 @@ static uint64_t name_hash(const char *s) {
 }
 
 void gr_run_exercise(gr_runner *R, const gr_exercise *ex, gr_result *res) {
-    say("-- %s: %s\n", ex->name, ex->what);
+    if (!ex->open) say("-- %s: %s\n", ex->name, ex->what);  /* (one with open() said it before loading) */
     int n_shapes = 0;
     while (n_shapes < GR_MAX_SHAPES && ex->check_shapes[n_shapes].rank > 0) n_shapes++;
     bool with_bench = !R->opt->small && ex->bench_shape.rank > 0;
@@ -320,6 +320,37 @@ void gr_run_exercise(gr_runner *R, const gr_exercise *ex, gr_result *res) {
         if (bench) time_case(R, &c, res, sh);
         gr_case_free(&c);
     }
+}
+
+bool gr_warm_up(gr_runner *R, const gr_exercise *ex, gr_result *res) {
+    int n_shapes = 0;
+    while (n_shapes < GR_MAX_SHAPES && ex->check_shapes[n_shapes].rank > 0) n_shapes++;
+    bool with_bench = !R->opt->small && ex->bench_shape.rank > 0;
+    for (int si = 0; si < n_shapes + (with_bench ? 1 : 0); si++) {
+        gr_shape shape = si == n_shapes ? ex->bench_shape : ex->check_shapes[si];
+        char sh[64], err[512];
+        gr_shape_format(&shape, sh, sizeof sh);
+        gr_progress_set(GR_PHASE_SETUP, sh, false);
+        gr_case c;
+        gr_case_init(&c, ex, shape, gr_derive_seed(R->opt->seed, name_hash("warm-up"), name_hash(sh)));
+        ex->declare(&c);
+        bool ok = gr_case_alloc(&c, err, sizeof err) && gr_case_poison_outputs(&c, err, sizeof err);
+        if (ok) {
+            ex->launch(&c, R->stream);
+            cudaError_t e = cudaStreamSynchronize(R->stream);
+            if (e == cudaSuccess) e = cudaGetLastError();
+            if (e != cudaSuccess) {
+                snprintf(err, sizeof err, "the warm-up launch failed: %s", cudaGetErrorString(e));
+                ok = false;
+            }
+        }
+        gr_case_free(&c);
+        if (!ok) {
+            fail_with(res, GR_CRASH, sh, err, NULL);
+            return false;
+        }
+    }
+    return true;
 }
 
 /* ---- the GPU, once per process ------------------------------------------------------------ */

@@ -136,6 +136,12 @@ int gr_run_session(int argc, char **argv, const char *session, const gr_exercise
             say("-- %s: %s\n   %s  %s\n", exercises[i].name, exercises[i].what, gr_verdict_name(res[n_ran].verdict), res[n_ran].message);
         } else if (opt.cpu_only && !exercises[i].on_host) {
             continue;
+        } else if (exercises[i].needs_arch && strcmp(exercises[i].needs_arch, GR_BUILD_ARCH) != 0) {
+            memset(&res[n_ran], 0, sizeof res[n_ran]);
+            res[n_ran].verdict = GR_NEEDS_ARCH;
+            snprintf(res[n_ran].message, sizeof res[n_ran].message, "its kernels exist for %s only, this build is for %s: "
+                     "make check ARCH=%s on such a GPU", exercises[i].needs_arch, GR_BUILD_ARCH, exercises[i].needs_arch);
+            say("-- %s: %s\n   %s  %s\n", exercises[i].name, exercises[i].what, gr_verdict_name(res[n_ran].verdict), res[n_ran].message);
         } else if (!exercises[i].on_host && !have_gpu) {
             res[n_ran] = no_gpu;
             env_problem = true;

@@ -105,6 +105,7 @@ fi
 if [ -z "${SESSIONS:-}" ] || [ "${GRADING_TESTS:-}" = 1 ]; then
     gpu_suite "class grading" grade-test.log bash tests/grade-test.sh --gpu
     gpu_suite "hostile class" hostile-test.log bash tests/grade-test.sh --gpu tests/hostile
+    gpu_suite "a class that hands in Python" python-class-test.log bash tests/grade-test.sh --gpu tests/class-python
     gpu_suite "check confinement" confine-test.log bash tests/confine-test.sh --gpu
 fi
 echo "$passed passed, $failed failed"

@@ -29,6 +29,7 @@ finish() { echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit $?; 
 field() { printf '%s\n' "$1" | "$record_tool" get "$2"; }
 
 sessions="ladder/01-gpu-vs-cpu ladder/02-cuda-model ladder/03-memory"
+[ -f "$class/SESSIONS" ] && sessions=$(grep -v "^#" "$class/SESSIONS")   # a class of other sessions names them
 out=build/grade-test/$(basename "$class")-$mode
 arch=$(make --no-print-directory -s print-ARCH)
 [ $mode = no-gpu ] && arch=sm_80
@@ -46,7 +47,7 @@ if [ $rc = 0 ]; then result PASS "grade-class.sh grades the sample class (log: $
 else result FAIL "grade-class.sh grades the sample class" "exit $rc: $(tail -n 5 "$tmp/grade.log" | tr '\n' ' ')"; fi
 
 # ---- every verdict -----------------------------------------------------------------------------------
-exercises=$(for s in $sessions; do for f in "$s"/[0-9][0-9]_*.cu; do echo "${f%.cu}"; done; done)
+exercises=$(for s in $sessions; do for f in "$s"/[0-9][0-9]_*.cu "$s"/[0-9][0-9]_*.py; do [ -f "$f" ] && echo "${f%.*}"; done; done)
 printf '\n%-10s %-44s %-15s %-15s\n' student exercise expected got
 students=0
 for dir in "$class"/*/; do
@@ -77,7 +78,7 @@ for dir in "$class"/*/; do
         # Each verdict's message says what happened.
         case "$got" in
             # the scanner and the object policy name the file; the check names the size it ran at
-            DISQUALIFIED) [[ $msg =~ ^${ex}\.cu(:[0-9]+)?:\ DISQUALIFIED: ]] || [[ $msg =~ ^size\ [0-9x]+:\  ]] ||
+            DISQUALIFIED) [[ $msg =~ ^${ex}\.(cu|py)(:[0-9]+)?:\ DISQUALIFIED: ]] || [[ $msg =~ ^size\ [0-9x]+:\  ]] ||
                 bad+=" $ex: DISQUALIFIED without the file or size and the reason ($msg);" ;;
             COMPILE_ERROR) [[ $msg == *error* ]] || bad+=" $ex: COMPILE_ERROR without the error ($msg);" ;;
             NOT_SUBMITTED) [[ $msg == "not handed in"* ]] || bad+=" $ex: NOT_SUBMITTED message ($msg);" ;;

@@ -196,6 +196,8 @@ suite "make profile: what it would profile (no ncu)" tests/profile-test.sh
 suite "session 10 without a GPU (TMA rules)" tests/hopper-test.sh
 suite "vendor-library calls (no GPU)" tests/library-test.sh
 suite "session 11 without a GPU (CUTLASS headers, line counts)" tests/abstractions-test.sh
+suite "session 11 Python exercises without a GPU (policy, audit hook, embedded interpreter)" tests/python-test.sh
+suite "a class that hands in Python (session 11)" tests/python-class-test.sh
 suite "session 12 quantised weights on the CPU" tests/serving-quant-test.sh
 suite "session 13 quantiser on the CPU" tests/nvfp4-quantize-test.sh
 suite "session 13 NVFP4 GEMV on the CPU" tests/nvfp4-gemv-test.sh

@@ -1,0 +1,244 @@
+"""The Python side of the grader's embedded interpreter (session 11's Triton exercises).
+
+The C check owns the inputs, the timing and the verdict, as for every exercise. In the process that
+runs one exercise it starts an interpreter, calls load() once and then call() for each launch, with
+device pointers and its stream. What is here only hands those to the student's launcher:
+
+  load(path, device)  checks the file against policy.py, starts PyTorch and Triton (Triton launches
+                      on PyTorch's current stream), installs an audit hook, and runs the file in a
+                      namespace whose builtins and imports are cut down to what a launcher needs;
+  call(stream, args)  wraps each pointer in a DeviceArray (shape, strides, dtype, data_ptr: what a
+                      Triton kernel needs, and no PyTorch operations), makes the grader's stream
+                      current, and calls launch(*args).
+
+Both return None when all went well, else (verdict, one-line message); a launch's traceback is
+printed, and the check shows what the code under test printed.
+"""
+import builtins
+import math
+import os
+import sys
+import traceback
+
+from policy import findings
+
+# Builtins a launcher may use: arithmetic, containers, printing, the usual exceptions.
+SAFE_BUILTINS = (
+    "abs", "all", "any", "bool", "dict", "divmod", "enumerate", "float", "int", "isinstance", "len", "list",
+    "max", "min", "pow", "print", "range", "reversed", "round", "set", "sorted", "str", "sum", "tuple", "zip",
+    "True", "False", "None", "Exception", "ValueError", "TypeError", "RuntimeError", "AssertionError",
+    "NotImplementedError", "IndexError", "KeyError", "ZeroDivisionError", "ArithmeticError",
+)
+ALLOWED_IMPORTS = ("triton", "triton.language", "math")
+
+# Audit events refused once the student's file runs: raw memory and libraries (ctypes), the network,
+# other programs and processes, new code objects, tracing, and hooks of its own.
+REFUSED_EVENTS = ("ctypes.", "socket.", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork",
+                  "os.forkpty", "os.kill", "os.killpg", "code.__new__", "function.__new__", "sys.addaudithook",
+                  "sys.setprofile", "sys.settrace", "cpython.PyInterpreterState", "mmap.", "marshal.loads",
+                  "pickle.find_class")
+REFUSED_IMPORTS = ("ctypes", "_ctypes", "cffi")
+# Events that change files: only under Triton's cache and the temporary folder (its compiler's).
+FILE_EVENTS = ("os.remove", "os.rename", "os.rmdir", "os.mkdir", "os.chmod", "os.chown", "os.symlink",
+               "os.link", "os.truncate", "shutil.")
+# Programs Triton's compiler runs while it builds a kernel (the warm-up, before confinement).
+COMPILERS = ("ptxas", "cc", "gcc", "clang", "g++", "c++", "x86_64-linux-gnu-gcc", "nvdisasm", "cuobjdump")
+
+_state = {"student": False, "writable": (), "launch": None, "name": None, "streams": {}, "torch": None, "dtypes": {}}
+
+
+class PolicyError(Exception):
+    pass
+
+
+def _audit(event, args):
+    if not _state["student"]:
+        return
+    if event.startswith(REFUSED_EVENTS):
+        raise PolicyError("refused: %s (the grader's boundary)" % event)
+    if event == "import" and args and isinstance(args[0], str) and args[0].split(".")[0] in REFUSED_IMPORTS:
+        raise PolicyError("refused: importing %s" % args[0])
+    if event == "subprocess.Popen":
+        exe = os.path.basename(str(args[0] if args[0] else (args[1][0] if args[1] else "")))
+        if exe not in COMPILERS:
+            raise PolicyError("refused: running %s" % exe)
+    if event in ("open", "os.open") and args:
+        path = _path(args[0])
+        if path is not None:
+            if path.startswith(("/proc", "/sys", "/dev/mem", "/dev/kmem")) or "/proc/" in path:
+                raise PolicyError("refused: opening %s" % path)
+            mode = args[1] if len(args) > 1 else None
+            writes = (isinstance(mode, str) and any(c in mode for c in "wax+")) or \
+                     (isinstance(mode, int) and mode & (os.O_WRONLY | os.O_RDWR | os.O_CREAT)) or \
+                     (len(args) > 2 and isinstance(args[2], int) and args[2] & (os.O_WRONLY | os.O_RDWR | os.O_CREAT))
+            if writes and not _writable(path):
+                raise PolicyError("refused: writing %s" % path)
+    if event.startswith(FILE_EVENTS) and args:
+        path = _path(args[0])
+        if path is not None and not _writable(path):
+            raise PolicyError("refused: %s on %s" % (event, path))
+
+
+def _path(p):
+    if isinstance(p, bytes):
+        p = p.decode("utf-8", "replace")
+    if isinstance(p, os.PathLike):
+        p = os.fspath(p)
+    return os.path.realpath(p) if isinstance(p, str) else None
+
+
+def _writable(path):
+    return any(path == root or path.startswith(root + os.sep) for root in _state["writable"])
+
+
+def _guarded_import(name, globals=None, locals=None, fromlist=(), level=0):
+    if level != 0 or name not in ALLOWED_IMPORTS:
+        raise ImportError("only triton, triton.language and math may be imported (not %s)" % name)
+    return builtins.__import__(name, globals, locals, fromlist, level)
+
+
+class DeviceArray:
+    """A device buffer of the grader's, as a Triton kernel argument: no copy, no PyTorch operations."""
+    __slots__ = ("shape", "dtype", "_ptr", "_strides", "_itemsize")
+
+    def __init__(self, ptr, dtype, itemsize, shape):
+        self._ptr, self.dtype, self._itemsize, self.shape = ptr, dtype, itemsize, tuple(shape)
+        strides, step = [], 1
+        for d in reversed(self.shape):
+            strides.append(step)
+            step *= d
+        self._strides = tuple(reversed(strides))
+
+    def data_ptr(self):
+        return self._ptr
+
+    def stride(self, dim=None):
+        return self._strides if dim is None else self._strides[dim]
+
+    def numel(self):
+        return math.prod(self.shape)
+
+    def element_size(self):
+        return self._itemsize
+
+    def __repr__(self):
+        return "DeviceArray(shape=%s, dtype=%s)" % (self.shape, self.dtype)
+
+
+def _dtype(name):
+    """A dtype Triton recognises (it reads the name after the last '.')."""
+    torch = _state["torch"]
+    table = {"bf16": ("bfloat16", 2), "f32": ("float32", 4), "f16": ("float16", 2), "i32": ("int32", 4),
+             "u8": ("uint8", 1), "f64": ("float64", 8)}
+    tname, size = table[name]
+    return (getattr(torch, tname) if torch is not None else "torch." + tname), size
+
+
+def start(device):
+    """Before any student code: the folders Triton may write, then (on a GPU) PyTorch and Triton.
+    Triton launches on PyTorch's current stream, and device-side tensor descriptors need scratch
+    memory from an allocator the grader sets. device < 0: no GPU work (the grader's own tests)."""
+    import tempfile
+    roots = [tempfile.gettempdir(), os.environ.get("TRITON_CACHE_DIR") or os.path.expanduser("~/.triton")]
+    _state["writable"] = tuple(os.path.realpath(r) for r in roots)
+    if device < 0:
+        return None
+    try:
+        import torch
+        import triton
+    except Exception as e:  # a missing package is one line, not a traceback
+        return ("CRASH", "the Python exercises need PyTorch and Triton: %s (make check installs them)" % e)
+    if not torch.cuda.is_available():
+        return ("CRASH", "PyTorch %s sees no GPU (a CPU-only build?): Triton launches on its stream" % torch.__version__)
+    _state["torch"] = torch
+    torch.cuda.set_device(device)
+
+    def scratch(size, alignment, stream):
+        return torch.empty(size, dtype=torch.int8, device="cuda")
+    triton.set_allocator(scratch)
+    triton.runtime.driver.active.get_current_target()   # builds Triton's launcher helpers now
+    return None
+
+
+def load(path, device=-1):
+    """Run the student's file; its launch() is what call() calls. None, or (verdict, message)."""
+    name = os.path.splitext(os.path.basename(path))[0]
+    try:
+        with open(path, encoding="utf-8") as f:
+            source = f.read()
+    except FileNotFoundError:
+        return ("NOT_SUBMITTED", "%s is missing" % os.path.basename(path))
+    except (OSError, UnicodeDecodeError) as e:
+        return ("CRASH", "%s cannot be read: %s" % (os.path.basename(path), e))
+    found = findings(source, os.path.basename(path))
+    if found:
+        more = " (and %d more)" % (len(found) - 1) if len(found) > 1 else ""
+        for line in found:
+            print(line)
+        return ("COMPILE_ERROR" if ": syntax error:" in found[0] else "DISQUALIFIED", found[0] + more)
+    failed = start(device)
+    if failed:
+        return failed
+    if _audit not in _state.get("hooks", ()):
+        sys.addaudithook(_audit)
+        _state["hooks"] = (_audit,)
+    restricted = {n: getattr(builtins, n) for n in SAFE_BUILTINS if hasattr(builtins, n)}
+    restricted["__import__"] = _guarded_import
+    restricted["__build_class__"] = builtins.__build_class__
+    namespace = {"__name__": "student_" + name, "__file__": path, "__builtins__": restricted}
+    _state["student"] = True
+    try:
+        code = compile(source, path, "exec")
+        exec(code, namespace)
+    except Exception as e:
+        _print_student_traceback(e)
+        return ("CRASH", "%s raised %s while loading: %s" % (os.path.basename(path), type(e).__name__, e))
+    launch = namespace.get("launch")
+    if not callable(launch):
+        return ("CRASH", "%s defines no launch() function" % os.path.basename(path))
+    _state["launch"], _state["name"] = launch, os.path.basename(path)
+    return None
+
+
+def _print_student_traceback(e):
+    """The traceback from the student's code down (this file's own frame left out), at most 6 frames."""
+    tb = e.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
+        tb = tb.tb_next
+    traceback.print_exception(type(e), e, tb, limit=-6)
+
+
+def _stream_context(stream):
+    torch = _state["torch"]
+    if torch is None or not torch.cuda.is_available():
+        return _NoStream()
+    s = _state["streams"].get(stream)
+    if s is None:
+        s = _state["streams"][stream] = torch.cuda.ExternalStream(stream)
+    return torch.cuda.stream(s)
+
+
+class _NoStream:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def call(stream, args):
+    """Launch: args are ("t", pointer, dtype name, shape) for a buffer, or a plain int."""
+    values = []
+    for a in args:
+        if isinstance(a, tuple):
+            dtype, size = _dtype(a[2])
+            values.append(DeviceArray(a[1], dtype, size, a[3]))
+        else:
+            values.append(a)
+    try:
+        with _stream_context(stream):
+            _state["launch"](*values)
+    except Exception as e:
+        _print_student_traceback(e)
+        return ("CRASH", "%s's launch raised %s: %s" % (_state["name"], type(e).__name__, str(e).splitlines()[0] if str(e) else ""))
+    return None

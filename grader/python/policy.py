@@ -1,0 +1,112 @@
+"""What a student's Python exercise file may say (session 11: Triton), checked on its syntax tree.
+
+The C grader owns inputs, timing and verdict; the file owns only its launcher and kernels. So the
+file may import Triton and math and nothing else, may not reach Python's machinery for getting
+around that (names that begin with '_', eval, open, getattr, ...), and may not use the parts of
+Triton that time, autotune, or talk to the driver. The loader (glue.py) enforces imports again at
+run time and an audit hook refuses ctypes, sockets and /proc; this file is what a student reads
+when a file is refused, one line per finding.
+
+    python3 policy.py FILE.py    prints the findings, exit status 1 when there are any
+"""
+import ast
+import sys
+
+ALLOWED_MODULES = {"triton", "triton.language", "math"}
+
+# Builtins that evaluate strings, open files, or reach objects by name.
+FORBIDDEN_CALLS = {
+    "eval", "exec", "compile", "open", "getattr", "setattr", "delattr", "hasattr", "globals", "locals",
+    "vars", "dir", "type", "object", "super", "input", "breakpoint", "memoryview", "help", "exit", "quit",
+    "classmethod", "staticmethod", "property", "id",
+}
+
+# Parts of Triton a launcher has no business with: its own timer and autotuner (the grader times),
+# its runtime and driver (streams, raw launches), its compiler and tools, its global settings.
+FORBIDDEN_TRITON = {
+    "testing", "runtime", "tools", "backends", "compiler", "knobs", "profiler", "set_allocator",
+    "autotune", "driver", "experimental",
+    # modules that Triton's own modules import, reachable as their attributes (triton.language.core.os)
+    "os", "sys", "subprocess", "shutil", "importlib", "inspect", "builtins", "ctypes", "torch", "io", "pathlib",
+    "socket", "threading", "multiprocessing", "pickle", "marshal", "gc", "signal", "tempfile", "glob", "code",
+    "runpy", "pkgutil", "types", "weakref", "functools", "textwrap", "ast", "dis", "numpy", "np",
+}
+
+
+def _module_allowed(name):
+    return name in ALLOWED_MODULES
+
+
+def findings(source, filename="<file>"):
+    """The policy's findings for one file's text: a list of 'FILE:LINE: what' strings."""
+    try:
+        tree = ast.parse(source, filename=filename)
+    except SyntaxError as e:
+        return ["%s:%s: syntax error: %s" % (filename, e.lineno or 0, e.msg)]
+    out = []
+
+    def say(node, what):
+        out.append("%s:%d: %s" % (filename, getattr(node, "lineno", 0), what))
+
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                if alias.asname and alias.asname.startswith("_"):
+                    say(node, "imports as %s: names that begin with '_' are the interpreter's" % alias.asname)
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if not _module_allowed(alias.name):
+                    say(node, "imports %s: only triton, triton.language and math may be imported" % alias.name)
+        elif isinstance(node, ast.ImportFrom):
+            mod = node.module or ""
+            if node.level or not _module_allowed(mod):
+                say(node, "imports from %s: only triton, triton.language and math may be imported" % ("." * node.level + mod))
+            for alias in node.names:
+                if alias.name == "*":
+                    say(node, "imports * from %s: name what you use" % mod)
+                elif alias.name.startswith("_") or alias.name in FORBIDDEN_TRITON:
+                    say(node, "imports %s from %s, which a launcher may not use" % (alias.name, mod))
+        elif isinstance(node, ast.Name):
+            if node.id.startswith("_"):
+                say(node, "uses the name %s: names that begin with '_' are the interpreter's" % node.id)
+            elif node.id in FORBIDDEN_CALLS:
+                say(node, "uses %s, which reaches around the grader" % node.id)
+        elif isinstance(node, ast.Attribute):
+            if node.attr.startswith("_"):
+                say(node, "uses the attribute .%s: attributes that begin with '_' are the interpreter's" % node.attr)
+            elif node.attr in FORBIDDEN_TRITON:
+                say(node, "uses .%s: the grader times, tunes and launches; the file only computes" % node.attr)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            say(node, "declares %s: a launcher keeps no state between calls" % ", ".join(node.names))
+        elif isinstance(node, (ast.AsyncFunctionDef, ast.Await, ast.AsyncFor, ast.AsyncWith)):
+            say(node, "is asynchronous: the launcher runs to its end on the grader's stream")
+        elif isinstance(node, (ast.FunctionDef, ast.Lambda)):
+            args = node.args
+            for a in args.posonlyargs + args.args + args.kwonlyargs + [args.vararg, args.kwarg]:
+                if a is not None and a.arg.startswith("_"):
+                    say(node, "has a parameter %s: names that begin with '_' are the interpreter's" % a.arg)
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("_"):
+                say(node, "defines %s: names that begin with '_' are the interpreter's" % node.name)
+        elif isinstance(node, ast.ClassDef):
+            say(node, "defines a class: a launcher and its kernels are functions")
+    return out
+
+
+def main(argv):
+    if len(argv) != 2:
+        print("usage: policy.py FILE.py")
+        return 64
+    try:
+        with open(argv[1], encoding="utf-8") as f:
+            source = f.read()
+    except (OSError, UnicodeDecodeError) as e:
+        print("%s: cannot be read: %s" % (argv[1], e))
+        return 2
+    found = findings(source, argv[1])
+    for line in found:
+        print(line)
+    return 1 if found else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,4 @@
+import triton
+
+def launch(a, b, c)
+    pass

@@ -1,0 +1,5 @@
+import triton
+
+
+def launch(a, b, c):
+    raise NotImplementedError("TODO 1")

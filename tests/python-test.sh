@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Session 11's Python exercises without a GPU: the grader's policy on their syntax (cheats refused,
+# honest launchers and the session's own files accepted), the audit hook and import guard of the
+# embedded interpreter's glue, the interpreter embedded in a real check (tests/python/host_driver.c:
+# the verdict and one line each rule-breaking file gets, through the same child process and result
+# pipe as any exercise), and every Triton file of the session importing under the pinned Triton.
+# Ends with "N passed, N failed".
+set -u
+cd "$(dirname "$0")/.."
+passed=0 failed=0
+. tests/lib.sh   # result PASS|FAIL what [detail]
+arch=${ARCH:-sm_80}
+deps=$PWD/build/deps
+out=build/tests/python
+mkdir -p "$out"
+
+if ! exe=$(grader/ensure-python.sh "$deps" exe); then
+    result FAIL "grader/ensure-python.sh finds or installs the Python the check embeds" "$exe"
+    echo "$passed passed, $failed failed"; exit 1
+fi
+result PASS "grader/ensure-python.sh: the check embeds $exe"
+
+for t in policy_test glue_test; do
+    log=$("$exe" tests/python/$t.py 2>&1)
+    rc=$?
+    summary=$(printf '%s\n' "$log" | tail -n 1)
+    if [ $rc -eq 0 ] && printf '%s\n' "$summary" | grep -q " 0 failed"; then
+        result PASS "tests/python/$t.py: $summary"
+    else
+        result FAIL "tests/python/$t.py" "$(printf '%s\n' "$log" | grep -A1 '^FAIL' | head -20)"
+    fi
+done
+
+# Every Triton file of the session imports (its @triton.jit kernels are defined) under the pinned Triton.
+for f in ladder/11-abstractions/[0-9][0-9]_*.py solutions/ladder/11-abstractions/[0-9][0-9]_*.py; do
+    [ -f "$f" ] || continue
+    msg=$("$exe" -c 'import runpy, sys; runpy.run_path(sys.argv[1], run_name="student")' "$f" 2>&1 | tail -n 1)
+    [ $? -eq 0 ] && [ -z "$msg" ] && result PASS "$f imports under Triton $("$exe" -c 'import triton; print(triton.__version__)')" ||
+        result FAIL "$f imports under the pinned Triton" "$msg"
+done
+
+# The embedded interpreter in a check of its own, on the CPU.
+build_log=$out/build.log
+if make --no-print-directory -s ARCH="$arch" "build/$arch/grader/grader.o" >"$build_log" 2>&1 &&
+   cflags=$(grader/ensure-python.sh "$deps" cflags) && ldflags=$(grader/ensure-python.sh "$deps" ldflags) &&
+   gcc -std=c11 -O1 -Wall -Wextra -D_GNU_SOURCE -Igrader -I"$(make --no-print-directory -s print-CUDA_HOME)/include" $cflags \
+       -DGR_PYTHON="\"$exe\"" -DGR_PY_GRADER_DIR="\"$PWD/grader/python\"" -DGR_PY_EXERCISE_DIR="\"$PWD/tests/python/fixtures\"" \
+       -DGR_PY_CACHE_DIR="\"$PWD/$out/triton-cache\"" -c grader/python/host.c -o $out/host.o >>"$build_log" 2>&1 &&
+   gcc -std=c11 -O1 -Wall -Wextra -Werror -D_GNU_SOURCE -Igrader -I"$(make --no-print-directory -s print-CUDA_HOME)/include" \
+       -c tests/python/host_driver.c -o $out/driver.o >>"$build_log" 2>&1 &&
+   nvcc -o $out/driver "build/$arch/grader/grader.o" $out/driver.o $out/host.o -lcublas -lcublasLt $ldflags >>"$build_log" 2>&1; then
+    result PASS "a check with the embedded interpreter builds (grader/python/host.c)"
+    log=$($out/driver --results $out/results.jsonl 2>&1)
+    rc=$?
+    expect() {  # expect EXERCISE VERDICT TEXT: the table's verdict and the line under the exercise
+        local row line
+        row=$(printf '%s\n' "$log" | grep -E "^   $1 +$2 " | head -n 1)
+        line=$(printf '%s\n' "$log" | grep -A12 "^-- $1:" | grep -F -- "$3" | head -n 1)
+        [ -n "$row" ] && [ -n "$line" ] && result PASS "$1: $2, '$3'" || result FAIL "$1: $2, '$3'" "$(printf '%s\n' "$log" | grep -A8 "^-- $1:")"
+    }
+    expect 01_noop FAIL "unwritten"
+    expect 02_torch DISQUALIFIED "02_torch.py:1: imports torch"
+    expect 03_raises CRASH "03_raises.py's launch raised ValueError: the kernel is not written yet"
+    expect 04_syntax COMPILE_ERROR "04_syntax.py:1: syntax error"
+    expect 05_no_launch CRASH "defines no launch() function"
+    expect 06_absent NOT_SUBMITTED "06_absent.py is missing"
+    expect 07_raises_on_load CRASH "raised ZeroDivisionError while loading"
+    expect 08_import_at_run_time DISQUALIFIED "08_import_at_run_time.py:2: imports os"
+    expect 09_two_args CRASH "saw shape (2, 2) and 7"
+    printf '%s\n' "$log" | grep -q "| Traceback" && ! printf '%s\n' "$log" | grep -q 'glue.py' &&
+        result PASS "a Python exception shows the student's traceback, not the grader's frames" ||
+        result FAIL "a Python exception shows the student's traceback, not the grader's frames" "$(printf '%s\n' "$log" | grep -B2 -A2 glue.py | head)"
+    [ $rc -eq 1 ] && result PASS "the check exits 1 when files fail" || result FAIL "the check exits 1 when files fail" "exit $rc"
+    n=$(grep -c '"schema"' $out/results.jsonl 2>/dev/null)
+    [ "$n" = 9 ] && result PASS "one result record per file" || result FAIL "one result record per file" "$n records"
+    rm -f $out/results.jsonl
+else
+    result FAIL "a check with the embedded interpreter builds (grader/python/host.c)" "$(tail -n 20 "$build_log")"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,106 @@
+"""grader/python/glue.py without a GPU: the audit hook's refusals, the import guard, and load()'s
+verdicts for files that break the rules (each load in a process of its own: a load installs the
+hook for good). Ends with 'N passed, N failed'; exit status 1 on a failure.
+    glue_test.py                run the tests
+    glue_test.py load FILE      (internal) print load()'s answer for FILE"""
+import os
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "grader", "python"))
+import glue  # noqa: E402
+
+if len(sys.argv) == 3 and sys.argv[1] == "load":
+    print(glue.load(sys.argv[2], -1))
+    sys.exit(0)
+
+passed = failed = 0
+
+
+def result(ok, what, detail=""):
+    global passed, failed
+    if ok:
+        passed += 1
+        print("PASS  " + what)
+    else:
+        failed += 1
+        print("FAIL  " + what + ("\n      " + str(detail) if detail else ""))
+
+
+def refused(event, args):
+    try:
+        glue._audit(event, args)
+        return False
+    except glue.PolicyError:
+        return True
+
+
+glue._state["writable"] = (os.path.realpath(tempfile.gettempdir()),)
+glue._state["student"] = False
+result(not refused("ctypes.dlopen", ("libc.so.6",)), "before the student's file runs, the hook refuses nothing")
+glue._state["student"] = True
+for event, args, what in [
+    ("ctypes.dlopen", ("libc.so.6",), "ctypes loading a library"),
+    ("ctypes.addressof", (None,), "ctypes taking an address"),
+    ("ctypes.cdata", (0x1000,), "ctypes reading memory at an address"),
+    ("socket.connect", (None, ("1.2.3.4", 80)), "a socket"),
+    ("os.system", (b"id",), "os.system"),
+    ("os.exec", ("/bin/sh", ["sh"], None), "exec"),
+    ("os.fork", (), "fork"),
+    ("os.kill", (1, 9), "a signal to another process"),
+    ("subprocess.Popen", ("/bin/sh", ["sh", "-c", "id"], None, None), "running a shell"),
+    ("open", ("/proc/self/mem", "rb", 0), "opening /proc/self/mem"),
+    ("open", ("/proc/1/environ", "r", 0), "opening another process's /proc"),
+    ("open", ("/home/someone/results.jsonl", "a", 0), "appending to a file outside the temporary and cache folders"),
+    ("open", ("/etc/passwd", None, os.O_WRONLY), "os.open for writing outside them"),
+    ("os.remove", ("/etc/hosts",), "removing a file outside them"),
+    ("os.rename", ("/etc/a", "/etc/b"), "renaming outside them"),
+    ("import", ("ctypes", None, None, None, None), "importing ctypes"),
+    ("sys.addaudithook", (), "a hook of its own"),
+    ("sys.settrace", (None,), "a tracer"),
+    ("code.__new__", (None,) * 6, "a code object made by hand"),
+]:
+    result(refused(event, args), "refused once the student's file runs: " + what)
+tmp = os.path.join(tempfile.gettempdir(), "kernel-workbook-glue-test")
+for event, args, what in [
+    ("subprocess.Popen", ("/usr/local/cuda/bin/ptxas", ["ptxas"], None, None), "Triton running ptxas"),
+    ("open", (tmp, "w", 0), "writing in the temporary folder (Triton's compiler)"),
+    ("open", (os.path.join(ROOT, "grader", "python", "glue.py"), "r", 0), "reading a file"),
+    ("os.rename", (tmp, tmp + ".2"), "renaming in the temporary folder (Triton's cache)"),
+]:
+    result(not refused(event, args), "allowed: " + what)
+for name in ("os", "torch", "ctypes", "sys", "importlib", "subprocess"):
+    try:
+        glue._guarded_import(name)
+        result(False, "the student's import statement refuses " + name)
+    except ImportError:
+        result(True, "the student's import statement refuses " + name)
+result(glue._guarded_import("math").sqrt(4.0) == 2.0, "the student's import statement allows math")
+arr = glue.DeviceArray(4096, "torch.bfloat16", 2, (3, 5))
+result(arr.stride() == (5, 1) and arr.numel() == 15 and arr.data_ptr() == 4096 and arr.element_size() == 2,
+       "DeviceArray: row-major strides, size, pointer", repr(arr))
+try:
+    arr.extra = 1
+    result(False, "DeviceArray takes no new attributes")
+except AttributeError:
+    result(True, "DeviceArray takes no new attributes")
+
+fixtures = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
+for name, verdict, words in [
+    ("01_noop.py", "None", ""),
+    ("02_torch.py", "DISQUALIFIED", "02_torch.py:1: imports torch"),
+    ("04_syntax.py", "COMPILE_ERROR", "syntax error"),
+    ("05_no_launch.py", "CRASH", "defines no launch()"),
+    ("06_absent.py", "NOT_SUBMITTED", "is missing"),
+    ("07_raises_on_load.py", "CRASH", "ZeroDivisionError"),
+    ("08_import_at_run_time.py", "DISQUALIFIED", "imports os"),
+]:
+    out = subprocess.run([sys.executable, __file__, "load", os.path.join(fixtures, name)], capture_output=True,
+                         text=True, timeout=60).stdout
+    last = out.strip().splitlines()[-1] if out.strip() else ""
+    result(last.startswith("None") if verdict == "None" else (verdict in last and words in last),
+           "load(%s): %s %s" % (name, verdict, words), out)
+print("%d passed, %d failed" % (passed, failed))
+sys.exit(1 if failed else 0)
