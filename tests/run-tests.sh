@@ -100,13 +100,15 @@ for s in $("${make[@]}" print-ALL_SESSIONS); do
         [ -f "$s/$f" ] && result PASS "$s has $f" || result FAIL "$s has $f"
     done
     ls handouts/"$n"-*.md >/dev/null 2>&1 && result PASS "$s has a handout" || result FAIL "$s has a handout" "handouts/$n-*.md"
-    for ex in "$s"/[0-9][0-9]_*.cu; do
+    for ex in "$s"/[0-9][0-9]_*.cu "$s"/[0-9][0-9]_*.py; do
+        [ -f "$ex" ] || continue
         sol="solutions/$ex"
         if [ ! -f "$sol" ]; then result FAIL "$ex has its solution twin" "$sol missing"; continue; fi
         cmp -s "$ex" "$sol" && result FAIL "$ex differs from its solution" || result PASS "$ex differs from its solution"
         grep -q "TODO" "$ex" && result PASS "$ex has TODOs" || result FAIL "$ex has TODOs"
     done
-    for sol in solutions/"$s"/*.cu; do
+    for sol in solutions/"$s"/[0-9][0-9]_*.cu solutions/"$s"/[0-9][0-9]_*.py; do
+        [ -f "$sol" ] || continue
         [ -f "${sol#solutions/}" ] && result PASS "$sol has its skeleton" || result FAIL "$sol has its skeleton"
     done
 done

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The skeletons as a student reads them, and the handouts that walk through them. For every
-# skeleton NN-session/NN_name.cu (never the solutions):
+# skeleton NN-session/NN_name.cu or .py (never the solutions):
 #   - its TODO markers are numbered 1, 2, 3 ... in the order they occur in the file, each number
 #     once, so that "TODO 3" in a handout or a question names one place. Every marker carries its
 #     number: a bare "TODO" or "TODO:" is refused, and so is a second mention of a number ("as in
@@ -60,7 +60,8 @@ handout_problems() {
     local text f name part want got seen=""
     text=$(section "$1" "What to implement")
     if [ -z "$text" ]; then printf 'a "What to implement" section\tnone\n'; return; fi
-    for f in "$2"/[0-9][0-9]_*.cu; do
+    for f in "$2"/[0-9][0-9]_*.cu "$2"/[0-9][0-9]_*.py; do
+        [ -f "$f" ] || continue
         name=$(basename "$f")
         part=$(block "$text" "$name")
         if [ -z "$part" ]; then printf '%s named under "What to implement"\tno line starts **`%s`\n' "$name" "$name"; continue; fi
@@ -74,7 +75,7 @@ handout_problems() {
 }
 
 # ---- the skeletons and the handouts ----------------------------------------------------------
-skeletons=$(ls */[0-9][0-9]-*/[0-9][0-9]_*.cu 2>/dev/null | sort -t/ -k2)  # in session order
+skeletons=$(ls */[0-9][0-9]-*/[0-9][0-9]_*.cu */[0-9][0-9]-*/[0-9][0-9]_*.py 2>/dev/null | sort -t/ -k2)  # in session order
 [ -n "$skeletons" ] && result PASS "found $(echo "$skeletons" | wc -l) skeletons" ||
     result FAIL "found skeletons" "no */NN-*/NN_*.cu here"
 

@@ -1,4 +1,5 @@
-/* Session 09 check driver: FlashAttention forward, scalar tiles, then tensor cores (plain and fast).
+/* Session 09 check driver: FlashAttention forward, scalar tiles, then tensor cores (plain and fast),
+ * then Hopper's wgmma, TMA and warp specialisation (04: sm_90a builds only).
  *
  *   make check                 grade your files
  *   make check SOLUTION=1      grade the hidden solutions
@@ -13,18 +14,6 @@
 #include "exercises.h"
 #include "grader.h"
 
-/* The output is BF16, as PyTorch's is; the log-sum-exp FP32. */
-static void flash_declare(gr_case *c) {
-    const gr_shape *s = &c->shape;
-    const long heads = ATTN_HEADS(s), sq = ATTN_SQ(s), skv = ATTN_SKV(s), d = ATTN_HD(s);
-    gr_input(c, "q", GR_BF16, (size_t)(heads * sq * d), GR_FILL_SIGNED);
-    gr_input(c, "k", GR_BF16, (size_t)(heads * skv * d), GR_FILL_SIGNED);
-    gr_input(c, "v", GR_BF16, (size_t)(heads * skv * d), GR_FILL_SIGNED);
-    gr_output(c, "out", GR_BF16, (size_t)(heads * sq * d), d);
-    gr_output(c, "lse", GR_F32, (size_t)(heads * sq), 1);
-    c->rows = heads * sq;  /* one reference row: one query row's output and its log-sum-exp */
-}
-
 #define FLASH_LAUNCH(fn)                                                                                       \
     static void fn##_launch(gr_case *c, cudaStream_t stream) {                                                 \
         const gr_shape *s = &c->shape;                                                                         \
@@ -34,34 +23,24 @@ static void flash_declare(gr_case *c) {
 FLASH_LAUNCH(flash_forward_scalar)
 FLASH_LAUNCH(flash_forward_mma)
 FLASH_LAUNCH(flash_forward_mma_fast)
+FLASH_LAUNCH(flash_forward_wgmma)
 
-/* Q, K, V read once, O written once (BF16), the log-sum-exp (FP32): the least any kernel moves. */
-static double flash_bytes(const gr_shape *s) {
-    return ATTN_HEADS(s) * (2.0 * ATTN_HD(s) * (2.0 * ATTN_SQ(s) + 2.0 * ATTN_SKV(s)) + 4.0 * ATTN_SQ(s));
-}
+/* The shapes are the grader's (GR_FLASH_SHAPES, attention.h), shared with session 11's Triton rung. */
+#define FLASH_SHAPES GR_FLASH_SHAPES
+#define CAUSAL_SHAPES GR_FLASH_CAUSAL_SHAPES
 
-/* One key; odd lengths in both directions; Q shorter than KV (decoding with a cache, the causal mask
- * aligned to the end); Q longer than KV (the first rows see no key at all); lengths one past the
- * tiles (129 rows, 65 keys); head dims 64 and 128; several heads and batches. */
-#define FLASH_SHAPES                                                                                        \
-    {GR_SHAPE(1, 1, 1, 1, 64, 0), GR_SHAPE(1, 1, 1, 1, 128, 1), GR_SHAPE(1, 2, 17, 17, 64, 1),               \
-     GR_SHAPE(2, 3, 33, 77, 128, 0), GR_SHAPE(1, 2, 5, 131, 64, 1), GR_SHAPE(1, 1, 200, 70, 128, 1),          \
-     GR_SHAPE(1, 2, 129, 65, 128, 0), GR_SHAPE(2, 2, 256, 256, 64, 0), GR_SHAPE(1, 1, 300, 1000, 128, 1),      \
-     GR_SHAPE(1, 4, 1, 4096, 128, 1), GR_SHAPE(1, 2, 1024, 1024, 128, 1), GR_SHAPE(1, 1, 700, 300, 64, 1)}
-
-/* The causal timing entries re-check one causal shape that crosses tile edges, not the whole list. */
-#define CAUSAL_SHAPES {GR_SHAPE(1, 2, 129, 65, 128, 1)}
-
-#define FLASH_EXERCISE(file, summary, tip, launch_fn, shapes, bench)                                          \
+/* Extra fields after `bench`: .needs_arch = "sm_90a" for an exercise whose kernels exist on one
+ * target only (04: wgmma and setmaxnreg); a build for another skips it in one line (NEEDS_ARCH). */
+#define FLASH_EXERCISE(file, summary, tip, launch_fn, shapes, bench, ...)                                     \
     {                                                                                                         \
         .name = file, .what = summary, .hint = tip, .compute = GR_ROOF_BF16, .check_shapes = shapes,         \
-        .bench_shape = bench, .declare = flash_declare, .adjust_inputs = gr_attention_stretch_queries,      \
+        .bench_shape = bench, .declare = gr_flash_declare, .adjust_inputs = gr_attention_stretch_queries,    \
         .launch = launch_fn, .reference = gr_attention_reference, .tolerance = gr_attention_tolerance,        \
-        .flops = gr_attention_flops, .bytes = flash_bytes, .full_reference_limit = 4e9                        \
+        .flops = gr_attention_flops, .bytes = gr_flash_bytes, .full_reference_limit = 4e9, __VA_ARGS__        \
     }
 
-#define BENCH_FULL GR_SHAPE(4, 16, 4096, 4096, 128, 0)
-#define BENCH_CAUSAL GR_SHAPE(4, 16, 4096, 4096, 128, 1)
+#define BENCH_FULL GR_FLASH_BENCH_FULL
+#define BENCH_CAUSAL GR_FLASH_BENCH_CAUSAL
 #define SCALAR_WHAT "FlashAttention forward, scalar FP32: K/V tiles in shared memory, online softmax per row"
 #define SCALAR_HINT                                                                                         \
     "per tile: m_new = max(m, tile max); scale O and l by exp(m - m_new); a row that saw only masked keys " \
@@ -71,6 +50,10 @@ static double flash_bytes(const gr_shape *s) {
     "lane i owns row warp_row0 + i of sS: base 0 while its max is -inf; acc_o's rows are g and g + 8 of each " \
     "m-tile, rescaled by sFactor before P V; P's a[1] is row g + 8, a[2] columns + 8"
 #define FAST_WHAT "FlashAttention forward on tensor cores, fast: softmax and P in registers, K/V double-buffered"
+#define WGMMA_WHAT "FlashAttention forward on Hopper: TMA producer warpgroup, wgmma for S and P V, softmax overlapped"
+#define WGMMA_HINT                                                                                          \
+    "acc_s[4i + e] is row row0 + 8 (e >> 1), key n0 + 8i + 2t + (e & 1); P's register i packs acc_s[2i], "     \
+    "acc_s[2i + 1]; V is MN-major: leading offset = its second 64-dim box, stride offset 1024 (8 keys)"
 #define FAST_HINT "the S accumulators of n-tiles 2k and 2k+1 are the A fragment of P for k-step k; a row's max is " \
                   "the quad's (xor 1 and 2); wait and sync before the copies of tile j+1 overwrite tile j-1's stage"
 
@@ -84,6 +67,10 @@ static const gr_exercise EXERCISES[] = {
     FLASH_EXERCISE("03_flash_mma_fast", FAST_WHAT, FAST_HINT, flash_forward_mma_fast_launch, FLASH_SHAPES, BENCH_FULL),
     FLASH_EXERCISE("03_flash_mma_fast+causal", FAST_WHAT " (causal)", FAST_HINT, flash_forward_mma_fast_launch,
                    CAUSAL_SHAPES, BENCH_CAUSAL),
+    FLASH_EXERCISE("04_flash_wgmma", WGMMA_WHAT, WGMMA_HINT, flash_forward_wgmma_launch, FLASH_SHAPES, BENCH_FULL,
+                   .needs_arch = "sm_90a"),
+    FLASH_EXERCISE("04_flash_wgmma+causal", WGMMA_WHAT " (causal)", WGMMA_HINT, flash_forward_wgmma_launch,
+                   CAUSAL_SHAPES, BENCH_CAUSAL, .needs_arch = "sm_90a"),
 };
 
 int main(int argc, char **argv) {

@@ -1,4 +1,4 @@
-/* Session 09: FlashAttention forward. All three exercises compute, for every batch b and head h,
+/* Session 09: FlashAttention forward. All four exercises compute, for every batch b and head h,
  *     O = softmax(scale * Q K^T + mask) V        and the log-sum-exp of each row of scores,
  *   Q: [batch][heads][sq][head_dim]   K, V: [batch][heads][skv][head_dim]   (BF16, row-major)
  *   O: [batch][heads][sq][head_dim]   (BF16)      lse: [batch][heads][sq]   (float32, natural log)
@@ -36,6 +36,14 @@ void flash_forward_mma(const uint16_t *q, const uint16_t *k, const uint16_t *v, 
  * shared memory by cp.async. */
 void flash_forward_mma_fast(const uint16_t *q, const uint16_t *k, const uint16_t *v, uint16_t *o, float *lse,
                             int batch, int heads, int sq, int skv, int head_dim, int causal, cudaStream_t stream);
+
+/* 04: the Hopper way (sm_90a only: built elsewhere, it is skipped with NEEDS_ARCH). A producer
+ * warpgroup issues TMA copies of Q and of each K and V tile into a ring of shared-memory stages
+ * (mbarriers hand them over); two consumer warpgroups of 64 query rows each compute S = Q K^T with
+ * wgmma from shared memory and O += P V with wgmma whose A operand, P, comes from registers, and run
+ * the online softmax of tile j while the tensor cores still work on tile j-1's P V. */
+void flash_forward_wgmma(const uint16_t *q, const uint16_t *k, const uint16_t *v, uint16_t *o, float *lse,
+                         int batch, int heads, int sq, int skv, int head_dim, int causal, cudaStream_t stream);
 
 #ifdef __cplusplus
 }
