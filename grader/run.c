@@ -323,6 +323,7 @@ void gr_run_exercise(gr_runner *R, const gr_exercise *ex, gr_result *res) {
 }
 
 bool gr_warm_up(gr_runner *R, const gr_exercise *ex, gr_result *res) {
+    double t0 = gr_wall_seconds();
     int n_shapes = 0;
     while (n_shapes < GR_MAX_SHAPES && ex->check_shapes[n_shapes].rank > 0) n_shapes++;
     bool with_bench = !R->opt->small && ex->bench_shape.rank > 0;
@@ -350,6 +351,9 @@ bool gr_warm_up(gr_runner *R, const gr_exercise *ex, gr_result *res) {
             return false;
         }
     }
+    /* A just-in-time compiler's time is what its first launches took: worth a line of its own. */
+    say("   warm-up: one launch at each of %d sizes, %.1f s (a just-in-time compiler builds its kernels here)\n",
+        n_shapes + (with_bench ? 1 : 0), gr_wall_seconds() - t0);
     return true;
 }
 
