@@ -232,6 +232,11 @@ for cs in $cutlass_sessions; do
     case " $buildable " in *" $cs "*) cutlass_dir=$out/.deps/cutlass-$(make --no-print-directory -s -C "$repo" print-CUTLASS_VERSION) ;; esac
 done
 if [ -n "$cutlass_dir" ]; then
+    # The workbook's own copy, where it has one (a GPU machine without a network has no PyPI).
+    repo_cutlass=$(make --no-print-directory -s -C "$repo" print-CUTLASS_DIR)
+    if [ ! -f "$cutlass_dir/include/cute/tensor.hpp" ] && [ -f "$repo_cutlass/include/cute/tensor.hpp" ]; then
+        mkdir -p "$(dirname "$cutlass_dir")" && rm -rf "$cutlass_dir" && cp -a "$repo_cutlass" "$cutlass_dir"
+    fi
     "$repo/grader/ensure-cutlass.sh" "$(make --no-print-directory -s -C "$repo" print-CUTLASS_VERSION)" "$cutlass_dir" >&2 ||
         die "CUTLASS's headers, which session 11 needs, could not be installed"
     chmod -R a+rX "$out/.deps"

@@ -33,7 +33,7 @@ ALLOWED_IMPORTS = ("triton", "triton.language", "math")
 
 # Audit events refused once the student's file runs: raw memory and libraries (ctypes), the network,
 # other programs and processes, new code objects, tracing, and hooks of its own.
-REFUSED_EVENTS = ("ctypes.", "socket.", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork",
+REFUSED_EVENTS = ("ctypes.", "socket.", "os.system", "os.spawn", "os.fork",
                   "os.forkpty", "os.kill", "os.killpg", "code.__new__", "function.__new__", "sys.addaudithook",
                   "sys.setprofile", "sys.settrace", "cpython.PyInterpreterState", "mmap.", "marshal.loads",
                   "pickle.find_class")
@@ -58,8 +58,10 @@ def _audit(event, args):
         raise PolicyError("refused: %s (the grader's boundary)" % event)
     if event == "import" and args and isinstance(args[0], str) and args[0].split(".")[0] in REFUSED_IMPORTS:
         raise PolicyError("refused: importing %s" % args[0])
-    if event == "subprocess.Popen":
-        exe = os.path.basename(str(args[0] if args[0] else (args[1][0] if args[1] else "")))
+    # Another program: only Triton's compiler (subprocess.Popen, then os.posix_spawn or os.exec
+    # underneath, each audited with the program's path).
+    if event in ("subprocess.Popen", "os.posix_spawn", "os.exec"):
+        exe = os.path.basename(os.fsdecode(args[0] if args[0] else (args[1][0] if args[1] else "")))
         if exe not in COMPILERS:
             raise PolicyError("refused: running %s" % exe)
     if event in ("open", "os.open") and args:

@@ -48,6 +48,8 @@ for event, args, what in [
     ("socket.connect", (None, ("1.2.3.4", 80)), "a socket"),
     ("os.system", (b"id",), "os.system"),
     ("os.exec", ("/bin/sh", ["sh"], None), "exec"),
+    ("os.posix_spawn", ("/bin/sh", ["sh", "-c", "id"], {}), "posix_spawn of a shell"),
+    ("os.posix_spawn", (b"/usr/bin/python3", [b"python3"], {}), "posix_spawn of python (bytes path)"),
     ("os.fork", (), "fork"),
     ("os.kill", (1, 9), "a signal to another process"),
     ("subprocess.Popen", ("/bin/sh", ["sh", "-c", "id"], None, None), "running a shell"),
@@ -66,11 +68,34 @@ for event, args, what in [
 tmp = os.path.join(tempfile.gettempdir(), "kernel-workbook-glue-test")
 for event, args, what in [
     ("subprocess.Popen", ("/usr/local/cuda/bin/ptxas", ["ptxas"], None, None), "Triton running ptxas"),
+    ("os.posix_spawn", ("/usr/local/cuda/bin/ptxas", ["ptxas", "-v"], {}), "posix_spawn of ptxas"),
+    ("os.exec", (b"/opt/triton/bin/ptxas", [b"ptxas"], None), "exec of ptxas (bytes path)"),
     ("open", (tmp, "w", 0), "writing in the temporary folder (Triton's compiler)"),
     ("open", (os.path.join(ROOT, "grader", "python", "glue.py"), "r", 0), "reading a file"),
     ("os.rename", (tmp, tmp + ".2"), "renaming in the temporary folder (Triton's cache)"),
 ]:
     result(not refused(event, args), "allowed: " + what)
+# The real thing, as Triton runs ptxas (subprocess.run with close_fds=False, which takes
+# os.posix_spawn where it can): a program named ptxas runs, a shell does not.
+fake_bin = tempfile.mkdtemp()
+ptxas = os.path.join(fake_bin, "ptxas")
+with open(ptxas, "w") as f:
+    f.write("#!/bin/sh\nexit 0\n")
+os.chmod(ptxas, 0o755)
+glue._state["student"] = False
+sys.addaudithook(glue._audit)
+glue._state["student"] = True
+try:
+    rc = subprocess.run([ptxas, "--version"], close_fds=False).returncode
+    result(rc == 0, "subprocess.run of a program named ptxas goes through the hook (Triton's compile)", "exit %s" % rc)
+except glue.PolicyError as e:
+    result(False, "subprocess.run of a program named ptxas goes through the hook (Triton's compile)", e)
+try:
+    subprocess.run(["/bin/sh", "-c", "exit 0"], close_fds=False)
+    result(False, "subprocess.run of a shell is refused by the hook")
+except glue.PolicyError:
+    result(True, "subprocess.run of a shell is refused by the hook")
+glue._state["student"] = False   # the hook stays, idle: the loads below start processes of their own
 for name in ("os", "torch", "ctypes", "sys", "importlib", "subprocess"):
     try:
         glue._guarded_import(name)
