@@ -45,6 +45,9 @@ static int child_result_fd = -1;
 void gr_exercise_fails(gr_verdict verdict, const char *message) {
     fflush(stdout);
     fflush(stderr);
+    /* What the code printed (a traceback) reaches the terminal through the parent: a moment for it
+     * to get there before the verdict's line, which goes straight to the terminal. */
+    usleep(100 * 1000);
     if (child_result_fd < 0) {
         fprintf(stderr, "check: %s\n", message);
         exit(1);

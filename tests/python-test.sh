@@ -50,12 +50,12 @@ if make --no-print-directory -s ARCH="$arch" "build/$arch/grader/grader.o" >"$bu
        -c tests/python/host_driver.c -o $out/driver.o >>"$build_log" 2>&1 &&
    nvcc -o $out/driver "build/$arch/grader/grader.o" $out/driver.o $out/host.o -lcublas -lcublasLt $ldflags >>"$build_log" 2>&1; then
     result PASS "a check with the embedded interpreter builds (grader/python/host.c)"
-    log=$($out/driver --results $out/results.jsonl 2>&1)
+    log=$($out/driver --results $out/results.jsonl --time-limit 5 2>&1)
     rc=$?
     expect() {  # expect EXERCISE VERDICT TEXT: the table's verdict and the line under the exercise
         local row line
         row=$(printf '%s\n' "$log" | grep -E "^   $1 +$2 " | head -n 1)
-        line=$(printf '%s\n' "$log" | grep -A12 "^-- $1:" | grep -F -- "$3" | head -n 1)
+        line=$(printf '%s\n' "$log" | grep -A40 "^-- $1:" | grep -F -- "$3" | head -n 1)
         [ -n "$row" ] && [ -n "$line" ] && result PASS "$1: $2, '$3'" || result FAIL "$1: $2, '$3'" "$(printf '%s\n' "$log" | grep -A8 "^-- $1:")"
     }
     expect 01_noop FAIL "unwritten"
@@ -67,12 +67,15 @@ if make --no-print-directory -s ARCH="$arch" "build/$arch/grader/grader.o" >"$bu
     expect 07_raises_on_load CRASH "raised ZeroDivisionError while loading"
     expect 08_import_at_run_time DISQUALIFIED "08_import_at_run_time.py:2: imports os"
     expect 09_two_args CRASH "saw shape (2, 2) and 7"
+    expect 10_hangs_on_load TIMEOUT "still running after"
+    expect 11_prints FAIL "more line(s) the exercise printed, not shown"
+    expect 12_recursion CRASH "RecursionError"
     printf '%s\n' "$log" | grep -q "| Traceback" && ! printf '%s\n' "$log" | grep -q 'glue.py' &&
         result PASS "a Python exception shows the student's traceback, not the grader's frames" ||
         result FAIL "a Python exception shows the student's traceback, not the grader's frames" "$(printf '%s\n' "$log" | grep -B2 -A2 glue.py | head)"
     [ $rc -eq 1 ] && result PASS "the check exits 1 when files fail" || result FAIL "the check exits 1 when files fail" "exit $rc"
     n=$(grep -c '"schema"' $out/results.jsonl 2>/dev/null)
-    [ "$n" = 9 ] && result PASS "one result record per file" || result FAIL "one result record per file" "$n records"
+    [ "$n" = 12 ] && result PASS "one result record per file" || result FAIL "one result record per file" "$n records"
     rm -f $out/results.jsonl
 else
     result FAIL "a check with the embedded interpreter builds (grader/python/host.c)" "$(tail -n 20 "$build_log")"

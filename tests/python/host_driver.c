@@ -32,6 +32,7 @@ static void launch(gr_case *c, cudaStream_t stream) {
 static const gr_exercise EXERCISES[] = {
     FIXTURE("01_noop"), FIXTURE("02_torch"), FIXTURE("03_raises"), FIXTURE("04_syntax"), FIXTURE("05_no_launch"),
     FIXTURE("06_absent"), FIXTURE("07_raises_on_load"), FIXTURE("08_import_at_run_time"), FIXTURE("09_two_args"),
+    FIXTURE("10_hangs_on_load"), FIXTURE("11_prints"), FIXTURE("12_recursion"),
 };
 
 int main(int argc, char **argv) {
