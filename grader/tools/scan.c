@@ -20,7 +20,7 @@
  *   3   a file refused without scanning, one line on stdout:
  *       "FILE: scan: refused: too large (the file is 50.0 MiB; an exercise file may be at most 1 MiB)"
  *       "FILE: scan: refused: not a text file (a NUL byte at offset N)"
- *       Every skeleton and solution in the workbook is under 16 KiB.
+ *       Every skeleton and solution in the workbook is under 32 KiB.
  *   64  usage
  * --time-limit S: wall-clock seconds allowed for each file (default 10; 0: none). Scanning is linear
  * in the file's size (about 1 MiB at most), so only a bug would reach it.
