@@ -41,9 +41,9 @@ for s in $SESSIONS; do
         # Not built at all (it would not compile for ARCH): one line, one record per exercise file.
         line=$(grader/needs-arch.sh "$ARCH" "$s")
         echo "$line"
-        for f in "$SRC/$s"/[0-9][0-9]_*.cu; do
+        for f in "$SRC/$s"/[0-9][0-9]_*.cu "$SRC/$s"/[0-9][0-9]_*.py; do
             [ -f "$f" ] || continue
-            "$G/tools/record" write "$s" "$(basename "$f" .cu)" NEEDS_ARCH "${line#"$s: "}" >>"$RESULTS" || status=1
+            ex=$(basename "$f"); "$G/tools/record" write "$s" "${ex%.*}" NEEDS_ARCH "${line#"$s: "}" >>"$RESULTS" || status=1
         done
         other_arch=1
         continue
@@ -92,10 +92,12 @@ for s in $SESSIONS; do
         fi
         [ -x "$check" ] || { status=1; continue; }
     fi
-    # Exercise files that are gone: the check still lists the exercise.
+    # Exercise files that are gone: the check still lists the exercise. (A Python exercise, whose
+    # skeleton is a .py file, is loaded by the check itself, which says when the file is missing.)
     while read -r name _; do
         stem=${name%%+*}
-        [ -f "$SRC/$s/$stem.cu" ] || [[ " ${not_built[*]} " == *" $stem="* ]] || [[ " ${not_built[*]} " == *" $stem "* ]] ||
+        [ -f "$SRC/$s/$stem.cu" ] || [ -f "$s/$stem.py" ] || [ -f "$SRC/$s/$stem.py" ] ||
+            [[ " ${not_built[*]} " == *" $stem="* ]] || [[ " ${not_built[*]} " == *" $stem "* ]] ||
             not_built+=(--not-built "$stem")
     done < <("$check" --list 2>/dev/null)
     "$check" $CHECK_FLAGS "${cpu_only[@]}" "${not_built[@]}" || status=1

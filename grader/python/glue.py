@@ -169,7 +169,9 @@ def load(path, device=-1):
         with open(path, encoding="utf-8") as f:
             source = f.read()
     except FileNotFoundError:
-        return ("NOT_SUBMITTED", "%s is missing" % os.path.basename(path))
+        rel = os.path.join(*os.path.abspath(path).split(os.sep)[-3:])   # ladder/11-abstractions/NN_name.py
+        return ("NOT_SUBMITTED", "%s is missing: get the skeleton back with 'git checkout -- %s', or from the "
+                "bundle you were given" % (os.path.basename(path), rel))
     except (OSError, UnicodeDecodeError) as e:
         return ("CRASH", "%s cannot be read: %s" % (os.path.basename(path), e))
     found = findings(source, os.path.basename(path))
