@@ -164,6 +164,13 @@ if [ ${#found[@]} = 0 ]; then   # a prefix: "02" or "02_mma"
     fi
 fi
 if [ ${#found[@]} = 0 ]; then
+    # A Triton file: Triton makes its machine code when the check first launches it, and keeps it in
+    # the build's kernel cache (grader/python/host.c), where cuobjdump reads it.
+    py=$(name=${name%.py}; for s in $sessions; do [ -f "$s/$name.py" ] && echo "$s/$name.py"; done | head -n 1)
+    if [ -n "$py" ]; then
+        say "$py is a Triton file: Triton compiles it when make check first launches it; its machine code then sits in build/ARCH/{student,solution}/$(dirname "$py")/triton-cache/*/*.cubin (read it with cuobjdump --dump-sass), beside the .ptx and .ttgir Triton made on the way"
+        exit 64
+    fi
     where="any session"
     [ "$(echo $sessions)" = "$(make --no-print-directory -s print-ALL_SESSIONS 2>/dev/null)" ] || where=$(echo $sessions)
     say "no exercise '$name' in $where (an exercise is a session's NN_name.cu: ls */*/[0-9][0-9]_*.cu)"
