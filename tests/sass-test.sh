@@ -3,7 +3,7 @@
 #   - cuobjdump and nvdisasm are found, or installed with pip where they are missing;
 #   - every session with a SASS file: the file is well formed, each solution's object holds its
 #     signature and each skeleton named on a `skeleton` line holds that line's words, built for the
-#     session's first TARGETS architecture (sm_90a without one);
+#     session's last TARGETS architecture, the newest GPU it builds for (sm_90a without one);
 #   - Hopper's instructions as this CUDA's cuobjdump prints them: tests/sass/10-hopper-probe holds
 #     one kernel per idea of session 10 (TMA load, multicast and store, bulk copies, mbarriers,
 #     wgmma, setmaxnreg, cluster barriers) and its SASS file names the families each must show;
@@ -34,7 +34,7 @@ sass() { local s=$1 a=$2; shift 2; bash grader/sass.sh --make make --build-root 
 for s in $("${make_[@]}" -s print-ALL_SESSIONS); do
     [ -f "$s/SASS" ] || continue
     arch=sm_90a
-    [ -f "$s/TARGETS" ] && arch=$(awk '{print $1; exit}' "$s/TARGETS")
+    [ -f "$s/TARGETS" ] && arch=$(awk '{print $NF; exit}' "$s/TARGETS")   # the last: the newest GPU it builds for
     bad=$(awk -v s="$s" '
         /^[ \t]*(#|$)/ { next }
         { skel = $1 == "skeleton"; name = skel ? $2 : $1; first = skel ? 3 : 2
