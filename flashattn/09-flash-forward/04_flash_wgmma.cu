@@ -47,7 +47,7 @@ template <int HD> struct Tiles {
 // S (64 x BN) = Q (this warpgroup's 64 rows) K_j^T: HD / 16 k-steps, 4 in each 64-column box.
 template <int HD>
 __device__ __forceinline__ void qk_product(float (&s)[BN / 2], const uint8_t *q_rows, const uint8_t *k_tile) {
-    // TODO 1: S = Q K_j^T, one wgmma_m64n128k16_ss(s, a, b, accumulate) per 16 columns of head_dim.
+    // TODO 1: S = Q K_j^T, one wgmma_m64n128k16(s, a, b, accumulate) per 16 columns of head_dim.
     // Step k reads box k / 4 of each tile (the boxes are BM * ROW_BYTES bytes apart in Q, BN * ROW_BYTES
     // in K) and, inside it, 32 bytes further along the rows per step: sw128_desc(box) + 2 * (k % 4).
     // accumulate is 0 on the first step (S starts afresh every tile), 1 after.

@@ -13,7 +13,8 @@
 #include <stdint.h>
 
 #include "flash_given.cuh"  // fast_exp2, flash_shape_supported, FLASH_DISPATCH, pack_bf16x2
-#include "hopper_ptx.cuh"   // smem_addr, mbarriers, wgmma_fence/commit/wait/hold, regs_release/claim
+#include "hopper_ptx.cuh"   // smem_addr, mbarriers, wgmma_m64n128k16, wgmma_fence/commit/wait/hold, setmaxnreg
+#include "wgmma_sw128.cuh"  // sw128_desc
 
 // ---- given on the host (given/tensor_map.cu) ----------------------------------------------------
 // Describe a BF16 tensor [slices][rows][head_dim] at `base` for TMA, moved in boxes of box_rows rows
@@ -35,42 +36,12 @@ __device__ __forceinline__ void tma_load_3d(void *dst, const CUtensorMap *map, u
 }
 
 // ---- wgmma descriptors ----------------------------------------------------------------------------
-// K-major (session 10's sw128_desc): R rows of 64 BF16 (128 bytes), 128-byte swizzled, starting on a
-// 1024-byte boundary; the rows run down the M (or N) side, 8-row groups 1024 bytes apart. Add
-// (32 * k) >> 4 = 2k to it for the k-th 16-column step (32 bytes further along each row).
-__device__ __forceinline__ uint64_t sw128_desc(const void *tile) {
-    uint64_t desc = 0;
-    desc |= (uint64_t)((smem_addr(tile) & 0x3FFFF) >> 4);  // bits 0-13: start address / 16
-    desc |= (uint64_t)1 << 16;                             // bits 16-29: leading offset, unused here
-    desc |= (uint64_t)(1024 >> 4) << 32;                   // bits 32-45: 1024 bytes between 8-row groups
-    desc |= (uint64_t)1 << 62;                             // bits 62-63: 1 = 128-byte swizzle
-    return desc;
-}
+// K-major: sw128_desc (grader/wgmma_sw128.cuh, session 10's): R rows of 64 BF16 (128 bytes),
+// 128-byte swizzled, starting on a 1024-byte boundary; add 2k for the k-th 16-column step.
 
 // ---- wgmma: S = Q K^T, both operands in shared memory ---------------------------------------------
-// D (64 x 128, FP32, 64 registers a thread) = A * B^T (+ D when accumulate): one k16 step. A: 64 rows
-// of Q, B: 128 rows of K, both K-major (rows of head_dim). Accumulator layout: thread t of the
-// warpgroup (warp w = t / 32, lane l) holds, for j = 0 .. 15, d[4j], d[4j+1] at row 16w + l/4,
-// columns 8j + 2(l%4) and +1, and d[4j+2], d[4j+3] eight rows below.
-__device__ __forceinline__ void wgmma_m64n128k16_ss(float (&d)[64], uint64_t desc_a, uint64_t desc_b, int accumulate) {
-    asm volatile(
-        "{\n.reg .pred p;\nsetp.ne.b32 p, %66, 0;\n"
-        "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {"
-        "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15,"
-        "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31,"
-        "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47,"
-        "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63"
-        "}, %64, %65, p, 1, 1, 0, 0;\n}\n"
-        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
-          "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
-          "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),
-          "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]),
-          "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]),
-          "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]),
-          "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),
-          "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
-        : "l"(desc_a), "l"(desc_b), "r"(accumulate));
-}
+// wgmma_m64n128k16(d, desc_q, desc_k, accumulate) of grader/hopper_ptx.cuh: D (64 x 128, FP32) =
+// A * B^T, A 64 rows of Q, B 128 rows of K, both K-major; its accumulator layout is written there.
 
 // ---- wgmma: O += P V, A from registers, B transposed --------------------------------------------
 // D (64 x N, FP32) += A * B: one k16 step, always accumulating. A (64 x 16, BF16) comes from four

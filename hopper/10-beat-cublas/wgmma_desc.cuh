@@ -8,15 +8,7 @@
 
 #include "hopper_given.cuh"
 
-// Descriptor of the 64-row (A) or N-row (B) slice of such a tile that starts at `tile`; add
-// (32 * k) >> 4 to it for the k-th 16-column step (32 bytes further along each row).
-__device__ __forceinline__ uint64_t sw128_desc(const void *tile) {
-    uint64_t desc = 0;
-    desc |= (uint64_t)((smem_addr(tile) & 0x3FFFF) >> 4);   // bits 0-13: start address / 16
-    desc |= (uint64_t)1 << 16;                              // bits 16-29: leading offset, unused when swizzled
-    desc |= (uint64_t)(1024 >> 4) << 32;                    // bits 32-45: 1024 bytes from one 8-row group to the next
-    desc |= (uint64_t)1 << 62;                              // bits 62-63: 1 = 128-byte swizzle
-    return desc;
-}
+// sw128_desc(tile): in grader/wgmma_sw128.cuh, shared with sessions 09 and 14's Hopper kernels.
+#include "wgmma_sw128.cuh"
 
 #endif

@@ -28,6 +28,7 @@
 
 #include "fp8_gemm_given.cuh"  // float_to_bf16, tma_map_e4m3
 #include "hopper_ptx.cuh"      // mbarriers, TMA loads, wgmma's fence/commit/wait, setmaxnreg
+#include "wgmma_sw128.cuh"     // sw128_desc: a 128-byte-swizzled tile's descriptor; + 2 per 32-byte step along K
 
 #define WG_BM 128        // rows of D a block computes: two consumer warpgroups of 64
 #define WG_BK 128        // K a stage holds: one scale block, 128 bytes a row
@@ -54,11 +55,6 @@ struct WgTile {
 #endif
 
 #ifdef FP8_WGMMA_DEVICE
-// A 128-byte-swizzled tile's descriptor (session 10's sw128_desc); + 2 per 32-byte step along K.
-__device__ __forceinline__ uint64_t wg_desc(const void *tile) {
-    return (uint64_t)((smem_addr(tile) & 0x3FFFF) >> 4) | (uint64_t)1 << 16 | (uint64_t)(1024 >> 4) << 32 |
-           (uint64_t)1 << 62;
-}
 // D (64 x 128, FP32, 64 registers a thread) = A * B^T (+ D when accumulate), A and B e4m3 from
 // shared memory, K-major: one k32 step (32 bytes of each row).
 __device__ __forceinline__ void wgmma_m64n128k32_e4m3(float (&d)[64], uint64_t desc_a, uint64_t desc_b,
@@ -174,8 +170,8 @@ fp8_wgmma_kernel(const __grid_constant__ CUtensorMap a_map, const __grid_constan
         const int s = kb % S::STAGES;
         const float sb0 = __ldg(sb_0 + kb), sb1 = __ldg(sb_1 + kb), a_lo = __ldg(sa_lo + kb), a_hi = __ldg(sa_hi + kb);
         mbar_wait(&full[s], (kb / S::STAGES) & 1);
-        const uint64_t a_desc = wg_desc(a_stage + s * WG_A_BYTES + wg * 64 * WG_BK);
-        const uint64_t b_desc = wg_desc(b_stage + s * S::B_BYTES);
+        const uint64_t a_desc = sw128_desc(a_stage + s * WG_A_BYTES + wg * 64 * WG_BK);
+        const uint64_t b_desc = sw128_desc(b_stage + s * S::B_BYTES);
         wgmma_fence();
 #pragma unroll
         for (int k = 0; k < WG_BK / 32; k++) wgmma_e4m3<BN>(d, a_desc + 2 * k, b_desc + 2 * k, k > 0);

@@ -46,7 +46,7 @@ __device__ __forceinline__ void qk_product(float (&s)[BN / 2], const uint8_t *q_
     for (int k = 0; k < HD / 16; k++) {
         const uint64_t a = sw128_desc(q_rows + (k / 4) * BM * ROW_BYTES) + 2 * (k % 4);
         const uint64_t b = sw128_desc(k_tile + (k / 4) * BN * ROW_BYTES) + 2 * (k % 4);
-        wgmma_m64n128k16_ss(s, a, b, k > 0);
+        wgmma_m64n128k16(s, a, b, k > 0);
     }
 }
 
