@@ -23,16 +23,8 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 SESSION = "ladder/11-abstractions"
 FILES = ("01_triton_gemm.py", "02_triton_gemm_persistent.py", "03_triton_flash.py")
 
-passed = failed = 0
-
-
-def result(ok, what, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-    print(("PASS " if ok else "FAIL ") + what + (": " + detail if detail and not ok else ""))
+sys.path.insert(0, os.path.join(ROOT, "tests", "python"))
+from tally import counts, result  # noqa: E402
 
 
 # ---- the policy (the grader's checker is the authority; this mirrors its rules) ------------------
@@ -190,8 +182,8 @@ def main():
                what + ": O rel. error %.1e, lse max error %.1e%s" % (e, lse_err, note),
                "O %.2e, lse %.2e, empty rows %s" % (e, lse_err, "right" if empty_ok else "WRONG"))
 
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    print("%d passed, %d failed" % (counts["passed"], counts["failed"]))
+    return 1 if counts["failed"] else 0
 
 
 if __name__ == "__main__":

@@ -10,23 +10,14 @@ import tempfile
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "grader", "python"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tally import finish, result  # noqa: E402
 import glue  # noqa: E402
 
 if len(sys.argv) == 3 and sys.argv[1] == "load":
     print(glue.load(sys.argv[2], -1))
     sys.exit(0)
 
-passed = failed = 0
-
-
-def result(ok, what, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print("PASS  " + what)
-    else:
-        failed += 1
-        print("FAIL  " + what + ("\n      " + str(detail) if detail else ""))
 
 
 def refused(event, args):
@@ -127,5 +118,4 @@ for name, verdict, words in [
     last = out.strip().splitlines()[-1] if out.strip() else ""
     result(last.startswith("None") if verdict == "None" else (verdict in last and words in last),
            "load(%s): %s %s" % (name, verdict, words), out)
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+finish()

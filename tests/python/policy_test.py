@@ -7,6 +7,8 @@ import sys
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "grader", "python"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tally import finish, result  # noqa: E402
 from policy import findings  # noqa: E402
 
 CHEATS = {
@@ -58,17 +60,6 @@ HONEST = {
         "@triton.jit\ndef k(x, n, EVEN: tl.constexpr):\n    pass\n\nconfigs = [triton.Config({'B': 64}, num_warps=4)]\n"),
 }
 
-passed = failed = 0
-
-
-def result(ok, what, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print("PASS  " + what)
-    else:
-        failed += 1
-        print("FAIL  " + what + ("\n      " + detail if detail else ""))
 
 
 for what, src in CHEATS.items():
@@ -86,5 +77,4 @@ for f in files:
     with open(f, encoding="utf-8") as fh:
         found = findings(fh.read(), os.path.relpath(f, ROOT))
     result(not found, "the policy accepts " + os.path.relpath(f, ROOT), "; ".join(found))
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+finish()
