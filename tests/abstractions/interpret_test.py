@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "python"))
 from tally import counts, result  # noqa: E402
 
 
-# ---- the policy (the grader's checker is the authority; this mirrors its rules) ------------------
+# ---- the policy ---------------------------------------------------------------------------------
 
 # The grader's own policy (grader/python/policy.py), not a copy of its rules.
 sys.path.insert(0, os.path.join(ROOT, "grader", "python"))
