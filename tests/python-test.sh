@@ -3,7 +3,8 @@
 # honest launchers and the session's own files accepted), the audit hook and import guard of the
 # embedded interpreter's glue, the interpreter embedded in a real check (tests/python/host_driver.c:
 # the verdict and one line each rule-breaking file gets, through the same child process and result
-# pipe as any exercise), and every Triton file of the session importing under the pinned Triton.
+# pipe as any exercise), and every Triton file of the session importing under the pinned Triton and
+# compiling for sm_90a (tests/abstractions/triton_compile.py).
 # Ends with "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
@@ -38,6 +39,17 @@ for f in ladder/11-abstractions/[0-9][0-9]_*.py solutions/ladder/11-abstractions
     [ $? -eq 0 ] && [ -z "$msg" ] && result PASS "$f imports under Triton $("$exe" -c 'import triton; print(triton.__version__)')" ||
         result FAIL "$f imports under the pinned Triton" "$msg"
 done
+
+# Every Triton file compiled for sm_90a by the pinned Triton, at the check's bench size (no GPU).
+log=$("$exe" tests/abstractions/triton_compile.py 2>&1)
+rc=$?
+summary=$(printf '%s\n' "$log" | tail -n 1)
+if [ $rc -eq 0 ] && printf '%s\n' "$summary" | grep -q " 0 failed"; then
+    result PASS "tests/abstractions/triton_compile.py (skeletons and solutions compile for sm_90a): $summary"
+    printf '%s\n' "$log" | grep "compiles for sm_90a in" | sed 's/^PASS  /      /'
+else
+    result FAIL "tests/abstractions/triton_compile.py" "$(printf '%s\n' "$log" | grep -A1 '^FAIL' | head -20)"
+fi
 
 # The embedded interpreter in a check of its own, on the CPU.
 build_log=$out/build.log
