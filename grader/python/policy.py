@@ -26,6 +26,8 @@ FORBIDDEN_CALLS = {
 FORBIDDEN_TRITON = {
     "testing", "runtime", "tools", "backends", "compiler", "knobs", "profiler", "set_allocator",
     "autotune", "driver", "experimental",
+    # a kernel's own machinery: its compiled launchers take a raw stream (kernel.device_caches[...].run)
+    "device_caches", "cache", "run", "warmup", "preload", "launcher", "fn", "src", "params",
     # modules that Triton's own modules import, reachable as their attributes (triton.language.core.os)
     "os", "sys", "subprocess", "shutil", "importlib", "inspect", "builtins", "ctypes", "torch", "io", "pathlib",
     "socket", "threading", "multiprocessing", "pickle", "marshal", "gc", "signal", "tempfile", "glob", "code",

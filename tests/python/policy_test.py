@@ -39,6 +39,10 @@ CHEATS = {
     "a module of Triton's own imports, as an attribute": "import triton.language as tl\ntl.core.os.system('id')\n",
     "builtins as an attribute": "import triton.language as tl\nb = tl.core.builtins\n",
     "torch as an attribute": "import triton\nt = triton.torch\n",
+    "a compiled kernel's raw launcher (a stream of its own)":
+        "import triton\n@triton.jit\ndef k(x):\n    pass\nfor c in k.device_caches.values():\n    pass\n",
+    "JITFunction.run": "import triton\n@triton.jit\ndef k(x):\n    pass\nk.run(1, grid=(1,), warmup=False)\n",
+    "a kernel's Python function": "import triton\n@triton.jit\ndef k(x):\n    pass\nf = k.fn\n",
     "global state between calls": "cache = {}\ndef launch(a):\n    global cache\n    cache = a\n",
     "a class": "class Cache:\n    pass\n",
     "an underscore alias": "import math as _m\n",
