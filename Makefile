@@ -77,7 +77,7 @@ CUTLASS_VERSION := 4.2.0.0
 CUTLASS_DIR ?= $(ROOT)/build/deps/cutlass-$(CUTLASS_VERSION)
 CUTLASS_SESSIONS := ladder/11-abstractions
 CUTLASS_HEADER := $(CUTLASS_DIR)/include/cute/tensor.hpp
-session_nvccflags = $(if $(filter $(1),$(CUTLASS_SESSIONS)),-I$(CUTLASS_DIR)/include --expt-relaxed-constexpr)
+session_nvccflags = $(if $(filter $(1),$(CUTLASS_SESSIONS)),-I$(CUTLASS_DIR)/include --expt-relaxed-constexpr) $(call session_nccl_cppflags,$(1))
 # Sessions with Python exercises (session 11's Triton files): the check embeds the interpreter that
 # grader/ensure-python.sh chooses (installing the pinned Triton, and PyTorch on a GPU machine, when
 # missing) and loads SRC/<session>/NN_name.py when it runs (grader/python/).
@@ -87,6 +87,27 @@ PY_BASE ?=
 ENSURE_PYTHON = PYTHON="$(PY_BASE)" grader/ensure-python.sh $(PY_DEPS)
 python_host_of = $(if $(filter $(1),$(PYTHON_SESSIONS)),$(B)/$(1)/python_host.o)
 python_ldflags_of = $(if $(filter $(1),$(PYTHON_SESSIONS)),$$$$($(ENSURE_PYTHON) ldflags))
+# NCCL, for session 14's 05 (expert parallelism over several GPUs): nccl.h and libnccl from the CUDA
+# toolkit, the system (libnccl-dev), or PyPI's nvidia-nccl-cu13 wheel in python3's site-packages, in
+# that order; NCCL_HOME=DIR (DIR/include/nccl.h, DIR/lib or lib64/libnccl.so*) chooses, NCCL=0 builds
+# without. Only that session compiles with it (WB_HAVE_NCCL) and links it; without it, 05 says so
+# in one line and nothing else changes.
+NCCL ?= 1
+NCCL_SESSIONS := finale/14-deepseek
+nccl_lib_in = $(firstword $(wildcard $(addprefix $(1)/,libnccl.so libnccl.so.2)))
+nccl_found_in = $(if $(and $(wildcard $(1)/nccl.h),$(call nccl_lib_in,$(2))),$(1) $(2))
+NCCL_PIP_DIR = $(shell python3 -c 'import importlib.util as u; s = u.find_spec("nvidia.nccl"); print(list(s.submodule_search_locations)[0] if s else "")' 2>/dev/null)
+nccl_libdir_of = $(firstword $(foreach d,$(1)/lib64 $(1)/lib,$(if $(call nccl_lib_in,$(d)),$(d))))
+NCCL_DIRS := $(if $(filter 1,$(NCCL)),$(if $(NCCL_HOME),$(call nccl_found_in,$(NCCL_HOME)/include,$(call nccl_libdir_of,$(NCCL_HOME))),$(or \
+    $(call nccl_found_in,$(CUDA_HOME)/include,$(call nccl_libdir_of,$(CUDA_HOME))), \
+    $(call nccl_found_in,/usr/include,/usr/lib/$(shell gcc -print-multiarch 2>/dev/null)), \
+    $(call nccl_found_in,$(NCCL_PIP_DIR)/include,$(NCCL_PIP_DIR)/lib))))
+NCCL_INCLUDE := $(word 1,$(NCCL_DIRS))
+NCCL_LIBDIR := $(word 2,$(NCCL_DIRS))
+NCCL_CPPFLAGS := $(if $(NCCL_DIRS),-DWB_HAVE_NCCL=1 -I$(NCCL_INCLUDE))
+NCCL_LDLIBS := $(if $(NCCL_DIRS),-L$(NCCL_LIBDIR) -l:$(notdir $(call nccl_lib_in,$(NCCL_LIBDIR))) -Xlinker -rpath=$(NCCL_LIBDIR))
+session_nccl_cppflags = $(if $(filter $(1),$(NCCL_SESSIONS)),$(NCCL_CPPFLAGS))
+session_ldlibs = $(if $(filter $(1),$(NCCL_SESSIONS)),$(NCCL_LDLIBS))
 # Student build only: a skeleton declares the tiles, indices and accumulators its TODOs use, and until
 # they are written nvcc reports #177 ("declared but never referenced") for each. Solutions keep it.
 STUDENT_NVCCFLAGS := $(if $(filter 1,$(SOLUTION)),,-diag-suppress 177)
@@ -161,7 +182,7 @@ $(B)/%/python_host.o: grader/python/host.c grader/python/host.h grader/ensure-py
 
 $(B)/%/check.o: %/check.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -I$* $(CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(CPPFLAGS) -I$* $(call session_nccl_cppflags,$*) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(B)/%.o: %.c
 	@mkdir -p $(@D)
@@ -178,10 +199,10 @@ session-nvccflags: $(if $(filter $(SESSION),$(CUTLASS_SESSIONS)),$(CUTLASS_HEADE
 define SESSION_RULES
 $(if $(filter $(1),$(CUTLASS_SESSIONS)),$(foreach e,$(call exercises_of,$(1)),$(B)/$(1)/$(e).o): | $(CUTLASS_HEADER))
 $(B)/$(1)/check: $(G)/grader.o $(B)/$(1)/check.o $(foreach e,$(call exercises_of,$(1)),$(B)/$(1)/$(e).o) $(call given_of,$(1)) $(call python_host_of,$(1))
-	$$(NVCC) $$(GENCODE) -o $$@ $$^ $$(LDLIBS) $(call python_ldflags_of,$(1))
+	$$(NVCC) $$(GENCODE) -o $$@ $$^ $$(LDLIBS) $(call session_ldlibs,$(1)) $(call python_ldflags_of,$(1))
 # A board demo of the session: demo_NAME.c linked with the session's exercises.
 $(B)/$(1)/demo_%: $(B)/$(1)/demo_%.o $(foreach e,$(call exercises_of,$(1)),$(B)/$(1)/$(e).o) $(call given_of,$(1)) $(G)/libgrader.a
-	$$(NVCC) $$(GENCODE) -o $$@ $$^ $$(LDLIBS)
+	$$(NVCC) $$(GENCODE) -o $$@ $$^ $$(LDLIBS) $(call session_ldlibs,$(1))
 endef
 $(foreach s,$(ALL_SESSIONS),$(eval $(call SESSION_RULES,$(s))))
 
@@ -198,11 +219,13 @@ CHECK_FLAGS := --results $(RESULTS) --roofs $(ROOFS_DIR) $(if $(filter 1,$(SOLUT
 include grader/student.mk
 
 # Each exercise file is compiled on its own (grader/check-sessions.sh): one that does not compile is
-# that exercise's COMPILE_ERROR, and the rest of its session is still graded.
+# that exercise's COMPILE_ERROR, and the rest of its session is still graded. That fallback link
+# takes LDLIBS: NCCL's library is among them for session 14's check.o (the host linker drops it, as
+# needed, from the sessions that do not call it).
 check: need-nvcc $(G)/grader.o $(TOOLS)
 	@MAKE="$(MAKE) ARCH=$(ARCH) SOLUTION=$(SOLUTION)" B="$(B)" G="$(G)" SRC="$(SRC)" SESSIONS="$(SESSIONS)" \
 	ARCH="$(ARCH)" OTHER_ARCH_SESSIONS="$(OTHER_ARCH_SESSIONS)" \
-	RESULTS="$(RESULTS)" NVCC="$(NVCC)" GENCODE="$(GENCODE)" LDLIBS="$(LDLIBS)" CHECK_FLAGS="$(CHECK_FLAGS)" \
+	RESULTS="$(RESULTS)" NVCC="$(NVCC)" GENCODE="$(GENCODE)" LDLIBS="$(LDLIBS) $(NCCL_LDLIBS)" CHECK_FLAGS="$(CHECK_FLAGS)" \
 	bash grader/check-sessions.sh; status=$$?; $(call keep_progress,$(RESULTS)); exit $$status
 
 roofs: need-nvcc $(G)/tools/measure-roofs $(G)/tools/gpu-probe

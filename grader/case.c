@@ -243,6 +243,7 @@ bool gr_case_upload_inputs(gr_case *c, char *err, size_t err_len) {
             return false;
         }
     }
+    if (!c->on_host && c->ex->prepare) c->ex->prepare(c);  /* the inputs' copies on other GPUs */
     return true;
 }
 

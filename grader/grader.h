@@ -130,11 +130,18 @@ typedef struct gr_exercise {
     const char *needs_arch;
     /* Optional, for an exercise whose code is not linked in (session 11's Python files): runs in the
      * exercise's process before anything is checked, and before that process is confined; loads the
-     * code. False refuses it with a verdict and one line. */
+     * code. False refuses it with a verdict and one line. (Session 14's 05 makes its NCCL world here,
+     * whose bootstrap needs sockets, or says in that line why it cannot: one GPU, no NCCL.) */
     bool (*open)(const struct gr_exercise *ex, gr_verdict *verdict, char *why, size_t why_len);
     /* Launch once at every shape before the process is confined: a just-in-time compiler (Triton)
      * builds its kernels then, when it may still run its tools, and the timed launches are launches. */
     bool warm_up;
+    /* Optional, for an exercise whose launcher works beyond the grader's GPU (session 14's 05, over
+     * every GPU of the machine): prepare() runs after each upload of the inputs, collect() after a
+     * launch whose results are about to be read, before they are read; neither is timed. They
+     * spread the inputs to the other GPUs and bring their results back into the outputs. */
+    void (*prepare)(gr_case *c);
+    void (*collect)(gr_case *c);
 } gr_exercise;
 
 /* The exercise's process ends now with this verdict (a launcher that cannot go on: a Python

@@ -70,6 +70,7 @@ static gr_verdict launch_and_verify(gr_runner *R, gr_case *c, bool launch, bool 
             return GR_CRASH;
         }
     }
+    if (!c->on_host && c->ex->collect) c->ex->collect(c);  /* results made on other GPUs, home first */
     if (!gr_case_read_back(c, err, sizeof err)) { snprintf(msg, msg_len, "%s", err); return GR_CRASH; }
     if (!gr_case_check_guards(c, msg, msg_len)) {
         gr_guard_hint(msg, pattern_hint, sizeof pattern_hint);

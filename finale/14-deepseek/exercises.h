@@ -7,8 +7,17 @@
 #ifndef SESSION14_EXERCISES_H
 #define SESSION14_EXERCISES_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <cuda_runtime.h>
+/* 05 talks through NCCL where the build found it (the Makefile defines WB_HAVE_NCCL for this
+ * session); without it the communicator is an opaque pointer type that nothing uses, the same one
+ * nccl.h declares. */
+#ifdef WB_HAVE_NCCL
+#include <nccl.h>
+#else
+typedef struct ncclComm *ncclComm_t;
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -84,6 +93,53 @@ void fp8_grouped_gemm_contiguous(const uint8_t *A, const float *sa, const uint8_
  * first masked_m[g] rows (0 .. M_max) and D's other rows are left as they were. */
 void fp8_grouped_gemm_masked(const uint8_t *A, const float *sa, const uint8_t *B, const float *sb, uint16_t *D,
                              const int *masked_m, int G, int M_max, int N, int K, cudaStream_t stream);
+
+/* 05: expert parallelism (EP), DeepSeek's serving layout, over R GPUs ("ranks") driven by one
+ * process. The E routed experts are split evenly: rank r owns experts ep_first_expert(r) ..
+ * ep_first_expert(r + 1) - 1, with ep_first_expert(r) = r * E / R (integer division). Rank r holds
+ * T[r] >= 0 tokens: x[r] (T[r] x H BF16) and their router's decisions, topk_idx[r] (T[r] x top_k,
+ * distinct experts of a token, 0 <= e < E) and topk_weight[r] (T[r] x top_k, FP32). An expert's
+ * parameters live on its owner only: expert_scale[r] holds the scales of rank r's own experts
+ * (ep_first_expert(r + 1) - ep_first_expert(r) floats, the first for expert ep_first_expert(r)).
+ * Expert e maps a row x to bf16(scale_e * x), the product in FP32 and rounded to BF16 as an
+ * expert's output is before it travels back. Output y[r] (T[r] x H BF16), on rank r:
+ *     y_t = bf16( sum over j < top_k of topk_weight[t][j] * expert_{topk_idx[t][j]}(x_t) ),
+ * the sum in FP32.
+ *
+ * The work moves the tokens, as EP does: every (token, slot) pair whose expert lives on another
+ * rank travels there as a row of its own (H BF16 values: top_k * H * 2 bytes a token at most, each
+ * way), is transformed by its expert on that rank, and travels back to be combined (dispatch and
+ * combine). Pairs whose expert is on the token's own rank need not travel; no expert's scale
+ * leaves its rank.
+ *
+ * The world: w->ranks = R (2 <= R <= EP_MAX_RANKS, R <= E), rank r's pointers are on device
+ * w->device[r], its device work goes on w->stream[r], and its NCCL communicator is w->comm[r] (one
+ * clique made by ncclCommInitAll: rank r of it is w->comm[r]). T is a host array; every other array
+ * of pointers is a host array of R device pointers. Unlike the launchers above, this one waits on
+ * the host once: how many rows go from each rank to each other depends on every rank's routing, so
+ * the ranks first exchange their per-expert counts (a small all-to-all) and the host reads them
+ * back before sizing the row exchanges. That is normal for EP without worst-case buffers; all
+ * other work is asynchronous on the ranks' streams. The launcher may switch the calling thread's
+ * current device and sets it back to the one it found. work[r] (on rank r's device) holds
+ * work_bytes >= ep_work_bytes(R, E, top_k, H, T[0] + ... + T[R - 1]) bytes, yours. Shapes:
+ * 1 <= top_k <= min(E, 8), E <= 256, H % 8 == 0 (rows of 16-byte pieces). */
+#define EP_MAX_RANKS 8
+typedef struct {
+    int ranks;
+    int device[EP_MAX_RANKS];
+    ncclComm_t comm[EP_MAX_RANKS];
+    cudaStream_t stream[EP_MAX_RANKS];
+} ep_world;
+/* Room for any routing: all ranks' pairs as rows twice over (what a rank sends and what it can
+ * receive, with room to spare), their integers (counts, places, experts), and room to align each
+ * piece to 256 bytes. */
+static inline size_t ep_work_bytes(int ranks, int E, int top_k, int H, long tokens_all) {
+    const size_t pairs = (size_t)tokens_all * (size_t)top_k;
+    return 2 * pairs * (size_t)H * 2 + 4 * (3 * (size_t)E + 1 + (size_t)ranks * (size_t)E + 2 * pairs) + 16 * 256;
+}
+void ep_dispatch_combine(const ep_world *w, int E, int top_k, int H, const int *T, const uint16_t *const *x,
+                         const int *const *topk_idx, const float *const *topk_weight,
+                         const float *const *expert_scale, uint16_t *const *y, void *const *work, size_t work_bytes);
 
 #ifdef __cplusplus
 }
