@@ -3,8 +3,9 @@
 // fence, commit and wait, setmaxnreg, and the BF16 wgmma shapes with both operands in shared
 // memory. Session 10's exercises are about when to call them, in what order, on which shared memory
 // (hopper/10-beat-cublas/hopper_given.cuh adds the cluster calls); session 09's Hopper rung and
-// session 14's Hopper FP8 GEMM use them too. sm_90a only: a kernel that calls them must be built for
-// it (elsewhere they are never compiled unless called).
+// session 14's Hopper FP8 GEMM use them too, and session 13's tcgen05 GEMM its mbarriers. wgmma and
+// setmaxnreg need sm_90a, the rest sm_90 or later: a kernel that calls them must be built for such a
+// target (elsewhere they are never compiled unless called).
 #ifndef GRADER_HOPPER_PTX_CUH
 #define GRADER_HOPPER_PTX_CUH
 

@@ -14,6 +14,8 @@
 
 #include <stdint.h>
 
+#include "hopper_ptx.cuh"  // mbarriers and the async-proxy fence, the same on Blackwell as on Hopper
+
 // ---- shared memory addresses ----------------------------------------------------------------------
 // The asynchronous units take 32-bit shared-window addresses, not C++ pointers.
 __device__ __forceinline__ uint32_t smem_u32(const void *p) { return (uint32_t)__cvta_generic_to_shared(p); }
@@ -30,23 +32,11 @@ __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commi
 template <int N>
 __device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;" ::"n"(N) : "memory"); }
 // Plain and cp.async writes to shared memory become visible to the tensor core (the "async proxy")
-// only after this fence, by the thread that wrote them, then a barrier.
-__device__ __forceinline__ void fence_proxy_async_smem() { asm volatile("fence.proxy.async.shared::cta;" ::: "memory"); }
+// only after fence_async_shared() (grader/hopper_ptx.cuh), by the thread that wrote them, then a barrier.
 
 // ---- mbarriers ----------------------------------------------------------------------------------------
-__device__ __forceinline__ void mbar_init(uint64_t *bar, int count) {
-    asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;" ::"r"(smem_u32(bar)), "r"(count));
-}
-// Make initialised barriers visible to the asynchronous units.
-__device__ __forceinline__ void mbar_fence_init() { asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory"); }
-// Wait until the phase with this parity (0 or 1) has completed.
-__device__ __forceinline__ void mbar_wait(uint64_t *bar, uint32_t parity) {
-    uint32_t done;
-    do {
-        asm volatile("{\n.reg .pred p;\nmbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\nselp.u32 %0, 1, 0, p;\n}"
-                     : "=r"(done) : "r"(smem_u32(bar)), "r"(parity) : "memory");
-    } while (!done);
-}
+// mbar_init, mbar_fence_init, mbar_wait: in grader/hopper_ptx.cuh (Hopper's, the same instructions
+// on Blackwell), shared with sessions 09, 10 and 14.
 
 // ---- tensor memory: allocate, give back ----------------------------------------------------------------
 // One whole warp allocates `columns` columns (a power of two from 32 to 512) and the hardware

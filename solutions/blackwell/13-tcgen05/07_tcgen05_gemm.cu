@@ -209,7 +209,7 @@ __global__ void __launch_bounds__(THREADS) nvfp4_gemm_tcgen05_kernel(const uint8
         } else {
             cp_async_wait<0>();
         }
-        fence_proxy_async_smem();
+        fence_async_shared();
         __syncthreads();
         if (tid == 0) {
             tc_fence_after();
