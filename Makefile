@@ -290,8 +290,9 @@ mini-run: $(BUILD)/mini/mini
 ENGINE_DIR := finale/14-deepseek/engine
 ENGINE_BUILD := $(BUILD)/$(ARCH)/engine
 ENGINE_OBJ := $(ENGINE_BUILD)/kernels.o $(ENGINE_BUILD)/engine.o $(ENGINE_BUILD)/main.o
-ENGINE_KERNELS := $(foreach e,01_mla_decode 02_moe_route 03_fp8_grouped_gemm 04_accept,$(B)/finale/14-deepseek/$(e).o) \
-                  $(B)/serving/12-serving/01_gemv_bf16.o
+# The exercises whose kernels the engine runs (also what make mini-gpu names when one has not passed).
+ENGINE_EXERCISES := serving/12-serving/01_gemv_bf16 $(foreach e,01_mla_decode 02_moe_route 03_fp8_grouped_gemm 04_accept,finale/14-deepseek/$(e))
+ENGINE_KERNELS := $(foreach e,$(ENGINE_EXERCISES),$(B)/$(e).o)
 $(ENGINE_BUILD)/%.o: $(ENGINE_DIR)/%.cu
 	@mkdir -p $(@D)
 	$(NVCC) $(NVCCFLAGS) $(GENCODE) -I$(MINI_DIR) -MMD -MP -c $< -o $@
@@ -302,7 +303,7 @@ $(B)/mini-gpu: $(ENGINE_OBJ) $(ENGINE_KERNELS) $(call given_of,finale/14-deepsee
 	$(NVCC) $(GENCODE) -o $@ $^ -lm
 .PHONY: mini-gpu
 mini-gpu: need-nvcc $(B)/mini-gpu $(G)/tools/progress
-	@$(if $(filter 1,$(SOLUTION)),:,bash grader/engine-kernels.sh $(G)/tools/progress $(PROGRESS_HISTORY))
+	@$(if $(filter 1,$(SOLUTION)),:,bash grader/engine-kernels.sh $(G)/tools/progress $(PROGRESS_HISTORY) $(ENGINE_EXERCISES))
 	$(B)/mini-gpu $(if $(PROMPT),--prompt "$$PROMPT") $(ARGS)
 
 # ---- tests -------------------------------------------------------------------------------------

@@ -49,13 +49,14 @@ fi
 # that were never checked (grader/engine-kernels.sh, from the make check history), and nothing for
 # kernels that pass.
 "${make[@]}" build/sm_80/grader/tools/progress >/dev/null 2>&1
+engine_exercises=$("${make[@]}" -s print-ENGINE_EXERCISES)
 record() {  # record SESSION EXERCISE VERDICT
     printf '{"schema":"kernel-workbook-result/1","session":"%s","exercise":"%s","solution":false,"given":false,"verdict":"%s","message":"","seed":"0x1","when":"2026-11-30T04:41:26Z","gpu":"NVIDIA H200","timed":false}\n' "$1" "$2" "$3"
 }
 { record serving/12-serving 01_gemv_bf16 PASS; record finale/14-deepseek 01_mla_decode PASS
   record finale/14-deepseek 02_moe_route PASS; record finale/14-deepseek 03_fp8_grouped_gemm FAIL
   record finale/14-deepseek 03_fp8_grouped_gemm+masked FAIL; record serving/12-serving 02_rmsnorm_qkv FAIL; } >"$work/history.jsonl"
-out=$(bash grader/engine-kernels.sh build/sm_80/grader/tools/progress "$work/history.jsonl")
+out=$(bash grader/engine-kernels.sh build/sm_80/grader/tools/progress "$work/history.jsonl" $engine_exercises)
 if [ "$(printf '%s\n' "$out" | grep -c .)" -eq 2 ] && [[ $out == *"03_fp8_grouped_gemm.cu failed its last make check"* ]] &&
     [[ $out == *"04_accept.cu has not been through make check"* ]]; then
     result PASS "make mini-gpu names the student's failing and unchecked engine kernels, one line each"
@@ -64,7 +65,7 @@ else
 fi
 { record finale/14-deepseek 03_fp8_grouped_gemm PASS; record finale/14-deepseek 03_fp8_grouped_gemm+masked PASS
   record finale/14-deepseek 04_accept PASS; } >>"$work/history.jsonl"
-out=$(bash grader/engine-kernels.sh build/sm_80/grader/tools/progress "$work/history.jsonl")
+out=$(bash grader/engine-kernels.sh build/sm_80/grader/tools/progress "$work/history.jsonl" $engine_exercises)
 [ -z "$out" ] && result PASS "make mini-gpu says nothing when the engine's kernels pass" ||
     result FAIL "make mini-gpu says nothing when the engine's kernels pass" "$out"
 
