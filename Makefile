@@ -173,12 +173,14 @@ $(ALL_GIVEN): $(B)/%.o: %.cu
 	$(NVCC) $(NVCCFLAGS) $(GENCODE) -I$(ROOT)/$(patsubst $(B)/%/given,%,$(@D)) -Igrader -MMD -MP -c $< -o $@
 
 # The embedded interpreter of a Python session's check: which Python, where the exercise files are
-# (the student's or the solutions'), and a Triton kernel cache of the build's own.
+# (the student's or the solutions'), and a Triton kernel cache of the build's own; the folders
+# relative to the check's, so that a copied or moved tree loads its own files.
 $(B)/%/python_host.o: grader/python/host.c grader/python/host.h grader/ensure-python.sh
 	@mkdir -p $(@D)
 	@flags=$$($(ENSURE_PYTHON) cflags) && exe=$$($(ENSURE_PYTHON) exe) && \
-	echo "$(CC) -c grader/python/host.c -o $@ (embeds $$exe)" && $(CC) $(CPPFLAGS) $(CFLAGS) $$flags -DGR_PYTHON="\"$$exe\"" -DGR_PY_GRADER_DIR='"$(ROOT)/grader/python"' \
-	  -DGR_PY_EXERCISE_DIR='"$(abspath $(SRC))/$*"' -DGR_PY_CACHE_DIR='"$(abspath $(B))/$*/triton-cache"' -c $< -o $@
+	echo "$(CC) -c grader/python/host.c -o $@ (embeds $$exe)" && rel() { realpath -m --relative-to="$(@D)" "$$1"; } && \
+	$(CC) $(CPPFLAGS) $(CFLAGS) $$flags -DGR_PYTHON="\"$$exe\"" -DGR_PY_GRADER_DIR="\"$$(rel $(ROOT)/grader/python)\"" \
+	  -DGR_PY_EXERCISE_DIR="\"$$(rel $(abspath $(SRC))/$*)\"" -DGR_PY_CACHE_DIR='"triton-cache"' -c $< -o $@
 
 $(B)/%/check.o: %/check.c
 	@mkdir -p $(@D)

@@ -13,7 +13,7 @@ TRITON_VERSION=3.6.0
 TORCH_VERSION=2.11.0
 [ $# -eq 2 ] || { echo "usage: ensure-python.sh DIR exe|cflags|ldflags" >&2; exit 64; }
 dir=$1 what=$2
-mkdir -p "$dir" || exit 1
+mkdir -p "$dir" && dir=$(realpath "$dir") || exit 1   # absolute: the check embeds the interpreter's path
 sys=$(command -v "${PYTHON:-python3}") ||
     { echo "ensure-python: ${PYTHON:-python3} is missing (apt-get install python3 python3-venv python3-dev)" >&2; exit 1; }
 key=triton-$TRITON_VERSION-$(realpath "$sys" | sha256sum | cut -c1-8)
@@ -63,11 +63,11 @@ have_gpu && need=torch
 # Still good: the interpreter the last call chose is there and has what this machine needs.
 if [ -f "$cache" ]; then
     exe=$(sed -n 's/^EXE=//p' "$cache")
-    if [ -x "$exe" ] && grep -qx "NEED=$need" "$cache"; then answer; exit 0; fi
+    if [[ $exe == /* ]] && [ -x "$exe" ] && grep -qx "NEED=$need" "$cache"; then answer; exit 0; fi
 fi
 
 if fits "$sys" "$need"; then
-    exe=$sys
+    exe=$(realpath -s "$sys")
 else
     venv=$dir/python-$key
     pkgs="triton==$TRITON_VERSION"

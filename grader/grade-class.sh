@@ -359,7 +359,6 @@ grade_session() {  # grade_session STUDENT SESSION RESULTS LOGDIR USER
     while read -r v _; do [[ $v == *+* ]] && variants[${v%%+*}]+=" $v"; done < <("$base/tree/build/$arch/student/$s/check" --list 2>/dev/null)
     record_all() { local e; for e in "$3" ${variants[$3]:-}; do record "$1" "$2" "$e" "$4" "$5"; done; }
 
-    local python_files=0
     for file in "$base/tree/$s"/[0-9][0-9]_*.cu "$base/tree/$s"/[0-9][0-9]_*.py; do
         [ -f "$file" ] || continue
         ex=$(basename "$file"); ex=${ex%.*}
@@ -397,7 +396,6 @@ grade_session() {  # grade_session STUDENT SESSION RESULTS LOGDIR USER
                 record_all "$res.$ex" "$s" "$ex" COMPILE_ERROR "the Python policy could not read $s/$ex.py (exit $rc): $(printf '%s' "$lines" | head -n 2)"; continue
             fi
             cp "$real" "$scratch/$s/$ex.py"
-            python_files=1
             to_run+=("$ex")
             continue
         fi
@@ -424,8 +422,8 @@ grade_session() {  # grade_session STUDENT SESSION RESULTS LOGDIR USER
         rm -f "$scratch/build/$arch/student/$s/$ex.o"   # compiled from the student's file, whatever the clocks say
         to_build+=("$ex")
     done
-    # The check's interpreter loads the Python files from the folder it was built for: this one.
-    [ $python_files = 1 ] && rm -f "$scratch/build/$arch/student/$s/python_host.o"
+    # (The check's interpreter finds the Python files beside itself: the base build's check, copied
+    # here, loads this scratch tree's files, no relink needed.)
     [ "$(id -u)" = 0 ] && chown -R "$user:$user" "$scratch"
     chmod 700 "$scratch"
 

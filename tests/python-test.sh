@@ -56,8 +56,9 @@ build_log=$out/build.log
 if make --no-print-directory -s ARCH="$arch" "build/$arch/grader/grader.o" >"$build_log" 2>&1 &&
    cflags=$(grader/ensure-python.sh "$deps" cflags) && ldflags=$(grader/ensure-python.sh "$deps" ldflags) &&
    gcc -std=c11 -O1 -Wall -Wextra -D_GNU_SOURCE -Igrader -I"$(make --no-print-directory -s print-CUDA_HOME)/include" $cflags \
-       -DGR_PYTHON="\"$exe\"" -DGR_PY_GRADER_DIR="\"$PWD/grader/python\"" -DGR_PY_EXERCISE_DIR="\"$PWD/tests/python/fixtures\"" \
-       -DGR_PY_CACHE_DIR="\"$PWD/$out/triton-cache\"" -c grader/python/host.c -o $out/host.o >>"$build_log" 2>&1 &&
+       -DGR_PYTHON="\"$exe\"" -DGR_PY_GRADER_DIR="\"$(realpath -m --relative-to=$out grader/python)\"" \
+       -DGR_PY_EXERCISE_DIR="\"$(realpath -m --relative-to=$out tests/python/fixtures)\"" \
+       -DGR_PY_CACHE_DIR='"triton-cache"' -c grader/python/host.c -o $out/host.o >>"$build_log" 2>&1 &&
    gcc -std=c11 -O1 -Wall -Wextra -Werror -D_GNU_SOURCE -Igrader -I"$(make --no-print-directory -s print-CUDA_HOME)/include" \
        -c tests/python/host_driver.c -o $out/driver.o >>"$build_log" 2>&1 &&
    nvcc -o $out/driver "build/$arch/grader/grader.o" $out/driver.o $out/host.o -lcublas -lcublasLt $ldflags >>"$build_log" 2>&1; then
@@ -89,6 +90,17 @@ if make --no-print-directory -s ARCH="$arch" "build/$arch/grader/grader.o" >"$bu
     n=$(grep -c '"schema"' $out/results.jsonl 2>/dev/null)
     [ "$n" = 12 ] && result PASS "one result record per file" || result FAIL "one result record per file" "$n records"
     rm -f $out/results.jsonl
+    # Folders relative to the check's own (as the Makefile builds it): a copy of the tree loads the
+    # copy's files (class grading runs the base build's check in each student's scratch copy).
+    copy=$out/copy
+    rm -rf "$copy" && mkdir -p "$copy/$out" "$copy/grader" "$copy/tests/python" &&
+        cp $out/driver "$copy/$out/" && cp -r grader/python "$copy/grader/" && cp -r tests/python/fixtures "$copy/tests/python/" &&
+        printf 'def launch(y, n):\n    raise ValueError("the copy of 03_raises")\n' >"$copy/tests/python/fixtures/03_raises.py"
+    log=$(cd "$copy" && "$out/driver" --only 03_raises --time-limit 5 2>&1)
+    printf '%s\n' "$log" | grep -q "raised ValueError: the copy of 03_raises" &&
+        result PASS "a copied tree's check loads the copy's Python file, not the original's" ||
+        result FAIL "a copied tree's check loads the copy's Python file, not the original's" "$(printf '%s\n' "$log" | grep -A6 '^-- 03_raises')"
+    rm -rf "$copy"
 else
     result FAIL "a check with the embedded interpreter builds (grader/python/host.c)" "$(tail -n 20 "$build_log")"
 fi

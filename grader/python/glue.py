@@ -35,12 +35,21 @@ ALLOWED_IMPORTS = ("triton", "triton.language", "math")
 # other programs and processes, new code objects, tracing, and hooks of its own.
 REFUSED_EVENTS = ("ctypes.", "socket.", "os.system", "os.spawn", "os.fork",
                   "os.forkpty", "os.kill", "os.killpg", "code.__new__", "function.__new__", "sys.addaudithook",
-                  "sys.setprofile", "sys.settrace", "cpython.PyInterpreterState", "mmap.", "marshal.loads",
+                  "sys.setprofile", "sys.settrace", "cpython.PyInterpreterState", "mmap.",
                   "pickle.find_class")
+# (marshal.loads is not refused: every import of a compiled module reads its .pyc with it, and
+# Triton imports some of its modules only at a kernel's first launch.)
 REFUSED_IMPORTS = ("ctypes", "_ctypes", "cffi")
 # Events that change files: only under Triton's cache and the temporary folder (its compiler's).
-FILE_EVENTS = ("os.remove", "os.rename", "os.rmdir", "os.mkdir", "os.chmod", "os.chown", "os.symlink",
-               "os.link", "os.truncate", "shutil.")
+# Each event: (index of a path argument, index of its dir_fd or None), as CPython audits them.
+FILE_EVENTS = {"os.remove": ((0, 1),), "os.rmdir": ((0, 1),), "os.mkdir": ((0, 2),), "os.chmod": ((0, 2),),
+               "os.chown": ((0, 3),), "os.rename": ((0, 2), (1, 3)), "os.link": ((0, 2), (1, 3)),
+               "os.symlink": ((1, 2),), "os.truncate": ((0, None),), "os.utime": ((0, 3),),
+               "os.setxattr": ((0, None),), "os.removexattr": ((0, None),), "os.chflags": ((0, None),),
+               "shutil.rmtree": ((0, 1),), "shutil.copyfile": ((1, None),), "shutil.copymode": ((1, None),),
+               "shutil.copystat": ((1, None),), "shutil.move": ((0, None), (1, None)), "shutil.chown": ((0, None),),
+               "shutil.make_archive": ((0, None),), "shutil.unpack_archive": ((1, None),)}
+FOLLOWING_EVENTS = ("os.chmod", "os.chown", "os.truncate", "os.utime", "os.setxattr", "os.removexattr", "os.chflags")
 # Programs Triton's compiler runs while it builds a kernel (the warm-up, before confinement).
 COMPILERS = ("ptxas", "cc", "gcc", "clang", "g++", "c++", "x86_64-linux-gnu-gcc", "nvdisasm", "cuobjdump")
 
@@ -65,6 +74,8 @@ def _audit(event, args):
         if exe not in COMPILERS:
             raise PolicyError("refused: running %s" % exe)
     if event in ("open", "os.open") and args:
+        # The audit event does not carry os.open's dir_fd: a relative path is refused for writing
+        # (Triton's compiler writes by absolute paths), and chdir is refused below.
         path = _path(args[0])
         if path is not None:
             if path.startswith(("/proc", "/sys", "/dev/mem", "/dev/kmem")) or "/proc/" in path:
@@ -73,20 +84,46 @@ def _audit(event, args):
             writes = (isinstance(mode, str) and any(c in mode for c in "wax+")) or \
                      (isinstance(mode, int) and mode & (os.O_WRONLY | os.O_RDWR | os.O_CREAT)) or \
                      (len(args) > 2 and isinstance(args[2], int) and args[2] & (os.O_WRONLY | os.O_RDWR | os.O_CREAT))
-            if writes and not _writable(path):
-                raise PolicyError("refused: writing %s" % path)
-    if event.startswith(FILE_EVENTS) and args:
-        path = _path(args[0])
-        if path is not None and not _writable(path):
-            raise PolicyError("refused: %s on %s" % (event, path))
+            relative = not os.path.isabs(_text(args[0]) or "/")
+            if writes and path != os.devnull and (relative or not _writable(path)):
+                raise PolicyError("refused: writing %s" % (_text(args[0]) if relative else path))
+    if event in ("os.chdir", "os.chroot"):
+        raise PolicyError("refused: %s (relative paths stay the grader's)" % event)
+    if event in FILE_EVENTS and args:
+        # Every path the event names, each resolved against its dir_fd where it has one
+        # (shutil.rmtree removes by a folder's descriptor and a bare name).
+        for where, fd_at in FILE_EVENTS[event]:
+            if where >= len(args):
+                continue
+            dir_fd = args[fd_at] if fd_at is not None and fd_at < len(args) else None
+            path = _path(args[where], dir_fd, follow=event in FOLLOWING_EVENTS)
+            if path is not None and not _writable(path):
+                raise PolicyError("refused: %s on %s" % (event, path))
 
 
-def _path(p):
-    if isinstance(p, bytes):
-        p = p.decode("utf-8", "replace")
+def _text(p):
     if isinstance(p, os.PathLike):
         p = os.fspath(p)
-    return os.path.realpath(p) if isinstance(p, str) else None
+    if isinstance(p, bytes):
+        p = p.decode("utf-8", "replace")
+    return p if isinstance(p, str) else None
+
+
+def _path(p, dir_fd=None, follow=True):
+    """The absolute path an operation reaches: relative to dir_fd's folder when given; the last
+    component followed only when the operation follows links (removing a link removes the link)."""
+    p = _text(p)
+    if p is None:
+        return None
+    if isinstance(dir_fd, int) and dir_fd >= 0 and not os.path.isabs(p):   # -1: no dir_fd
+        try:
+            p = os.path.join(os.readlink("/proc/self/fd/%d" % dir_fd), p)
+        except (OSError, TypeError):
+            return "/(an unknown folder)/" + p
+    if follow:
+        return os.path.realpath(p)
+    head, tail = os.path.split(os.path.abspath(p))
+    return os.path.join(os.path.realpath(head), tail)
 
 
 def _writable(path):

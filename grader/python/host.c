@@ -8,7 +8,8 @@
  * (inputs, poison, timing, checking) is the grader's, as for a compiled exercise.
  *
  * Built with: GR_PYTHON, GR_PY_GRADER_DIR (this folder), GR_PY_EXERCISE_DIR (the student's or the
- * solutions' session folder) and GR_PY_CACHE_DIR (Triton's kernel cache, one per build). */
+ * solutions' session folder) and GR_PY_CACHE_DIR (Triton's kernel cache, one per build); the three
+ * folders relative to the check's own folder (or absolute). */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
@@ -52,13 +53,25 @@ static bool glue_verdict(PyObject *answer, gr_verdict *verdict, char *why, size_
     return false;
 }
 
+/* A folder named at build time, absolute, or relative to the folder of this program (the check):
+ * a workbook copied or moved after its build (class grading's scratch trees, a student's second
+ * copy) then loads its own files, never those of the tree it was built in. */
+static void build_folder(const char *named, char *out, size_t len) {
+    char exe[4096];
+    ssize_t n = named[0] == '/' ? -1 : readlink("/proc/self/exe", exe, sizeof exe - 1);
+    char *slash = n > 0 ? (exe[n] = 0, strrchr(exe, '/')) : NULL;
+    if (!slash) { snprintf(out, len, "%s", named); return; }
+    *slash = 0;
+    snprintf(out, len, "%s/%s", exe, named);
+}
+
 static bool start_interpreter(char *why, size_t why_len) {
     if (Py_IsInitialized()) return true;
     /* Triton's compiled kernels, one cache per build, so that one student's never serve another;
      * in the temporary folder where the build's is not writable (class grading hands the scratch
      * tree to root before the run, all but its tmp/). */
     char cache[1024];
-    snprintf(cache, sizeof cache, "%s", GR_PY_CACHE_DIR);
+    build_folder(GR_PY_CACHE_DIR, cache, sizeof cache);
     mkdir(cache, 0700);
     if (access(cache, W_OK) != 0) snprintf(cache, sizeof cache, "%s/triton-cache", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     setenv("TRITON_CACHE_DIR", cache, 1);
@@ -75,7 +88,9 @@ static bool start_interpreter(char *why, size_t why_len) {
         return false;
     }
     PyObject *path = PySys_GetObject("path");   /* borrowed */
-    PyObject *dir = PyUnicode_FromString(GR_PY_GRADER_DIR);
+    char grader_dir[4096];
+    build_folder(GR_PY_GRADER_DIR, grader_dir, sizeof grader_dir);
+    PyObject *dir = PyUnicode_FromString(grader_dir);
     if (!path || !dir || PyList_Insert(path, 0, dir) != 0) {
         Py_XDECREF(dir);
         snprintf(why, why_len, "the embedded Python has no sys.path");
@@ -88,10 +103,11 @@ static bool start_interpreter(char *why, size_t why_len) {
 bool gr_py_open(const gr_exercise *ex, gr_verdict *verdict, char *why, size_t why_len) {
     *verdict = GR_CRASH;
     if (!start_interpreter(why, why_len)) return false;
-    char file[1024], stem[128];
+    char file[4096], stem[128], folder[4096];
     snprintf(stem, sizeof stem, "%s", ex->name);
     stem[strcspn(stem, "+")] = 0;   /* "03_triton_flash+causal" runs 03_triton_flash.py */
-    snprintf(file, sizeof file, "%s/%s.py", GR_PY_EXERCISE_DIR, stem);
+    build_folder(GR_PY_EXERCISE_DIR, folder, sizeof folder);
+    snprintf(file, sizeof file, "%s/%s.py", folder, stem);
     int device = -1;
     if (!ex->on_host && cudaGetDevice(&device) != cudaSuccess) device = -1;
 

@@ -49,7 +49,14 @@ for event, args, what in [
     ("open", ("/home/someone/results.jsonl", "a", 0), "appending to a file outside the temporary and cache folders"),
     ("open", ("/etc/passwd", None, os.O_WRONLY), "os.open for writing outside them"),
     ("os.remove", ("/etc/hosts",), "removing a file outside them"),
-    ("os.rename", ("/etc/a", "/etc/b"), "renaming outside them"),
+    ("os.rename", ("/etc/a", "/etc/b", -1, -1), "renaming outside them"),
+    ("os.rename", (os.path.join(tempfile.gettempdir(), "x"), "/etc/hosts", -1, -1), "renaming a file of the temporary folder over one outside"),
+    ("os.link", (os.path.join(tempfile.gettempdir(), "x"), "/etc/y", -1, -1), "a hard link made outside them"),
+    ("os.symlink", (os.path.join(tempfile.gettempdir(), "x"), "/etc/y", -1), "a symbolic link made outside them"),
+    ("open", ("results.jsonl", "w", 0), "writing by a relative path (os.open's dir_fd is not audited)"),
+    ("os.chdir", ("/tmp",), "changing the working folder"),
+    ("os.utime", ("/etc/hosts", None, None, -1), "touching a file outside them"),
+    ("shutil.rmtree", ("/etc", None), "shutil.rmtree outside them"),
     ("import", ("ctypes", None, None, None, None), "importing ctypes"),
     ("sys.addaudithook", (), "a hook of its own"),
     ("sys.settrace", (None,), "a tracer"),
@@ -63,7 +70,9 @@ for event, args, what in [
     ("os.exec", (b"/opt/triton/bin/ptxas", [b"ptxas"], None), "exec of ptxas (bytes path)"),
     ("open", (tmp, "w", 0), "writing in the temporary folder (Triton's compiler)"),
     ("open", (os.path.join(ROOT, "grader", "python", "glue.py"), "r", 0), "reading a file"),
-    ("os.rename", (tmp, tmp + ".2"), "renaming in the temporary folder (Triton's cache)"),
+    ("os.rename", (tmp, tmp + ".2", -1, -1), "renaming in the temporary folder (Triton's cache)"),
+    ("open", (os.devnull, None, os.O_RDWR), "opening /dev/null for writing (subprocess's DEVNULL)"),
+    ("os.remove", (tmp, -1), "removing a file of the temporary folder"),
 ]:
     result(not refused(event, args), "allowed: " + what)
 # The real thing, as Triton runs ptxas (subprocess.run with close_fds=False, which takes
@@ -86,6 +95,61 @@ try:
     result(False, "subprocess.run of a shell is refused by the hook")
 except glue.PolicyError:
     result(True, "subprocess.run of a shell is refused by the hook")
+# A name relative to a folder's descriptor (how shutil.rmtree removes) is judged in that folder.
+glue._state["student"] = False
+protected = tempfile.mkdtemp(dir=ROOT)   # outside the writable folders
+victim = os.path.join(protected, "victim")
+open(victim, "w").close()
+inside = tempfile.mkdtemp()
+open(os.path.join(inside, "victim"), "w").close()
+glue._state["student"] = True
+fd = os.open(protected, os.O_RDONLY)
+try:
+    os.remove("victim", dir_fd=fd)
+    result(False, "os.remove of a name relative to a protected folder's descriptor is refused")
+except glue.PolicyError:
+    result(os.path.exists(victim), "os.remove of a name relative to a protected folder's descriptor is refused")
+os.close(fd)
+fd = os.open(inside, os.O_RDONLY)
+try:
+    os.remove("victim", dir_fd=fd)
+    result(not os.path.exists(os.path.join(inside, "victim")), "os.remove by a temporary folder's descriptor is allowed")
+except glue.PolicyError as e:
+    result(False, "os.remove by a temporary folder's descriptor is allowed", e)
+os.close(fd)
+# A link in a protected folder that points into the temporary one: removing it removes the link.
+link = os.path.join(protected, "link")
+glue._state["student"] = False
+os.symlink(os.path.join(inside, "target"), link)
+glue._state["student"] = True
+try:
+    os.remove(link)
+    result(False, "removing a protected folder's link into the temporary folder is refused")
+except glue.PolicyError:
+    result(os.path.islink(link), "removing a protected folder's link into the temporary folder is refused")
+# Triton's launcher, built as on the GPU at a kernel's first launch: its C compiler with stdout to
+# /dev/null, in a TemporaryDirectory that shutil.rmtree removes by descriptor (the first GPU run
+# of the check was refused at both).
+glue._state["student"] = False
+try:
+    from triton.runtime.build import compile_module_from_src, platform_key
+    platform_key()   # runs `file` on the interpreter; on a GPU, glue.start's driver helpers did it before the hook
+except ImportError:
+    compile_module_from_src = None
+glue._state["student"] = True
+if compile_module_from_src is not None:
+    cache = tempfile.mkdtemp()
+    os.environ["TRITON_CACHE_DIR"] = cache
+    src = '#include <Python.h>\nstatic struct PyModuleDef m = {PyModuleDef_HEAD_INIT, "__triton_launcher", 0, -1, 0};\n' \
+          'PyMODINIT_FUNC PyInit___triton_launcher(void) { return PyModule_Create(&m); }\n'
+    try:
+        mod = compile_module_from_src(src=src, name="__triton_launcher")
+        result(mod is not None, "Triton builds a launcher module through the hook (C compiler, /dev/null, rmtree)")
+    except Exception as e:
+        result(False, "Triton builds a launcher module through the hook (C compiler, /dev/null, rmtree)", "%s: %s" % (type(e).__name__, e))
+glue._state["student"] = False
+import shutil  # noqa: E402
+shutil.rmtree(protected)
 glue._state["student"] = False   # the hook stays, idle: the loads below start processes of their own
 for name in ("os", "torch", "ctypes", "sys", "importlib", "subprocess"):
     try:
