@@ -7,10 +7,12 @@
 //   ep_count_pairs    the rank's pairs per expert (a block's counts in shared memory, then one atomic
 //                     per expert and block)
 //   ep_scan_counts    their prefix sum: where each expert's pairs start in expert order
+//   -- given: the counts to every rank (NCCL), and a copy to the host, which waits for it --
 //   ep_place_pairs    each pair's place in that order (an atomic per pair: the order inside an expert
 //                     does not matter, since every row comes back to the place it left from)
-//   ep_pack_rows      the rows of pairs bound for other ranks, copied into their places
-//   -- given: the counts to every rank (NCCL), read back on the host; the rows to their ranks --
+//   ep_pack_rows      the rows of pairs bound for other ranks, copied into their places (both run
+//                     while the host waits for the counts and plans)
+//   -- given: the rows to their ranks --
 //   ep_row_experts    which of this rank's experts each received row is for
 //   -- given: the experts on the received rows, in place; the rows back to where they came from --
 //   ep_combine        y_t = sum_j w_j * (the returned row, or the local expert on x_t itself)
@@ -159,7 +161,7 @@ void ep_dispatch_combine(const ep_world *w, int E, int top_k, int H, const int *
     ep_keep_device keep;  // the caller's current device, back when this returns
     ep_rank_work ws[EP_MAX_RANKS];
 
-    // 1. Every rank: its pairs counted per expert, placed in expert order, the remote ones packed.
+    // 1. Every rank: its pairs counted per expert.
     for (int r = 0; r < R; r++) {
         ep_use_rank(w, r);
         ws[r] = ep_carve(work[r], r, R, E, top_k, H, T);
@@ -171,17 +173,24 @@ void ep_dispatch_combine(const ep_world *w, int E, int top_k, int H, const int *
         if (pairs > 0)
             ep_count_pairs<<<ep_blocks(pairs, COUNT_THREADS), COUNT_THREADS, 0, s>>>(topk_idx[r], pairs, E, ws[r].expert_count);
         ep_scan_counts<<<1, EP_MAX_EXPERTS, 0, s>>>(ws[r].expert_count, E, ws[r].expert_offset, ws[r].cursor);
-        if (pairs > 0) {
-            ep_place_pairs<<<ep_blocks(pairs, COUNT_THREADS), COUNT_THREADS, 0, s>>>(topk_idx[r], pairs, ws[r].cursor,
-                                                                                      ws[r].slot);
-            ep_pack_rows<<<ep_blocks(pairs, ROW_WARPS), ROW_WARPS * 32, 0, s>>>(x[r], topk_idx[r], ws[r].slot, pairs, top_k,
-                                                                              H, E, R, r, ws[r].send_rows);
-        }
     }
 
-    // 2. The counts to every rank, read back: the host's one wait, then who sends what to whom.
+    // 2. The counts to every rank and back to the host; meanwhile every rank places its pairs in
+    //    expert order and packs the remote ones, while the host waits for the counts (its one
+    //    wait) and plans who sends what to whom.
+    if (!ep_exchange_counts(w, E, ws)) return;
+    ep_read_counts(w, E, ws);
+    for (int r = 0; r < R; r++) {
+        const long pairs = (long)T[r] * top_k;
+        if (pairs == 0) continue;
+        ep_use_rank(w, r);
+        cudaStream_t s = w->stream[r];
+        ep_place_pairs<<<ep_blocks(pairs, COUNT_THREADS), COUNT_THREADS, 0, s>>>(topk_idx[r], pairs, ws[r].cursor, ws[r].slot);
+        ep_pack_rows<<<ep_blocks(pairs, ROW_WARPS), ROW_WARPS * 32, 0, s>>>(x[r], topk_idx[r], ws[r].slot, pairs, top_k, H,
+                                                                          E, R, r, ws[r].send_rows);
+    }
     ep_plan plan;
-    if (!ep_exchange_counts(w, E, ws) || !ep_make_plan(w, E, top_k, T, ws, &plan)) return;
+    if (!ep_make_plan(w, E, top_k, T, ws, &plan)) return;
 
     // 3. Dispatch: the rows to their experts' ranks.
     if (!ep_exchange_rows(w, H, &plan, ws, EP_DISPATCH)) return;

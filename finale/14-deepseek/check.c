@@ -167,6 +167,9 @@ static bool ep_open(const gr_exercise *ex, gr_verdict *verdict, char *why, size_
         EP_CUDA(cudaSetDevice(ep.world.device[r]));
         EP_CUDA(cudaStreamCreateWithFlags(&ep.world.stream[r], cudaStreamNonBlocking));
         EP_CUDA(cudaEventCreateWithFlags(&ep.done[r], cudaEventDisableTiming));
+        EP_CUDA(cudaEventCreateWithFlags(&ep.world.counts_read[r], cudaEventDisableTiming));
+        /* pinned: the launcher's copies of the counts stay asynchronous (to pageable memory they would wait) */
+        EP_CUDA(cudaMallocHost((void **)&ep.world.counts_host[r], sizeof(int) * (FM_MAX_EXPERTS + (size_t)EP_MAX_RANKS * FM_MAX_EXPERTS)));
     }
     EP_CUDA(cudaSetDevice(ep.home));
     EP_CUDA(cudaEventCreateWithFlags(&ep.go, cudaEventDisableTiming));

@@ -1,7 +1,8 @@
 // Session 14: what the expert-parallel exercise (05) is given, shared by its skeleton and its
 // solution: which rank owns an expert, the expert itself (a kernel), how the work buffer is cut,
 // and the host side of the exchanges: NCCL's grouped sends and receives, and the one place where
-// the launcher waits on the host (the counts read back to size the row exchanges).
+// the launcher waits on the host (the counts read back to size the row exchanges, while the GPUs
+// pack).
 //
 // The rows a rank sends are its (token, slot) pairs in expert order, so that the rows for rank d
 // are one run (d's experts are consecutive) and, inside it, grouped by expert. The counts a rank
@@ -223,26 +224,37 @@ static inline bool ep_exchange_rows(const ep_world *, int, const ep_plan *, cons
 
 #endif
 
-// The one wait: every rank's counts and received counts read back (after the count exchange on
-// its stream), and the plan made from them. In one process all ranks' tables are here, so they
-// are checked against each other before any row moves: a row exchange whose two sides disagree
-// on a size would hang, one whose counts are wrong would overrun a buffer. When they do not add
-// up, one line says why, nothing moves, and y stays unwritten.
+// Every rank's counts and received counts copied to the host (after the count exchange on its
+// stream, into the world's pinned room) and an event recorded after them: the host waits for that
+// event in ep_make_plan, not for the whole stream, so work queued in between (the packing) runs
+// on the GPUs while the host waits and plans.
+static inline void ep_read_counts(const ep_world *w, int E, const ep_rank_work *ws) {
+    for (int r = 0; r < w->ranks; r++) {
+        ep_use_rank(w, r);
+        cudaMemcpyAsync(w->counts_host[r], ws[r].expert_count, sizeof(int) * E, cudaMemcpyDeviceToHost, w->stream[r]);
+        cudaMemcpyAsync(w->counts_host[r] + E, ws[r].recv_count, sizeof(int) * w->ranks * ws[r].n_local,
+                        cudaMemcpyDeviceToHost, w->stream[r]);
+        cudaEventRecord(w->counts_read[r], w->stream[r]);
+    }
+}
+
+// The one wait: every rank's counts there (ep_read_counts), and the plan made from them. In one
+// process all ranks' tables are here, so they are checked against each other before any row
+// moves: a row exchange whose two sides disagree on a size would hang, one whose counts are wrong
+// would overrun a buffer. When they do not add up, one line says why, nothing moves, and y stays
+// unwritten.
 static inline bool ep_make_plan(const ep_world *w, int E, int top_k, const int *T, const ep_rank_work *ws, ep_plan *plan) {
     const int R = w->ranks;
-    static int count[EP_MAX_RANKS][EP_MAX_EXPERTS], received[EP_MAX_RANKS][EP_MAX_RANKS * EP_MAX_EXPERTS];
+    const int *count[EP_MAX_RANKS], *received[EP_MAX_RANKS];
     for (int r = 0; r < R; r++) {
         ep_use_rank(w, r);
-        cudaMemcpyAsync(count[r], ws[r].expert_count, sizeof(int) * E, cudaMemcpyDeviceToHost, w->stream[r]);
-        cudaMemcpyAsync(received[r], ws[r].recv_count, sizeof(int) * R * ws[r].n_local, cudaMemcpyDeviceToHost, w->stream[r]);
-    }
-    for (int r = 0; r < R; r++) {
-        ep_use_rank(w, r);
-        const cudaError_t e = cudaStreamSynchronize(w->stream[r]);
+        const cudaError_t e = cudaEventSynchronize(w->counts_read[r]);
         if (e != cudaSuccess) {
             fprintf(stderr, "ep_dispatch_combine: rank %d, reading the counts back: %s\n", r, cudaGetErrorString(e));
             return false;
         }
+        count[r] = w->counts_host[r];
+        received[r] = w->counts_host[r] + E;
     }
     for (int r = 0; r < R; r++) {
         long total = 0, at = 0;

@@ -129,6 +129,8 @@ typedef struct {
     int device[EP_MAX_RANKS];
     ncclComm_t comm[EP_MAX_RANKS];
     cudaStream_t stream[EP_MAX_RANKS];
+    int *counts_host[EP_MAX_RANKS];         /* pinned host room for rank r's counts read back (E + R E ints) */
+    cudaEvent_t counts_read[EP_MAX_RANKS];  /* recorded on rank r's stream once they are copied there */
 } ep_world;
 /* Room for any routing: all ranks' pairs as rows twice over (what a rank sends and what it can
  * receive, with room to spare), their integers (counts, places, experts), and room to align each
