@@ -10,6 +10,11 @@
 #include "rng.h"
 
 #define SAMPLED_ROWS 64
+/* Leaderboard mode checks every timed repetition, each on fresh inputs and with rows drawn afresh
+ * after the launch: fewer rows each time (a GEMM at 8192^3 costs the CPU about 70 ms a row) still
+ * catch a launcher that skips or fakes part of the work, and ten repetitions together see more
+ * rows than one check does. */
+#define LEADERBOARD_SAMPLED_ROWS 8
 #define DEFAULT_REFERENCE_LIMIT 2e9
 
 /* ---- one launch, verified ---------------------------------------------------------------- */
@@ -19,9 +24,9 @@ static double reference_work(const gr_exercise *ex, const gr_shape *s) {
     return f > 0 ? f : (ex->bytes ? ex->bytes(s) / 4 : 0);
 }
 
-/* Which reference rows to compute: all, or a sample when the CPU would take too long. The sample
- * comes from the case's check seed, drawn after the launch. */
-static unsigned char *choose_rows(gr_case *c, bool *sampled) {
+/* Which reference rows to compute: all, or a sample of n_sample rows (and the first and last) when
+ * the CPU would take too long. The sample comes from the case's check seed, drawn after the launch. */
+static unsigned char *choose_rows(gr_case *c, int n_sample, bool *sampled) {
     double limit = c->ex->full_reference_limit > 0 ? c->ex->full_reference_limit : DEFAULT_REFERENCE_LIMIT;
     *sampled = reference_work(c->ex, &c->shape) > limit && c->rows > SAMPLED_ROWS + 2;
     if (!*sampled) return NULL;
@@ -29,7 +34,7 @@ static unsigned char *choose_rows(gr_case *c, bool *sampled) {
     if (!mask) { fprintf(stderr, "grader: out of host memory\n"); exit(70); }
     uint64_t s = gr_derive_seed(c->check_seed, 0x5A3B, 0);
     mask[0] = mask[c->rows - 1] = 1;
-    for (int i = 0; i < SAMPLED_ROWS; i++) mask[gr_rng_next(&s) % (uint64_t)c->rows] = 1;
+    for (int i = 0; i < n_sample; i++) mask[gr_rng_next(&s) % (uint64_t)c->rows] = 1;
     return mask;
 }
 
@@ -45,8 +50,8 @@ static char pattern_hint[512];
 
 /* Launch once (when `launch`: on poisoned outputs) and check everything. Returns the verdict; fills
  * msg and the worst error. A device fault leaves the CUDA context unusable: the caller must stop. */
-static gr_verdict launch_and_verify(gr_runner *R, gr_case *c, bool launch, bool *sampled, double *err_out,
-                                    char *msg, size_t msg_len) {
+static gr_verdict launch_and_verify(gr_runner *R, gr_case *c, bool launch, int n_sample, bool *sampled,
+                                    double *err_out, char *msg, size_t msg_len) {
     char err[512];
     *err_out = 0;
     pattern_hint[0] = '\0';
@@ -80,7 +85,7 @@ static gr_verdict launch_and_verify(gr_runner *R, gr_case *c, bool launch, bool 
     /* Only now, with the code under test done, is the verification's randomness drawn. */
     draw_check_seed(c);
     bool sample;
-    unsigned char *mask = choose_rows(c, &sample);
+    unsigned char *mask = choose_rows(c, n_sample, &sample);
     if (sampled) *sampled = sample;
     if (mask || c->ref_generation != c->generation) {  /* a full reference of these inputs is kept */
         if (!mask) c->ex->reference(c, 0, c->rows);
@@ -159,7 +164,7 @@ static bool time_leaderboard(gr_runner *R, gr_case *c, gr_result *res, const cha
             return false;
         }
         if (off_stream_verdict(res, &t, shape)) return false;
-        gr_verdict v = launch_and_verify(R, c, false, NULL, &e, msg, sizeof msg);
+        gr_verdict v = launch_and_verify(R, c, false, LEADERBOARD_SAMPLED_ROWS, NULL, &e, msg, sizeof msg);
         note_error(res, e, c->ex->tolerance(&c->shape));
         if (v != GR_PASS) {
             char m[900];
@@ -223,7 +228,7 @@ static void time_case(gr_runner *R, gr_case *c, gr_result *res, const char *shap
      * launch updated them in place). */
     bool has_inout = false;
     for (int i = 0; i < c->n_buffers; i++) has_inout |= c->buf[i].is_inout;
-    gr_verdict v = has_inout ? GR_PASS : launch_and_verify(R, c, false, NULL, &err, msg, sizeof msg);
+    gr_verdict v = has_inout ? GR_PASS : launch_and_verify(R, c, false, SAMPLED_ROWS, NULL, &err, msg, sizeof msg);
     if (v != GR_PASS) {
         char m[800];
         snprintf(m, sizeof m, "after timing the results were wrong: %s", msg);
@@ -234,7 +239,7 @@ static void time_case(gr_runner *R, gr_case *c, gr_result *res, const char *shap
     char e2[256];
     gr_case_fill_inputs(c);
     if (!gr_case_upload_inputs(c, e2, sizeof e2)) { fail_with(res, GR_CRASH, shape, e2, NULL); return; }
-    v = launch_and_verify(R, c, true, NULL, &err, msg, sizeof msg);
+    v = launch_and_verify(R, c, true, SAMPLED_ROWS, NULL, &err, msg, sizeof msg);
     note_error(res, err, ex->tolerance(&c->shape));
     if (v != GR_PASS) {
         char m[800];
@@ -301,7 +306,7 @@ void gr_run_exercise(gr_runner *R, const gr_exercise *ex, gr_result *res) {
         bool sampled = false;
         double e;
         gr_progress_set(GR_PHASE_CHECKING, sh, reference_work(ex, &shape) < GR_SMALL_SIZE_WORK);
-        gr_verdict v = launch_and_verify(R, &c, true, &sampled, &e, msg, sizeof msg);
+        gr_verdict v = launch_and_verify(R, &c, true, SAMPLED_ROWS, &sampled, &e, msg, sizeof msg);
         res->shapes_checked++;
         note_error(res, e, ex->tolerance(&shape));
         if (v != GR_PASS) {
