@@ -77,7 +77,16 @@ for s in $SESSIONS; do
         rm -f "$dir/$ex.build.rc"
     done
     check=$dir/check
-    if [ ${#not_built[@]} = 0 ] && "${make_[@]}" "$check" 2>/dev/null; then
+    linked=0
+    [ ${#not_built[@]} = 0 ] && "${make_[@]}" "$check" 2>"$dir/link.log" && linked=1
+    # What the link had to install first (a Python session's pinned Triton: one line), or why it
+    # could not; without that interpreter the check cannot be linked at all.
+    grep -E '^(installing |ensure-python: )' "$dir/link.log" 2>/dev/null
+    if grep -q '^ensure-python: ' "$dir/link.log" 2>/dev/null; then
+        echo "make check: $s was not graded: its check embeds that Python (see the line above)"
+        status=1; continue
+    fi
+    if [ $linked = 1 ]; then
         :
     else
         # Linked without what did not build: the launchers it should have defined get stubs that are

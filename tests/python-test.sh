@@ -104,5 +104,22 @@ if make --no-print-directory -s ARCH="$arch" "build/$arch/grader/grader.o" >"$bu
 else
     result FAIL "a check with the embedded interpreter builds (grader/python/host.c)" "$(tail -n 20 "$build_log")"
 fi
+
+# make check, when the Python its check embeds cannot be had (no such interpreter here; on a
+# machine without a network, pip's failure): that line, and one saying the session was not graded.
+# In a build folder of its own, seeded with the main build's objects so that only the link is left.
+nb=$out/no-python
+rm -rf "$nb" && mkdir -p "$nb/$arch/student/ladder"
+[ -d "build/$arch/grader" ] && cp -a "build/$arch/grader" "$nb/$arch/"
+[ -d "build/$arch/student/ladder/11-abstractions" ] && cp -a "build/$arch/student/ladder/11-abstractions" "$nb/$arch/student/ladder/" &&
+    rm -f "$nb/$arch/student/ladder/11-abstractions/python_host.o" "$nb/$arch/student/ladder/11-abstractions/check"
+log=$(make --no-print-directory check ARCH="$arch" SESSIONS=ladder/11-abstractions BUILD="$nb" PY_BASE=/nonexistent/python3 2>&1)
+if printf '%s\n' "$log" | grep -q '^ensure-python: /nonexistent/python3 is missing' &&
+   printf '%s\n' "$log" | grep -q '^make check: ladder/11-abstractions was not graded: its check embeds that Python'; then
+    result PASS "make check says why a Python session cannot be checked when its interpreter cannot be had"
+else
+    result FAIL "make check says why a Python session cannot be checked when its interpreter cannot be had" "$(printf '%s\n' "$log" | grep -v '^gcc\|^/usr\|^nvcc\|^ld \|^ar ' | tail -n 6)"
+fi
+rm -rf "$nb"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
