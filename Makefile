@@ -291,18 +291,19 @@ mini-run: $(BUILD)/mini/mini
 # build), or the hidden solutions (SOLUTION=1). Its own objects do not depend on the variant.
 ENGINE_DIR := finale/14-deepseek/engine
 ENGINE_BUILD := $(BUILD)/$(ARCH)/engine
-ENGINE_OBJ := $(ENGINE_BUILD)/kernels.o $(ENGINE_BUILD)/engine.o $(ENGINE_BUILD)/main.o
+ENGINE_OBJ := $(ENGINE_BUILD)/kernels.o $(ENGINE_BUILD)/engine.o $(ENGINE_BUILD)/ep_run.o $(ENGINE_BUILD)/main.o
 # The exercises whose kernels the engine runs (also what make mini-gpu names when one has not passed).
 ENGINE_EXERCISES := serving/12-serving/01_gemv_bf16 $(foreach e,01_mla_decode 02_moe_route 03_fp8_grouped_gemm 04_accept,finale/14-deepseek/$(e))
 ENGINE_KERNELS := $(foreach e,$(ENGINE_EXERCISES),$(B)/$(e).o)
+# Expert-parallel mode (--ep) talks through NCCL where the build found it (NCCL_CPPFLAGS above).
 $(ENGINE_BUILD)/%.o: $(ENGINE_DIR)/%.cu
 	@mkdir -p $(@D)
-	$(NVCC) $(NVCCFLAGS) $(GENCODE) -I$(MINI_DIR) -MMD -MP -c $< -o $@
-$(ENGINE_BUILD)/main.o: $(ENGINE_DIR)/main.c
+	$(NVCC) $(NVCCFLAGS) $(GENCODE) $(NCCL_CPPFLAGS) -I$(MINI_DIR) -MMD -MP -c $< -o $@
+$(ENGINE_BUILD)/%.o: $(ENGINE_DIR)/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -I$(MINI_DIR) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(CPPFLAGS) $(NCCL_CPPFLAGS) -I$(MINI_DIR) $(CFLAGS) -MMD -MP -c $< -o $@
 $(B)/mini-gpu: $(ENGINE_OBJ) $(ENGINE_KERNELS) $(call given_of,finale/14-deepseek) $(MINI_LIB)
-	$(NVCC) $(GENCODE) -o $@ $^ -lm
+	$(NVCC) $(GENCODE) -o $@ $^ -lm $(NCCL_LDLIBS)
 .PHONY: mini-gpu
 mini-gpu: need-nvcc $(B)/mini-gpu $(G)/tools/progress
 	@$(if $(filter 1,$(SOLUTION)),:,bash grader/engine-kernels.sh $(G)/tools/progress $(PROGRESS_HISTORY) $(ENGINE_EXERCISES))

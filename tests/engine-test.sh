@@ -42,8 +42,13 @@ expect "an unknown option gets the usage line" "^usage: mini-gpu" --fast
 expect "a missing weights file is named in one line" "nope.bin: .*(cannot|No such)" --weights "$work/nope.bin"
 head -c 5000 finale/mini/weights/mini.bin >"$work/short.bin"
 expect "a truncated weights file is refused in one line" "short.bin: " --weights "$work/short.bin"
+expect "--ep 1 is refused in one line" "ep wants a number from 2 to 8" --ep 1
+expect "--ep with --compare is refused in one line" "ep compares with one GPU itself" --ep 2 --compare
 if ! command -v nvidia-smi >/dev/null || ! nvidia-smi -L >/dev/null 2>&1; then
     expect "no GPU: one line, exit 2" "no CUDA GPU usable here"
+    # Expert parallelism forks a process a GPU: without them, one line from rank 0 and no hang.
+    expect "no GPU, --ep 2: one line, exit 2" "ep 2 runs on 2 GPUs, and this machine has 0|ep needs NCCL, and this build has none" --ep 2 --tokens 4
+    expect "no GPU, --scaled --ep 2: one line, exit 2" "ep 2 runs on 2 GPUs, and this machine has 0|ep needs NCCL, and this build has none" --scaled --ep 2 --tokens 4
 fi
 # make mini-gpu on a student's kernels names, in one line each, those whose last check failed or
 # that were never checked (grader/engine-kernels.sh, from the make check history), and nothing for

@@ -107,6 +107,23 @@ if [[ " $sessions " == *" finale/14-deepseek "* ]] && [[ $other_arch != *" final
 Once upon a time
 The little dog ran
 PROMPTS
+        # Expert parallelism (issue 18): the routed experts split over the machine's GPUs, one
+        # process each; its tokens must be one GPU's, on the trained model and on the scaled one.
+        gpus=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU')
+        [ "$gpus" -gt 8 ] && gpus=8
+        if [ "$gpus" -ge 2 ]; then
+            for args in "--prompt Once --tokens 200" "--prompt Once --tokens 120 --speculative 3" "--scaled --tokens 32"; do
+                log="$log_dir/mini-gpu-ep-$(echo "$args" | tr -c 'A-Za-z0-9' _).log"
+                # shellcheck disable=SC2086
+                NCCL_NVLS_ENABLE=0 timeout 900 "build/$arch/solution/mini-gpu" $args --ep "$gpus" </dev/null >"$log" 2>&1
+                rc=$?
+                if [ $rc -eq 0 ] && grep -q "tokens equal one GPU's" "$log"; then
+                    result PASS "mini-gpu $args --ep $gpus: the tokens equal one GPU's"
+                else result FAIL "mini-gpu $args --ep $gpus: the tokens equal one GPU's" "exit $rc; $(tail -n 2 "$log" | paste -sd ';' -)"; fi
+            done
+        else
+            echo "note: mini-gpu --ep: this machine has $gpus GPU(s); expert parallelism is checked where there are two or more"
+        fi
     else
         result FAIL "mini-gpu builds" "see $log_dir/build-mini-gpu.log"
     fi

@@ -184,18 +184,21 @@ def engine_tokens_per_s(prompt, n_new):
     return float(m.group(1)), None
 
 
-def engine_scaled(n_new=64):
-    """`mini-gpu --scaled`: the lines it prints about the scaled configuration, or why there are none."""
+def engine_scaled(n_new=64, ep=0):
+    """`mini-gpu --scaled [--ep N]`: the lines it prints about the scaled configuration (with N GPUs:
+    expert-parallel and one-GPU tokens/s, and whether their tokens agree), or why there are none."""
     arch = subprocess.run(["make", "--no-print-directory", "-s", "print-ARCH"], cwd=ROOT, capture_output=True,
                           text=True).stdout.strip()
     exe = os.path.join(ROOT, "build", arch, "solution", "mini-gpu")
+    what = "mini-gpu --scaled" + (f" --ep {ep}" if ep else "")
     if not os.path.exists(exe):
-        return ["mini-gpu --scaled: mini-gpu did not build"]
-    run = subprocess.run([exe, "--scaled", "--tokens", str(n_new)], cwd=ROOT, capture_output=True, text=True,
-                         timeout=600)
+        return [what + ": mini-gpu did not build"]
+    run = subprocess.run([exe, "--scaled", "--tokens", str(n_new)] + (["--ep", str(ep)] if ep else []), cwd=ROOT,
+                         capture_output=True, text=True, timeout=900)
     if run.returncode != 0:
-        return ["mini-gpu --scaled: " + ((run.stderr.strip().splitlines() or ["failed"])[-1])]
-    return [line for line in run.stdout.splitlines() if line.startswith(("scaled", "greedy"))]
+        return [what + ": " + ((run.stdout + run.stderr).strip().splitlines() or ["failed"])[-1]]
+    keep = ("expert parallelism", "one GPU") if ep else ("scaled", "greedy")
+    return [line for line in run.stdout.splitlines() if line.startswith(keep)]
 
 
 def main():
@@ -241,6 +244,11 @@ def main():
                  else f"| mini-gpu | - ({why}) | - |")
     lines += ["", "The scaled configuration (`mini-gpu --scaled`), same run:", ""]
     lines += ["    " + line for line in engine_scaled()]
+    gpus = min(torch.cuda.device_count(), 8)
+    lines += ["", "Its routed experts over the GPUs of this machine (`mini-gpu --scaled --ep N`, one process a GPU), "
+              "same run:", ""]
+    lines += ["    " + line for line in (engine_scaled(ep=gpus) if gpus >= 2 else
+                                         ["one GPU here: expert parallelism is measured where there are two or more"])]
     print("\n".join(lines))
     if args.out:
         os.makedirs(args.out, exist_ok=True)

@@ -12,6 +12,9 @@
 #include "../exercises.h"                      // session 14: mla_decode, moe_route, fp8_grouped_gemm_masked
 #include "../../../serving/12-serving/exercises.h"  // session 12: gemv_bf16
 #include "kernels.h"
+#ifdef WB_HAVE_NCCL
+#include <nccl.h>
+#endif
 extern "C" {  // the CPU engine's headers (C)
 #include "generate.h"  // MINI_MAX_DRAFTS
 #include "rope.h"
@@ -56,6 +59,11 @@ struct GpuModel {
     int n_alloc, cap_alloc;
     int last_steps;
     uint64_t seed;  // the scaled configuration's random weights: the next tensor's stream
+    // Expert parallelism (gpu_model_create_ep): rank ep_rank of ep_ranks runs experts
+    // first_expert .. end_expert - 1; D2 is summed over the ranks after the experts (1: one GPU).
+    int ep_rank, ep_ranks, first_expert, end_expert;
+    int *count_local;
+    void *comm;  // the ranks' ncclComm_t
 };
 
 static void say(char *err, size_t len, const char *fmt, ...) {
@@ -229,8 +237,10 @@ static int check_config(const MiniConfig *c, char *err, size_t len) {
 
 static int step_record(GpuModel *m);
 
-// The weights file's model (w), or (w NULL) random weights of config cfg drawn from seed.
-static GpuModel *create(const MiniConfig *cfg, const MiniWeights *w, uint64_t seed, char *err, size_t len) {
+// The weights file's model (w), or (w NULL) random weights of config cfg drawn from seed; ep NULL:
+// one GPU.
+static GpuModel *create(const MiniConfig *cfg, const MiniWeights *w, uint64_t seed, const GpuEp *ep, char *err,
+                        size_t len) {
     int n_dev = 0;
     cudaError_t e = cudaGetDeviceCount(&n_dev);
     if (e != cudaSuccess || n_dev == 0) {
@@ -244,6 +254,23 @@ static GpuModel *create(const MiniConfig *cfg, const MiniWeights *w, uint64_t se
     m->seed = seed;
     const MiniConfig *c = &m->c;
     const int d = c->d_model, H = c->n_heads, dl = c->d_latent, dr = c->d_rope, E = c->n_experts;
+    m->ep_ranks = ep ? ep->ranks : 1;
+    m->ep_rank = ep ? ep->rank : 0;
+    m->comm = ep ? ep->comm : NULL;
+    m->first_expert = (int)((long)m->ep_rank * E / m->ep_ranks);  // the same split as exercise 05's
+    m->end_expert = (int)((long)(m->ep_rank + 1) * E / m->ep_ranks);
+#ifndef WB_HAVE_NCCL
+    if (m->ep_ranks > 1) {
+        say(err, len, "expert parallelism needs NCCL, and this build has none (make found no nccl.h and libnccl)");
+        free(m);
+        return NULL;
+    }
+#endif
+    if (m->ep_ranks > 1 && m->end_expert == m->first_expert) {
+        say(err, len, "expert parallelism over %d GPUs needs at least as many experts (the model has %d)", m->ep_ranks, E);
+        free(m);
+        return NULL;
+    }
     m->max_blocks = (c->max_seq + MLA_BLOCK - 1) / MLA_BLOCK;
     if (cudaStreamCreateWithFlags(&m->stream, cudaStreamNonBlocking) != cudaSuccess ||
         cudaStreamCreateWithFlags(&m->side, cudaStreamNonBlocking) != cudaSuccess ||
@@ -304,6 +331,7 @@ static GpuModel *create(const MiniConfig *cfg, const MiniWeights *w, uint64_t se
     DEV(topk_idx, int, M * c->top_k);
     DEV(topk_w, float, M * c->top_k);
     DEV(count, int, E);
+    DEV(count_local, int, E);
     DEV(offset, int, E + 1);
     DEV(perm, int, M * c->top_k);
     DEV(inv_perm, int, M * c->top_k);
@@ -364,10 +392,17 @@ static GpuModel *create(const MiniConfig *cfg, const MiniWeights *w, uint64_t se
     return m;
 }
 
-GpuModel *gpu_model_create(const MiniWeights *w, char *err, size_t len) { return create(&w->cfg, w, 0, err, len); }
+GpuModel *gpu_model_create(const MiniWeights *w, char *err, size_t len) {
+    return create(&w->cfg, w, 0, NULL, err, len);
+}
 
 GpuModel *gpu_model_create_random(const MiniConfig *c, uint64_t seed, char *err, size_t len) {
-    return create(c, NULL, seed, err, len);
+    return create(c, NULL, seed, NULL, err, len);
+}
+
+GpuModel *gpu_model_create_ep(const MiniWeights *w, const MiniConfig *c, uint64_t seed, const GpuEp *ep, char *err,
+                              size_t len) {
+    return create(w ? &w->cfg : c, w, seed, ep, err, len);
 }
 
 void gpu_model_free(GpuModel *m) {
@@ -383,6 +418,22 @@ void gpu_model_free(GpuModel *m) {
     if (m->fork) cudaEventDestroy(m->fork);
     if (m->join) cudaEventDestroy(m->join);
     free(m);
+}
+
+// Expert parallelism's one exchange a block: every expert's rows of D2 (its first T at most), each
+// filled by its owner and -0 on every other rank, summed over the ranks: every rank then holds
+// every row with its owner's bits (x + -0 is x), and combines them in the order one GPU does, so
+// the tokens are one GPU's. (At batch 1 every rank has the token: no dispatch, only this combine.
+// Exercise 05 is the general case, where each rank has tokens of its own.)
+static void ep_sum_expert_rows(GpuModel *m, int T, cudaStream_t s) {
+    const MiniConfig *c = &m->c;
+    k_ep_zero_remote(m->D2, m->count, c->n_experts, m->first_expert, m->end_expert, T_MAX, c->d_model, s);
+#ifdef WB_HAVE_NCCL
+    (void)T;  // D2's layout is [E][T_MAX][d]: the whole of it, one call
+    ncclAllReduce(m->D2, m->D2, (size_t)c->n_experts * T_MAX * c->d_model, ncclBfloat16, ncclSum, (ncclComm_t)m->comm, s);
+#else
+    (void)T;
+#endif
 }
 
 // One block (main layer or the MTP's) on the T rows of m->x at positions *pos + pos_off + t,
@@ -418,11 +469,19 @@ static void block_launches(GpuModel *m, const GpuBlock *g, const int *pos, int p
     cudaEventRecord(m->join, m->side);
     moe_route(m->router_logits, g->bias, T, E, k, m->topk_idx, m->topk_w, m->count, m->offset, m->perm, m->inv_perm,
               s);
-    k_gather_quantize(m->normed, m->perm, m->offset, m->count, k, E, T, d, m->A, m->sa, s);
-    fp8_grouped_gemm_masked(m->A, m->sa, g->e_w1, g->e_s1, m->D1, m->count, E, T, c->d_expert, d, s);
-    fp8_grouped_gemm_masked(m->A, m->sa, g->e_w3, g->e_s3, m->D3, m->count, E, T, c->d_expert, d, s);
-    k_swiglu_quantize(m->D1, m->D3, m->count, E, T, c->d_expert, m->A2, m->sa2, s);
-    fp8_grouped_gemm_masked(m->A2, m->sa2, g->e_w2, g->e_s2, m->D2, m->count, E, T, d, c->d_expert, s);
+    // Expert parallelism: every rank routes the same tokens and runs only its own experts (the
+    // others' counts are 0 to the GEMMs); their rows are summed over the ranks below.
+    const int *count = m->count;
+    if (m->ep_ranks > 1) {
+        k_ep_local_counts(m->count, E, m->first_expert, m->end_expert, m->count_local, s);
+        count = m->count_local;
+    }
+    k_gather_quantize(m->normed, m->perm, m->offset, count, k, E, T, d, m->A, m->sa, s);
+    fp8_grouped_gemm_masked(m->A, m->sa, g->e_w1, g->e_s1, m->D1, count, E, T, c->d_expert, d, s);
+    fp8_grouped_gemm_masked(m->A, m->sa, g->e_w3, g->e_s3, m->D3, count, E, T, c->d_expert, d, s);
+    k_swiglu_quantize(m->D1, m->D3, count, E, T, c->d_expert, m->A2, m->sa2, s);
+    fp8_grouped_gemm_masked(m->A2, m->sa2, g->e_w2, g->e_s2, m->D2, count, E, T, d, c->d_expert, s);
+    if (m->ep_ranks > 1) ep_sum_expert_rows(m, T, s);
     cudaStreamWaitEvent(s, m->join, 0);
     k_moe_combine(m->x, m->attn_out, m->sh_out, m->D2, m->topk_idx, m->topk_w, m->inv_perm, m->offset, k, T, d, T, next_gain,
                   c->norm_eps, m->normed, s);

@@ -35,6 +35,20 @@ void gpu_model_free(GpuModel *m);
  * big enough that a decode step is bound by reading its weights. Its tokens mean nothing. */
 GpuModel *gpu_model_create_random(const MiniConfig *c, uint64_t seed, char *err, size_t err_len);
 
+/* Expert parallelism over the GPUs of one host, one process a GPU: this process is rank `rank` of
+ * `ranks`, on its own GPU (the current device), with `comm` its ncclComm_t of the ranks. Every rank
+ * holds the whole model and runs every step on the same tokens; rank r runs only the routed experts
+ * r E / R .. (r + 1) E / R - 1 (rounded down, as exercise 05 splits them), and the ranks sum the
+ * experts' rows once a block, so every rank's tokens are one GPU's, bit for bit. w: the weights
+ * file's model, or NULL for random weights of c from seed. NULL with one line in err, as above, or
+ * when the build has no NCCL or there are fewer experts than ranks. */
+typedef struct {
+    int rank, ranks;
+    void *comm;
+} GpuEp;
+GpuModel *gpu_model_create_ep(const MiniWeights *w, const MiniConfig *c, uint64_t seed, const GpuEp *ep, char *err,
+                              size_t err_len);
+
 /* The bytes a greedy step at position pos must read at the least: each weight it uses once (each
  * layer's top_k routed experts, not all of them), the latent cache up to pos, one embedding row. */
 double gpu_step_bytes(const GpuModel *m, int pos);

@@ -368,6 +368,26 @@ void k_moe_combine(float *x, const uint16_t *attn, const uint16_t *shared, const
         x, attn, shared, D2, topk_idx, topk_weight, inv_perm, offset, top_k, M_max, d, next_gain, eps, normed);
 }
 
+// ---- expert parallelism ------------------------------------------------------------------------
+
+__global__ void ep_local_counts_kernel(const int *count, int E, int first, int end, int *local) {
+    for (int e = threadIdx.x; e < E; e += blockDim.x) local[e] = e >= first && e < end ? count[e] : 0;
+}
+void k_ep_local_counts(const int *count, int E, int first, int end, int *local, cudaStream_t s) {
+    ep_local_counts_kernel<<<1, 256, 0, s>>>(count, E, first, end, local);
+}
+// A block per (row p, expert e): -0 in the rows an expert of another rank fills. (-0 is the one
+// zero that leaves every value as it is when added, +0 and -0 included, whatever the order.)
+__global__ void ep_zero_remote_kernel(uint16_t *D2, const int *count, int first, int end, int M_max, int d) {
+    const int p = blockIdx.x, e = blockIdx.y;
+    if ((e >= first && e < end) || p >= count[e]) return;
+    uint16_t *row = D2 + ((size_t)e * M_max + p) * d;
+    for (int i = threadIdx.x; i < d; i += blockDim.x) row[i] = 0x8000;
+}
+void k_ep_zero_remote(uint16_t *D2, const int *count, int E, int first, int end, int M_max, int d, cudaStream_t s) {
+    ep_zero_remote_kernel<<<dim3(M_max, E), 256, 0, s>>>(D2, count, first, end, M_max, d);
+}
+
 // ---- argmax and the ends of steps -------------------------------------------------------------
 
 // The first maximum of v[0 .. n-1] over the block (the larger value, the lower index on a tie);

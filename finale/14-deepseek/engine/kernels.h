@@ -64,6 +64,12 @@ void k_swiglu_quantize(const uint16_t *D1, const uint16_t *D3, const int *count,
 /* h = BF16(silu(u) * v) for the shared expert (n values). */
 void k_swiglu_bf16(const uint16_t *u, const uint16_t *v, int n, uint16_t *h, cudaStream_t s);
 
+/* Expert parallelism: local[e] = count[e] for this rank's experts first .. end - 1, 0 for the
+ * others (the grouped GEMMs then skip them); and expert e's first count[e] rows of D2 set to -0
+ * for every expert not this rank's, so that a sum over the ranks gives each row its owner's bits. */
+void k_ep_local_counts(const int *count, int E, int first, int end, int *local, cudaStream_t s);
+void k_ep_zero_remote(uint16_t *D2, const int *count, int E, int first, int end, int M_max, int d, cudaStream_t s);
+
 /* x[t] = (x[t] + attn[t]) + (shared[t] + the sum of token t's experts' g * y, in ascending expert
  * order) (T tokens); then, unless next_gain is NULL, normed[t] = BF16(rmsnorm(x[t], next_gain)). */
 void k_moe_combine(float *x, const uint16_t *attn, const uint16_t *shared, const uint16_t *D2, const int *topk_idx, const float *topk_weight,

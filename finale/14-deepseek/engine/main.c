@@ -2,6 +2,7 @@
  *
  *   mini-gpu [--weights FILE] [--prompt TEXT] [--tokens N] [--speculative K] [--trace N] [--compare]
  *   mini-gpu --scaled [--prompt TEXT] [--tokens N]
+ *   mini-gpu [--weights FILE | --scaled] --ep N [--prompt TEXT] [--tokens N] [--speculative K]
  *
  * Decodes greedily and prints the text and tokens/s. --speculative K (1 .. 7) decodes again with K
  * drafts a pass and prints its tokens/s beside greedy's, the mean tokens a pass and how often each
@@ -14,13 +15,17 @@
  *
  * --scaled runs the same architecture at a size where decode is bound by reading the weights
  * (scaled_config below: about 5 GB of random weights drawn on the GPU, no file) and reports greedy
- * tokens/s as bytes a step over time, against a device copy measured in the same run. */
+ * tokens/s as bytes a step over time, against a device copy measured in the same run.
+ *
+ * --ep N splits the routed experts over N GPUs of this machine, one process each (ep_run.c), then
+ * runs the same model on one GPU: both speeds, and whether the tokens are the same (exit 1 if not). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine.h"
+#include "ep_run.h"
 #include "generate.h"
 #include "model.h"
 #include "weights.h"
@@ -31,7 +36,7 @@
 
 static void usage(void) {
     fprintf(stderr, "usage: mini-gpu [--weights FILE | --scaled] [--prompt TEXT] [--tokens N] [--speculative K] "
-                    "[--trace N] [--compare]\n");
+                    "[--trace N] [--compare] [--ep GPUS]\n");
 }
 
 /* The scaled configuration: MODEL.md's architecture with FlashMLA's latent widths (512 + 64), 32
@@ -218,16 +223,17 @@ done:
 
 int main(int argc, char **argv) {
     const char *weights = MINI_DEFAULT_WEIGHTS, *prompt = "Once upon a time";
-    int n_new = 200, compare = 0, k = 0, trace = 0, scaled = 0, weights_given = 0;
+    int n_new = 200, compare = 0, k = 0, trace = 0, scaled = 0, weights_given = 0, ep = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--weights") && i + 1 < argc) weights = argv[++i], weights_given = 1;
         else if (!strcmp(argv[i], "--scaled")) scaled = 1;
         else if (!strcmp(argv[i], "--prompt") && i + 1 < argc) prompt = argv[++i];
-        else if ((!strcmp(argv[i], "--tokens") || !strcmp(argv[i], "--speculative") || !strcmp(argv[i], "--trace")) &&
-                 i + 1 < argc) {
+        else if ((!strcmp(argv[i], "--tokens") || !strcmp(argv[i], "--speculative") || !strcmp(argv[i], "--trace") ||
+                  !strcmp(argv[i], "--ep")) && i + 1 < argc) {
             const char *opt = argv[i];
-            const int lo = !strcmp(opt, "--tokens") ? 1 : 0;
-            const int hi = !strcmp(opt, "--tokens") ? 100000 : !strcmp(opt, "--speculative") ? MINI_MAX_DRAFTS : GPU_TRACE_MAX;
+            const int lo = !strcmp(opt, "--tokens") ? 1 : !strcmp(opt, "--ep") ? 2 : 0;
+            const int hi = !strcmp(opt, "--tokens") ? 100000 : !strcmp(opt, "--speculative") ? MINI_MAX_DRAFTS
+                         : !strcmp(opt, "--ep") ? 8 : GPU_TRACE_MAX;
             char *end;
             long v = strtol(argv[++i], &end, 10);
             if (*end || v < lo || v > hi) {
@@ -236,12 +242,21 @@ int main(int argc, char **argv) {
             }
             if (!strcmp(opt, "--tokens")) n_new = (int)v;
             else if (!strcmp(opt, "--speculative")) k = (int)v;
+            else if (!strcmp(opt, "--ep")) ep = (int)v;
             else trace = (int)v;
         } else if (!strcmp(argv[i], "--compare")) compare = 1;
         else { usage(); return 2; }
     }
     const int prompt_len = (int)strlen(prompt);
     if (prompt_len == 0) { fprintf(stderr, "mini-gpu: the prompt is empty\n"); return 2; }
+    if (ep && (trace || compare)) {
+        fprintf(stderr, "mini-gpu: --ep compares with one GPU itself: no --trace or --compare\n");
+        return 2;
+    }
+    if (ep && scaled) {
+        const MiniConfig c = scaled_config();
+        return mini_gpu_expert_parallel(ep, NULL, &c, 20261130, prompt, n_new, k);
+    }
     if (scaled) {
         if (weights_given || k || trace || compare) {
             fprintf(stderr, "mini-gpu: --scaled runs greedy on random weights: no --weights, --speculative, --trace or --compare\n");
@@ -254,6 +269,11 @@ int main(int argc, char **argv) {
     if (mini_load_weights(weights, &w, err, sizeof err)) {
         fprintf(stderr, "mini-gpu: %s: %s\n", weights, err);
         return 2;
+    }
+    if (ep) {
+        const int status = mini_gpu_expert_parallel(ep, &w, NULL, 0, prompt, n_new, k);
+        mini_free_weights(&w);
+        return status;
     }
     GpuModel *g = gpu_model_create(&w, err, sizeof err);
     if (!g) {
