@@ -34,6 +34,15 @@ FORBIDDEN_TRITON = {
     "runpy", "pkgutil", "types", "weakref", "functools", "textwrap", "ast", "dis", "numpy", "np",
 }
 
+# Inside a kernel, what the CUDA files' scanner refuses too: reading a clock (a kernel that knows
+# the time can tell when it is timed), and inline PTX, whose text a file can build at run time, so
+# that no rule can read it (session 11 needs none).
+FORBIDDEN_DEVICE = {
+    "inline_asm_elementwise": "inline PTX, whose text the policy cannot check (session 11 needs none)",
+    "globaltimer": "a clock: a kernel may not read the time (it could tell when it is being timed)",
+    "clock": "a clock: a kernel may not read the time (it could tell when it is being timed)",
+}
+
 
 def _module_allowed(name):
     return name in ALLOWED_MODULES
@@ -68,6 +77,8 @@ def findings(source, filename="<file>"):
                     say(node, "imports * from %s: name what you use" % mod)
                 elif alias.name.startswith("_") or alias.name in FORBIDDEN_TRITON:
                     say(node, "imports %s from %s, which a launcher may not use" % (alias.name, mod))
+                elif alias.name in FORBIDDEN_DEVICE:
+                    say(node, "imports %s from %s: %s" % (alias.name, mod, FORBIDDEN_DEVICE[alias.name]))
         elif isinstance(node, ast.Name):
             if node.id.startswith("_"):
                 say(node, "uses the name %s: names that begin with '_' are the interpreter's" % node.id)
@@ -78,6 +89,8 @@ def findings(source, filename="<file>"):
                 say(node, "uses the attribute .%s: attributes that begin with '_' are the interpreter's" % node.attr)
             elif node.attr in FORBIDDEN_TRITON:
                 say(node, "uses .%s: the grader times, tunes and launches; the file only computes" % node.attr)
+            elif node.attr in FORBIDDEN_DEVICE:
+                say(node, "uses .%s: %s" % (node.attr, FORBIDDEN_DEVICE[node.attr]))
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
             say(node, "declares %s: a launcher keeps no state between calls" % ", ".join(node.names))
         elif isinstance(node, (ast.AsyncFunctionDef, ast.Await, ast.AsyncFor, ast.AsyncWith)):

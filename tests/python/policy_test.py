@@ -51,6 +51,12 @@ CHEATS = {
     "an underscore function": "def _helper():\n    pass\n",
     "asynchronous code": "async def launch(a):\n    pass\n",
     "syntax error": "def launch(:\n",
+    "inline PTX reading the clock":
+        "import triton\nimport triton.language as tl\n@triton.jit\ndef k(x):\n"
+        "    t = tl.inline_asm_elementwise('mov.u64 $0, %globaltimer;', '=l', [], dtype=tl.int64, is_pure=False, pack=1)\n",
+    "inline PTX built at run time": "import triton.language as tl\nf = tl.core.inline_asm_elementwise\n",
+    "Triton's own clock helper": "import triton.language as tl\n@triton.jit\ndef k(x):\n    t = tl.extra.cuda.globaltimer()\n",
+    "the clock helper imported by name": "from triton.language.extra.cuda import globaltimer\n",
 }
 
 HONEST = {
