@@ -379,6 +379,18 @@ static GpuModel *create(const MiniConfig *cfg, const MiniWeights *w, uint64_t se
         }
         free(table);
     }
+#ifdef WB_HAVE_NCCL
+    // NCCL connects the ranks at a collective's first call, which may not happen inside a graph's
+    // capture: one all-reduce of D2 now, on every rank alike.
+    if (!failed && m->ep_ranks > 1) {
+        const ncclResult_t r = ncclAllReduce(m->D2, m->D2, (size_t)E * T_MAX * d, ncclBfloat16, ncclSum,
+                                             (ncclComm_t)m->comm, m->stream);
+        if (r != ncclSuccess) {
+            say(err, len, "the ranks' first all-reduce (NCCL): %s", ncclGetErrorString(r));
+            failed = 1;
+        }
+    }
+#endif
     // Every upload and fill ran on the engine's stream: wait for them, and for any error they met.
     if (!failed && (cudaDeviceSynchronize() != cudaSuccess || cudaGetLastError() != cudaSuccess)) {
         say(err, len, "uploading the weights failed: %s", cudaGetErrorString(cudaGetLastError()));
