@@ -97,11 +97,15 @@ except glue.PolicyError:
     result(True, "subprocess.run of a shell is refused by the hook")
 # A name relative to a folder's descriptor (how shutil.rmtree removes) is judged in that folder.
 glue._state["student"] = False
-protected = tempfile.mkdtemp(dir=ROOT)   # outside the writable folders
+base = tempfile.mkdtemp()   # (the workbook itself may lie in the temporary folder: CI's clone does)
+protected, inside = os.path.join(base, "protected"), os.path.join(base, "inside")
+os.mkdir(protected)
+os.mkdir(inside)
 victim = os.path.join(protected, "victim")
 open(victim, "w").close()
-inside = tempfile.mkdtemp()
 open(os.path.join(inside, "victim"), "w").close()
+writable = glue._state["writable"]
+glue._state["writable"] = (os.path.realpath(inside),)   # for these: only `inside` may change
 glue._state["student"] = True
 fd = os.open(protected, os.O_RDONLY)
 try:
@@ -127,6 +131,7 @@ try:
     result(False, "removing a protected folder's link into the temporary folder is refused")
 except glue.PolicyError:
     result(os.path.islink(link), "removing a protected folder's link into the temporary folder is refused")
+glue._state["writable"] = writable
 # Triton's launcher, built as on the GPU at a kernel's first launch: its C compiler with stdout to
 # /dev/null, in a TemporaryDirectory that shutil.rmtree removes by descriptor (the first GPU run
 # of the check was refused at both).
@@ -149,7 +154,7 @@ if compile_module_from_src is not None:
         result(False, "Triton builds a launcher module through the hook (C compiler, /dev/null, rmtree)", "%s: %s" % (type(e).__name__, e))
 glue._state["student"] = False
 import shutil  # noqa: E402
-shutil.rmtree(protected)
+shutil.rmtree(base)
 glue._state["student"] = False   # the hook stays, idle: the loads below start processes of their own
 for name in ("os", "torch", "ctypes", "sys", "importlib", "subprocess"):
     try:
