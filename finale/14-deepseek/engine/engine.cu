@@ -432,19 +432,17 @@ void gpu_model_free(GpuModel *m) {
     free(m);
 }
 
-// Expert parallelism's one exchange a block: every expert's rows of D2 (its first T at most), each
-// filled by its owner and -0 on every other rank, summed over the ranks: every rank then holds
-// every row with its owner's bits (x + -0 is x), and combines them in the order one GPU does, so
-// the tokens are one GPU's. (At batch 1 every rank has the token: no dispatch, only this combine.
-// Exercise 05 is the general case, where each rank has tokens of its own.)
+// Expert parallelism's one exchange a block: every expert's rows of D2 (laid out [E][T][d] for a
+// pass of T rows, as the grouped GEMMs write it), each filled by its owner and -0 on every other
+// rank, summed over the ranks: every rank then holds every row with its owner's bits (x + -0 is
+// x), and combines them in the order one GPU does, so the tokens are one GPU's. (At batch 1 every
+// rank has the token: no dispatch, only this combine. Exercise 05 is the general case, where each
+// rank has tokens of its own.)
 static void ep_sum_expert_rows(GpuModel *m, int T, cudaStream_t s) {
     const MiniConfig *c = &m->c;
-    k_ep_zero_remote(m->D2, m->count, c->n_experts, m->first_expert, m->end_expert, T_MAX, c->d_model, s);
+    k_ep_zero_remote(m->D2, m->count, c->n_experts, m->first_expert, m->end_expert, T, c->d_model, s);
 #ifdef WB_HAVE_NCCL
-    (void)T;  // D2's layout is [E][T_MAX][d]: the whole of it, one call
-    ncclAllReduce(m->D2, m->D2, (size_t)c->n_experts * T_MAX * c->d_model, ncclBfloat16, ncclSum, (ncclComm_t)m->comm, s);
-#else
-    (void)T;
+    ncclAllReduce(m->D2, m->D2, (size_t)c->n_experts * T * c->d_model, ncclBfloat16, ncclSum, (ncclComm_t)m->comm, s);
 #endif
 }
 
