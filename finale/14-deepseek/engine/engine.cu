@@ -236,6 +236,7 @@ static int check_config(const MiniConfig *c, char *err, size_t len) {
 }
 
 static int step_record(GpuModel *m);
+static int ep_sum_expert_rows(GpuModel *m, int T, cudaStream_t s);
 
 // The weights file's model (w), or (w NULL) random weights of config cfg drawn from seed; ep NULL:
 // one GPU.
@@ -379,18 +380,12 @@ static GpuModel *create(const MiniConfig *cfg, const MiniWeights *w, uint64_t se
         }
         free(table);
     }
-#ifdef WB_HAVE_NCCL
     // NCCL connects the ranks at a collective's first call, which may not happen inside a graph's
-    // capture: one all-reduce of D2 now, on every rank alike.
-    if (!failed && m->ep_ranks > 1) {
-        const ncclResult_t r = ncclAllReduce(m->D2, m->D2, (size_t)E * T_MAX * d, ncclBfloat16, ncclSum,
-                                             (ncclComm_t)m->comm, m->stream);
-        if (r != ncclSuccess) {
-            say(err, len, "the ranks' first all-reduce (NCCL): %s", ncclGetErrorString(r));
-            failed = 1;
-        }
+    // capture: the step's exchange once now, on every rank alike (the counts are still 0).
+    if (!failed && m->ep_ranks > 1 && ep_sum_expert_rows(m, T_MAX, m->stream)) {
+        say(err, len, "the ranks' first exchange (NCCL) failed");
+        failed = 1;
     }
-#endif
     // Every upload and fill ran on the engine's stream: wait for them, and for any error they met.
     if (!failed && (cudaDeviceSynchronize() != cudaSuccess || cudaGetLastError() != cudaSuccess)) {
         say(err, len, "uploading the weights failed: %s", cudaGetErrorString(cudaGetLastError()));
@@ -438,11 +433,15 @@ void gpu_model_free(GpuModel *m) {
 // x), and combines them in the order one GPU does, so the tokens are one GPU's. (At batch 1 every
 // rank has the token: no dispatch, only this combine. Exercise 05 is the general case, where each
 // rank has tokens of its own.)
-static void ep_sum_expert_rows(GpuModel *m, int T, cudaStream_t s) {
+// Returns non-zero when NCCL refused the call.
+static int ep_sum_expert_rows(GpuModel *m, int T, cudaStream_t s) {
     const MiniConfig *c = &m->c;
     k_ep_zero_remote(m->D2, m->count, c->n_experts, m->first_expert, m->end_expert, T, c->d_model, s);
 #ifdef WB_HAVE_NCCL
-    ncclAllReduce(m->D2, m->D2, (size_t)c->n_experts * T * c->d_model, ncclBfloat16, ncclSum, (ncclComm_t)m->comm, s);
+    return ncclAllReduce(m->D2, m->D2, (size_t)c->n_experts * T * c->d_model, ncclBfloat16, ncclSum,
+                         (ncclComm_t)m->comm, s) != ncclSuccess;
+#else
+    return 1;  // not reached: create() refuses expert parallelism without NCCL
 #endif
 }
 
