@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# The Python that session 11's check embeds (its Triton exercises), pinned: Triton TRITON_VERSION,
-# and PyTorch TORCH_VERSION where there is a GPU to launch on (Triton launches on PyTorch's stream).
-# A python3 on PATH that already has that Triton (and PyTorch, on a GPU machine) is used as it is;
-# otherwise a virtual environment DIR/python-triton-VERSION is made and pip installs what is missing,
-# saying so in one line. The embedding needs the interpreter's headers and its shared libpython.
+# The Python that session 11's check embeds (its Triton and CuTe DSL exercises), pinned: Triton
+# TRITON_VERSION, the CuTe DSL (nvidia-cutlass-dsl) CUTEDSL_VERSION, and PyTorch TORCH_VERSION where
+# there is a GPU to launch on (Triton launches on PyTorch's stream). A python3 on PATH that already
+# has them is used as it is; otherwise a virtual environment DIR/python-triton-VERSION is made and
+# pip installs what is missing, saying so in one line. The embedding needs the interpreter's headers and its shared libpython.
 # PYTHON names another base interpreter than python3 (class grading, when python3 lives where the
 # grading users cannot read); each base gets a virtual environment and an answer file of its own.
 #   ensure-python.sh DIR exe|cflags|ldflags
 # Prints the one thing asked for. Exit status 1, with one line saying why, when it cannot be had.
 set -u
 TRITON_VERSION=3.6.0
+CUTEDSL_VERSION=4.8.1
 TORCH_VERSION=2.11.0
 [ $# -eq 2 ] || { echo "usage: ensure-python.sh DIR exe|cflags|ldflags" >&2; exit 64; }
 dir=$1 what=$2
@@ -20,17 +21,30 @@ key=triton-$TRITON_VERSION-$(realpath "$sys" | sha256sum | cut -c1-8)
 cache=$dir/python-$key.env
 have_gpu() { command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L 2>/dev/null | grep -q GPU; }
 
-# Whether interpreter $1 has the pinned Triton, and PyTorch too when $2 is "torch".
-fits() {
-    "$1" - "$TRITON_VERSION" "$2" <<'PY' >/dev/null 2>&1
+# The pinned packages interpreter $1 lacks (PyTorch too when $2 is "torch"), one line; empty when none.
+missing() {
+    "$1" - "$TRITON_VERSION" "$CUTEDSL_VERSION" "$2" "$TORCH_VERSION" <<'PY' 2>/dev/null || echo "?"
 import sys
-from importlib.metadata import version
-assert version("triton") == sys.argv[1]
-if sys.argv[2] == "torch":
-    import torch
-    assert torch.version.cuda
+from importlib.metadata import PackageNotFoundError, version
+triton, cutedsl, need, torch = sys.argv[1:]
+def has(name, pinned):
+    try:
+        return version(name) == pinned
+    except PackageNotFoundError:
+        return False
+out = [] if has("triton", triton) else ["triton==" + triton]
+if not has("nvidia-cutlass-dsl", cutedsl):
+    out.append("nvidia-cutlass-dsl==" + cutedsl)
+if need == "torch":
+    try:
+        import torch as t
+        assert t.version.cuda
+    except Exception:
+        out.append("torch==" + torch)
+print(" ".join(out))
 PY
 }
+fits() { [ -z "$(missing "$1" "$2")" ]; }
 
 # The compile and link flags of interpreter $1: its headers, its shared libpython.
 flags_of() {
@@ -63,20 +77,22 @@ have_gpu && need=torch
 # Still good: the interpreter the last call chose is there and has what this machine needs.
 if [ -f "$cache" ]; then
     exe=$(sed -n 's/^EXE=//p' "$cache")
-    if [[ $exe == /* ]] && [ -x "$exe" ] && grep -qx "NEED=$need" "$cache"; then answer; exit 0; fi
+    if [[ $exe == /* ]] && [ -x "$exe" ] && grep -qx "NEED=$need" "$cache" && grep -qx "CUTEDSL=$CUTEDSL_VERSION" "$cache"; then
+        answer; exit 0
+    fi
 fi
 
 if fits "$sys" "$need"; then
     exe=$(realpath -s "$sys")
 else
     venv=$dir/python-$key
-    pkgs="triton==$TRITON_VERSION"
-    [ "$need" = torch ] && pkgs="$pkgs torch==$TORCH_VERSION"
     if [ ! -x "$venv/bin/python3" ]; then
         "$sys" -m venv "$venv" >/dev/null 2>&1 || { echo "ensure-python: python3 -m venv failed (apt-get install python3-venv)" >&2; exit 1; }
     fi
     exe=$venv/bin/python3
-    if ! fits "$exe" "$need"; then
+    pkgs=$(missing "$exe" "$need")
+    [ "$pkgs" = "?" ] && pkgs="triton==$TRITON_VERSION nvidia-cutlass-dsl==$CUTEDSL_VERSION$([ "$need" = torch ] && echo " torch==$TORCH_VERSION")"
+    if [ -n "$pkgs" ]; then
         echo "installing $pkgs (PyPI) into $venv" >&2
         log=$dir/pip-$key.log
         if ! "$exe" -m pip install --quiet --disable-pip-version-check $pkgs >"$log" 2>&1; then
@@ -86,5 +102,5 @@ else
     fi
 fi
 flags=$(flags_of "$exe" 2>&1) || { echo "$flags" | tail -n 1 >&2; exit 1; }
-{ echo "EXE=$exe"; echo "NEED=$need"; echo "$flags"; } >"$cache.tmp" && mv "$cache.tmp" "$cache"
+{ echo "EXE=$exe"; echo "NEED=$need"; echo "CUTEDSL=$CUTEDSL_VERSION"; echo "$flags"; } >"$cache.tmp" && mv "$cache.tmp" "$cache"
 answer

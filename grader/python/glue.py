@@ -1,15 +1,18 @@
-"""The Python side of the grader's embedded interpreter (session 11's Triton exercises).
+"""The Python side of the grader's embedded interpreter (session 11's Triton and CuTe DSL exercises).
 
 The C check owns the inputs, the timing and the verdict, as for every exercise. In the process that
 runs one exercise it starts an interpreter, calls load() once and then call() for each launch, with
 device pointers and its stream. What is here only hands those to the student's launcher:
 
-  load(path, device)  checks the file against policy.py, starts PyTorch and Triton (Triton launches
-                      on PyTorch's current stream), installs an audit hook, and runs the file in a
-                      namespace whose builtins and imports are cut down to what a launcher needs;
+  load(path, device)  checks the file against policy.py, starts what it imports (PyTorch and Triton,
+                      which launches on PyTorch's current stream; or the CuTe DSL, its caches and
+                      dumps sent to the build's kernel cache), installs an audit hook, and runs the
+                      file in a namespace whose builtins and imports are cut down to what a
+                      launcher needs;
   call(stream, args)  wraps each pointer in a DeviceArray (shape, strides, dtype, data_ptr: what a
-                      Triton kernel needs, and no PyTorch operations), makes the grader's stream
-                      current, and calls launch(*args).
+                      Triton kernel needs, and no PyTorch operations) and the stream, where the
+                      launcher takes it, in a CUstream (the CuTe DSL's launches name their stream),
+                      makes the grader's stream current, and calls launch(*args).
 
 Both return None when all went well, else (verdict, one-line message); a launch's traceback is
 printed, and the check shows what the code under test printed.
@@ -20,7 +23,7 @@ import os
 import sys
 import traceback
 
-from policy import findings
+from policy import CUTEDSL_MODULES, findings, frameworks
 
 # Builtins a launcher may use: arithmetic, containers, printing, the usual exceptions.
 SAFE_BUILTINS = (
@@ -29,7 +32,15 @@ SAFE_BUILTINS = (
     "True", "False", "None", "Exception", "ValueError", "TypeError", "RuntimeError", "AssertionError",
     "NotImplementedError", "IndexError", "KeyError", "ZeroDivisionError", "ArithmeticError",
 )
-ALLOWED_IMPORTS = ("triton", "triton.language", "math")
+ALLOWED_IMPORTS = ("triton", "triton.language", "math") + tuple(sorted(CUTEDSL_MODULES))
+# The CuTe DSL rewrites each @cute.jit / @cute.kernel function and runs the rewrite in the file's
+# namespace; the rewrite opens with `import cutlass.base_dsl as __base_dsl__`. The file itself may
+# not say that (policy.py refuses the module and the names), so the guard lets only this one through.
+DSL_REWRITE_IMPORTS = ("cutlass.base_dsl",)
+# and the rewrite calls these builtins (loop-carried values are read back with locals(), a value's
+# kind checked with type()): in a CuTe DSL file's namespace, beyond SAFE_BUILTINS, and still names
+# the file itself may not say (policy.py).
+DSL_REWRITE_BUILTINS = ("locals", "type")
 
 # Audit events refused once the student's file runs: raw memory and libraries (ctypes), the network,
 # other programs and processes, new code objects, tracing, and hooks of its own.
@@ -38,7 +49,10 @@ REFUSED_EVENTS = ("ctypes.", "socket.", "os.system", "os.spawn", "os.fork",
                   "sys.setprofile", "sys.settrace", "cpython.PyInterpreterState", "mmap.",
                   "pickle.find_class")
 # (marshal.loads is not refused: every import of a compiled module reads its .pyc with it, and
-# Triton imports some of its modules only at a kernel's first launch.)
+# Triton imports some of its modules only at a kernel's first launch.) The CuTe DSL's own code calls
+# its compiled host functions through ctypes (pointers packed by address, a function pointer called):
+# ctypes events are let through when the Python code that caused them, ctypes' own frames left
+# aside, is the DSL's (its package folder, which no student code can write); never from the file.
 REFUSED_IMPORTS = ("ctypes", "_ctypes", "cffi")
 # Events that change files: only under Triton's cache and the temporary folder (its compiler's).
 # Each event: (index of a path argument, index of its dir_fd or None), as CPython audits them.
@@ -53,7 +67,8 @@ FOLLOWING_EVENTS = ("os.chmod", "os.chown", "os.truncate", "os.utime", "os.setxa
 # Programs Triton's compiler runs while it builds a kernel (the warm-up, before confinement).
 COMPILERS = ("ptxas", "cc", "gcc", "clang", "g++", "c++", "x86_64-linux-gnu-gcc", "nvdisasm", "cuobjdump")
 
-_state = {"student": False, "writable": (), "launch": None, "name": None, "streams": {}, "torch": None, "dtypes": {}}
+_state = {"student": False, "writable": (), "launch": None, "name": None, "streams": {}, "torch": None, "dtypes": {},
+          "trusted": (), "cu_stream": None}
 
 
 class PolicyError(Exception):
@@ -62,6 +77,8 @@ class PolicyError(Exception):
 
 def _audit(event, args):
     if not _state["student"]:
+        return
+    if event.startswith("ctypes.") and _from_trusted_library():
         return
     if event.startswith(REFUSED_EVENTS):
         raise PolicyError("refused: %s (the grader's boundary)" % event)
@@ -101,6 +118,18 @@ def _audit(event, args):
                 raise PolicyError("refused: %s on %s" % (event, path))
 
 
+def _from_trusted_library():
+    """Whether the Python code behind the current audit event, past ctypes' own frames, lies in a
+    trusted library's folder (the CuTe DSL's package)."""
+    if not _state["trusted"]:
+        return False
+    ctypes_dirs, library_dirs = _state["trusted"]
+    frame = sys._getframe(2)   # 0: this function, 1: the hook, 2: where the event was raised
+    while frame is not None and frame.f_code.co_filename.startswith(ctypes_dirs):
+        frame = frame.f_back
+    return frame is not None and frame.f_code.co_filename.startswith(library_dirs)
+
+
 def _text(p):
     if isinstance(p, os.PathLike):
         p = os.fspath(p)
@@ -131,8 +160,9 @@ def _writable(path):
 
 
 def _guarded_import(name, globals=None, locals=None, fromlist=(), level=0):
-    if level != 0 or name not in ALLOWED_IMPORTS:
-        raise ImportError("only triton, triton.language and math may be imported (not %s)" % name)
+    if level != 0 or name not in ALLOWED_IMPORTS + DSL_REWRITE_IMPORTS:
+        raise ImportError("only triton, triton.language, math and the CuTe DSL's cutlass modules may be imported "
+                          "(not %s)" % name)
     return builtins.__import__(name, globals, locals, fromlist, level)
 
 
@@ -173,13 +203,19 @@ def _dtype(name):
     return (getattr(torch, tname) if torch is not None else "torch." + tname), size
 
 
-def start(device):
-    """Before any student code: the folders Triton may write, then (on a GPU) PyTorch and Triton.
-    Triton launches on PyTorch's current stream, and device-side tensor descriptors need scratch
-    memory from an allocator the grader sets. device < 0: no GPU work (the grader's own tests)."""
+def start(device, uses=("triton",)):
+    """Before any student code: the folders Triton and the CuTe DSL may write, then (on a GPU) what
+    the file uses: PyTorch and Triton (Triton launches on PyTorch's current stream, and device-side
+    tensor descriptors need scratch memory from an allocator the grader sets), or the CuTe DSL.
+    device < 0: no GPU work (the grader's own tests)."""
     import tempfile
-    roots = [tempfile.gettempdir(), os.environ.get("TRITON_CACHE_DIR") or os.path.expanduser("~/.triton")]
+    cache = os.environ.get("TRITON_CACHE_DIR") or os.path.expanduser("~/.triton")
+    roots = [tempfile.gettempdir(), cache]
     _state["writable"] = tuple(os.path.realpath(r) for r in roots)
+    if "cutlass" in uses:
+        failed = start_cutedsl(os.path.join(cache, "cute-dsl"))
+        if failed or device < 0 or "triton" not in uses:
+            return failed
     if device < 0:
         return None
     try:
@@ -196,6 +232,30 @@ def start(device):
         return torch.empty(size, dtype=torch.int8, device="cuda")
     triton.set_allocator(scratch)
     triton.runtime.driver.active.get_current_target()   # builds Triton's launcher helpers now
+    return None
+
+
+def start_cutedsl(folder):
+    """The CuTe DSL, imported before the hook: its JIT cache and any dump it is asked for go into
+    the build's kernel cache (the DSL's defaults are the temporary folder and the working folder),
+    and its calls through ctypes are trusted (see REFUSED_EVENTS). No GPU is needed to compile."""
+    os.environ["CUTE_DSL_CACHE_DIR"] = folder
+    os.environ["CUTE_DSL_DUMP_DIR"] = folder
+    try:
+        os.makedirs(folder, exist_ok=True)
+        import ctypes
+        import cuda.bindings.driver as driver
+        import cutlass
+        import cutlass.cute
+        import cutlass.cute.runtime  # noqa: F401
+        import cutlass.pipeline  # noqa: F401
+        import cutlass.utils  # noqa: F401
+    except Exception as e:  # a missing package is one line, not a traceback
+        return ("CRASH", "the CuTe DSL exercise needs nvidia-cutlass-dsl: %s (make check installs it)" % e)
+    # (each folder as imported and as resolved: a frame names its file as it was imported)
+    folders = lambda module: tuple({f(os.path.dirname(module.__file__)) + os.sep for f in (os.path.abspath, os.path.realpath)})
+    _state["trusted"] = (folders(ctypes), tuple({os.path.dirname(d.rstrip(os.sep)) + os.sep for d in folders(cutlass)}))
+    _state["cu_stream"] = driver.CUstream
     return None
 
 
@@ -217,13 +277,15 @@ def load(path, device=-1):
         for line in found:
             print(line)
         return ("COMPILE_ERROR" if ": syntax error:" in found[0] else "DISQUALIFIED", found[0] + more)
-    failed = start(device)
+    uses = frameworks(source) or {"triton"}
+    failed = start(device, uses)
     if failed:
         return failed
     if _audit not in _state.get("hooks", ()):
         sys.addaudithook(_audit)
         _state["hooks"] = (_audit,)
-    restricted = {n: getattr(builtins, n) for n in SAFE_BUILTINS if hasattr(builtins, n)}
+    names = SAFE_BUILTINS + (DSL_REWRITE_BUILTINS if "cutlass" in uses else ())
+    restricted = {n: getattr(builtins, n) for n in names if hasattr(builtins, n)}
     restricted["__import__"] = _guarded_import
     restricted["__build_class__"] = builtins.__build_class__
     namespace = {"__name__": "student_" + name, "__file__": path, "__builtins__": restricted}
@@ -268,10 +330,13 @@ class _NoStream:
 
 
 def call(stream, args):
-    """Launch: args are ("t", pointer, dtype name, shape) for a buffer, or a plain int."""
+    """Launch: args are ("t", pointer, dtype name, shape) for a buffer, ("s", stream) for the stream,
+    or a plain int."""
     values = []
     for a in args:
-        if isinstance(a, tuple):
+        if isinstance(a, tuple) and a[0] == "s":
+            values.append(_state["cu_stream"](a[1]) if _state["cu_stream"] else a[1])
+        elif isinstance(a, tuple):
             dtype, size = _dtype(a[2])
             values.append(DeviceArray(a[1], dtype, size, a[3]))
         else:

@@ -1,4 +1,4 @@
-/* The grader's embedded Python interpreter, for session 11's Triton exercises.
+/* The grader's embedded Python interpreter, for session 11's Triton and CuTe DSL exercises.
  *
  * The interpreter lives only in the child process that runs one exercise: the parent, which writes
  * the verdict, runs no Python. gr_py_open starts it (isolated from the environment: PYTHONPATH,
@@ -140,8 +140,9 @@ static const char *dtype_name(gr_dtype t) {
     return "u8";
 }
 
-/* One argument as glue.call takes it: ("t", pointer, dtype, shape) or an int. */
-static PyObject *argument(gr_case *c, const gr_py_arg *a) {
+/* One argument as glue.call takes it: ("t", pointer, dtype, shape), ("s", stream) or an int. */
+static PyObject *argument(gr_case *c, cudaStream_t stream, const gr_py_arg *a) {
+    if (a->stream) return Py_BuildValue("(sK)", "s", (unsigned long long)(uintptr_t)stream);
     if (!a->buffer) return PyLong_FromLong(a->value);
     const gr_buffer *b = NULL;
     for (int i = 0; i < c->n_buffers; i++)
@@ -159,7 +160,7 @@ static PyObject *argument(gr_case *c, const gr_py_arg *a) {
 void gr_py_launch(gr_case *c, cudaStream_t stream, const gr_py_arg *args, int n_args) {
     if (!glue_call) gr_exercise_fails(GR_CRASH, "the Python exercise was not loaded (the check driver lacks .open = gr_py_open)");
     PyObject *list = PyTuple_New(n_args);
-    for (int i = 0; i < n_args; i++) PyTuple_SET_ITEM(list, i, argument(c, &args[i]));
+    for (int i = 0; i < n_args; i++) PyTuple_SET_ITEM(list, i, argument(c, stream, &args[i]));
     PyObject *answer = PyObject_CallFunction(glue_call, "KN", (unsigned long long)(uintptr_t)stream, list);
     gr_verdict verdict;
     char why[400];

@@ -1,9 +1,10 @@
-"""What a student's Python exercise file may say (session 11: Triton), checked on its syntax tree.
+"""What a student's Python exercise file may say (session 11: Triton, the CuTe DSL), checked on its
+syntax tree.
 
 The C grader owns inputs, timing and verdict; the file owns only its launcher and kernels. So the
-file may import Triton and math and nothing else, may not reach Python's machinery for getting
-around that (names that begin with '_', eval, open, getattr, ...), and may not use the parts of
-Triton that time, autotune, or talk to the driver. The loader (glue.py) enforces imports again at
+file may import Triton or the CuTe DSL (cutlass), and math, and nothing else, may not reach Python's
+machinery for getting around that (names that begin with '_', eval, open, getattr, ...), and may not
+use the parts of either that time, autotune, talk to the driver, or write files. The loader (glue.py) enforces imports again at
 run time and an audit hook refuses ctypes, sockets and /proc; this file is what a student reads
 when a file is refused, one line per finding.
 
@@ -13,6 +14,12 @@ import ast
 import sys
 
 ALLOWED_MODULES = {"triton", "triton.language", "math"}
+# The CuTe DSL (exercise 05): the language, its Hopper copy and MMA atoms, pipelines and helpers.
+CUTEDSL_MODULES = {"cutlass", "cutlass.cute", "cutlass.cute.nvgpu", "cutlass.cute.nvgpu.cpasync",
+                   "cutlass.cute.nvgpu.warpgroup", "cutlass.cute.nvgpu.warp", "cutlass.cute.runtime",
+                   "cutlass.pipeline", "cutlass.utils", "cutlass.utils.hopper_helpers", "cutlass.memory"}
+ALLOWED_MODULES |= CUTEDSL_MODULES
+ALLOWED_TEXT = "only triton, triton.language, math and the CuTe DSL's cutlass modules may be imported"
 
 # Builtins that evaluate strings, open files, or reach objects by name.
 FORBIDDEN_CALLS = {
@@ -33,19 +40,62 @@ FORBIDDEN_TRITON = {
     "socket", "threading", "multiprocessing", "pickle", "marshal", "gc", "signal", "tempfile", "glob", "code",
     "runpy", "pkgutil", "types", "weakref", "functools", "textwrap", "ast", "dis", "numpy", "np",
 }
+# The CuTe DSL's own: its timer (testing), its compiler's insides (MLIR's ir and dialects, base_dsl,
+# cutlass_dsl), the driver (cuda), a compiled function's raw launcher and its exports to files,
+# in-kernel tracing, and the frameworks it bridges to.
+FORBIDDEN_TRITON |= {
+    "base_dsl", "cutlass_dsl", "ir", "dialects", "cuda", "jax", "tvm_ffi", "profiling", "iket",
+    "export", "export_to_c", "dump_to_object", "load_from_binary", "load_module", "compile_to",
+    "to_precompiled_mlir", "engine", "capi_func", "jit_module", "execution_args", "generate_execution_args",
+    "run_compiled_program", "JitArgAdapterRegistry", "distributed", "make_fake_stream",
+}
+# A compile's options: files the compiler itself writes (dumps, remarks, PTX and cubin by path),
+# libraries it links and flags it hands to ptxas, beyond the reach of the audit hook (native code).
+FORBIDDEN_OPTIONS = {
+    "options", "trace_finalize_hooks", "CompileOptions", "KeepPTX", "KeepCUBIN", "KeepSASS", "DumpDir",
+    "LinkLibraries", "PtxasOptions", "ExtraCompilerOpts", "RemarkOutput", "RemarkFilter", "WarningsFilter",
+    "FlattenLocsOutputJsonPath", "HostTarget", "GPUArch", "NvdisasmOptions", "CollectCompilerDiagnostics",
+    "GenerateLineInfo", "EnableAssertions",
+}
 
 # Inside a kernel, what the CUDA files' scanner refuses too: reading a clock (a kernel that knows
 # the time can tell when it is timed), and inline PTX, whose text a file can build at run time, so
 # that no rule can read it (session 11 needs none).
+CLOCK = "a clock: a kernel may not read the time (it could tell when it is being timed)"
 FORBIDDEN_DEVICE = {
     "inline_asm_elementwise": "inline PTX, whose text the policy cannot check (session 11 needs none)",
-    "globaltimer": "a clock: a kernel may not read the time (it could tell when it is being timed)",
-    "clock": "a clock: a kernel may not read the time (it could tell when it is being timed)",
+    "globaltimer": CLOCK,
+    "clock": CLOCK,
+    # the CuTe DSL's: cute.arch's clocks, and inline PTX through its LLVM and NVVM wrappers
+    "clock64": CLOCK,
+    "globaltimer_lo": CLOCK,
+    "inline_asm": "inline PTX, whose text the policy cannot check (session 11 needs none)",
+    "llvm": "the LLVM dialect (inline PTX, raw operations): session 11 needs none",
+    "nvvm": "NVVM's raw operations (special registers, clocks): cute.arch says what a kernel needs",
+    "nvvm_wrappers": "NVVM's raw operations (special registers, clocks): cute.arch says what a kernel needs",
 }
+
+
+OPTIONS_TEXT = "a compile takes no options (its compiler writes files and runs tools the grader cannot confine)"
 
 
 def _module_allowed(name):
     return name in ALLOWED_MODULES
+
+
+def frameworks(source):
+    """The frameworks a file imports, as the loader starts them: a subset of {"triton", "cutlass"}
+    (nothing for a file that does not parse)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    found = set()
+    for node in ast.walk(tree):
+        names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+            [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else []
+        found |= {n.split(".")[0] for n in names} & {"triton", "cutlass"}
+    return found
 
 
 def findings(source, filename="<file>"):
@@ -67,11 +117,11 @@ def findings(source, filename="<file>"):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if not _module_allowed(alias.name):
-                    say(node, "imports %s: only triton, triton.language and math may be imported" % alias.name)
+                    say(node, "imports %s: %s" % (alias.name, ALLOWED_TEXT))
         elif isinstance(node, ast.ImportFrom):
             mod = node.module or ""
             if node.level or not _module_allowed(mod):
-                say(node, "imports from %s: only triton, triton.language and math may be imported" % ("." * node.level + mod))
+                say(node, "imports from %s: %s" % ("." * node.level + mod, ALLOWED_TEXT))
             for alias in node.names:
                 if alias.name == "*":
                     say(node, "imports * from %s: name what you use" % mod)
@@ -79,6 +129,8 @@ def findings(source, filename="<file>"):
                     say(node, "imports %s from %s, which a launcher may not use" % (alias.name, mod))
                 elif alias.name in FORBIDDEN_DEVICE:
                     say(node, "imports %s from %s: %s" % (alias.name, mod, FORBIDDEN_DEVICE[alias.name]))
+                elif alias.name in FORBIDDEN_OPTIONS:
+                    say(node, "imports %s from %s: %s" % (alias.name, mod, OPTIONS_TEXT))
         elif isinstance(node, ast.Name):
             if node.id.startswith("_"):
                 say(node, "uses the name %s: names that begin with '_' are the interpreter's" % node.id)
@@ -91,6 +143,13 @@ def findings(source, filename="<file>"):
                 say(node, "uses .%s: the grader times, tunes and launches; the file only computes" % node.attr)
             elif node.attr in FORBIDDEN_DEVICE:
                 say(node, "uses .%s: %s" % (node.attr, FORBIDDEN_DEVICE[node.attr]))
+            elif node.attr in FORBIDDEN_OPTIONS:
+                say(node, "uses .%s: %s" % (node.attr, OPTIONS_TEXT))
+        elif isinstance(node, ast.keyword) and node.arg in FORBIDDEN_OPTIONS:
+            say(node, "passes %s=: %s" % (node.arg, OPTIONS_TEXT))
+        elif isinstance(node, ast.Subscript) and isinstance(node.value, (ast.Attribute, ast.Name)) and \
+                getattr(node.value, "attr", getattr(node.value, "id", None)) == "compile":
+            say(node, "gives compile[...] options: %s" % OPTIONS_TEXT)
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
             say(node, "declares %s: a launcher keeps no state between calls" % ", ".join(node.names))
         elif isinstance(node, (ast.AsyncFunctionDef, ast.Await, ast.AsyncFor, ast.AsyncWith)):

@@ -155,6 +155,43 @@ if compile_module_from_src is not None:
 glue._state["student"] = False
 import shutil  # noqa: E402
 shutil.rmtree(base)
+# The CuTe DSL: started before the hook, its caches in the build's cache folder; its own code calls
+# through ctypes (trusted by where the call comes from), the file's code may not.
+dsl_cache = tempfile.mkdtemp()
+started = glue.start_cutedsl(os.path.join(dsl_cache, "cute-dsl"))
+if started is None:
+    result(os.environ.get("CUTE_DSL_CACHE_DIR") == os.path.join(dsl_cache, "cute-dsl") and
+           os.environ.get("CUTE_DSL_DUMP_DIR") == os.environ.get("CUTE_DSL_CACHE_DIR"),
+           "the CuTe DSL's JIT cache and dumps go into the build's kernel cache folder")
+    import ctypes  # noqa: E402  (before the hook: the test's own)
+    import cutlass  # noqa: E402
+    import cutlass.cute as cute  # noqa: E402
+    from cutlass.cute.runtime import make_ptr  # noqa: E402
+    glue._state["student"] = True
+    try:
+        make_ptr(cutlass.BFloat16, 1 << 20, cute.AddressSpace.gmem, assumed_align=16)
+        result(True, "the DSL's own ctypes calls pass the hook (make_ptr keeps its address in a ctypes cell)")
+    except glue.PolicyError as e:
+        result(False, "the DSL's own ctypes calls pass the hook (make_ptr keeps its address in a ctypes cell)", e)
+    for call, what in [(lambda: ctypes.addressof(ctypes.c_int(1)), "ctypes.addressof"),
+                       (lambda: ctypes.string_at(id(glue), 8), "ctypes.string_at (reading memory)"),
+                       (lambda: ctypes.CDLL(None), "ctypes.CDLL (loading a library)")]:
+        try:
+            call()
+            result(False, "refused with the DSL loaded, from code that is not the DSL's: " + what)
+        except glue.PolicyError:
+            result(True, "refused with the DSL loaded, from code that is not the DSL's: " + what)
+    result(refused("ctypes.dlopen", ("libc.so.6",)), "a ctypes event raised by the file's own frame is refused")
+    glue._state["student"] = False
+    try:
+        glue._guarded_import("cutlass.base_dsl")
+        result(True, "the DSL's rewrite of a kernel may import cutlass.base_dsl (the file may not say it: policy.py)")
+    except ImportError as e:
+        result(False, "the DSL's rewrite of a kernel may import cutlass.base_dsl", e)
+    glue._state["trusted"] = ()
+else:
+    print("SKIP  the CuTe DSL is not installed here: %s" % started[1])
+shutil.rmtree(dsl_cache, ignore_errors=True)
 glue._state["student"] = False   # the hook stays, idle: the loads below start processes of their own
 for name in ("os", "torch", "ctypes", "sys", "importlib", "subprocess"):
     try:

@@ -25,14 +25,22 @@ static void launch(gr_case *c, cudaStream_t stream) {
     gr_py_launch(c, stream, args, 2);
 }
 
-#define FIXTURE(file) \
+/* A launcher that names its stream (the CuTe DSL's): without the DSL loaded, the stream's number. */
+static void launch_with_stream(gr_case *c, cudaStream_t stream) {
+    gr_py_arg args[] = {GR_PY_BUFFER("y", 2, 2), GR_PY_INT(7), GR_PY_STREAM};
+    gr_py_launch(c, stream, args, 3);
+}
+
+#define FIXTURE_WITH(file, launcher) \
     {.name = file, .what = "fixture " file, .on_host = true, .check_shapes = {GR_SHAPE(4)}, .declare = declare, \
-     .launch = launch, .reference = reference, .tolerance = tolerance, .open = gr_py_open}
+     .launch = launcher, .reference = reference, .tolerance = tolerance, .open = gr_py_open}
+#define FIXTURE(file) FIXTURE_WITH(file, launch)
 
 static const gr_exercise EXERCISES[] = {
     FIXTURE("01_noop"), FIXTURE("02_torch"), FIXTURE("03_raises"), FIXTURE("04_syntax"), FIXTURE("05_no_launch"),
     FIXTURE("06_absent"), FIXTURE("07_raises_on_load"), FIXTURE("08_import_at_run_time"), FIXTURE("09_two_args"),
     FIXTURE("10_hangs_on_load"), FIXTURE("11_prints"), FIXTURE("12_recursion"),
+    FIXTURE_WITH("13_stream", launch_with_stream),
 };
 
 int main(int argc, char **argv) {

@@ -1,5 +1,5 @@
 """grader/python/policy.py: every cheat below must get a finding, every honest launcher none, and
-the session's own Triton files (skeletons and solutions) none. Prints one line per case and ends
+the session's own Python files (Triton and CuTe DSL, skeletons and solutions) none. Prints one line per case and ends
 with 'N passed, N failed'; exit status 1 on a failure."""
 import glob
 import os
@@ -9,7 +9,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "grader", "python"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tally import finish, result  # noqa: E402
-from policy import findings  # noqa: E402
+from policy import findings, frameworks  # noqa: E402
 
 CHEATS = {
     "imports torch (the library instead of a kernel)": "import torch\ndef launch(a, b, c):\n    pass\n",
@@ -57,6 +57,27 @@ CHEATS = {
     "inline PTX built at run time": "import triton.language as tl\nf = tl.core.inline_asm_elementwise\n",
     "Triton's own clock helper": "import triton.language as tl\n@triton.jit\ndef k(x):\n    t = tl.extra.cuda.globaltimer()\n",
     "the clock helper imported by name": "from triton.language.extra.cuda import globaltimer\n",
+    # the CuTe DSL's escape hatches
+    "the DSL's clock in a kernel": "import cutlass.cute as cute\n@cute.kernel\ndef k():\n    t = cute.arch.clock64()\n",
+    "the DSL's 32-bit clock": "import cutlass.cute as cute\n@cute.kernel\ndef k():\n    t = cute.arch.clock()\n",
+    "the DSL's global timer": "import cutlass.cute as cute\n@cute.kernel\ndef k():\n    t = cute.arch.globaltimer_lo()\n",
+    "a DSL clock imported by name": "from cutlass.cute.arch import clock64\n",
+    "inline PTX through the DSL's LLVM wrapper":
+        "import cutlass.cute as cute\n@cute.kernel\ndef k():\n"
+        "    cute.arch.nvvm_wrappers.llvm.inline_asm(None, [], 'mov.u64 $0, %globaltimer;', '=l', has_side_effects=True)\n",
+    "NVVM's special registers directly": "import cutlass.cute as cute\nr = cute.arch.nvvm_wrappers.nvvm\n",
+    "MLIR's dialects": "import cutlass.cute as cute\nd = cute.core.ir\n",
+    "the DSL's internals": "import cutlass\nb = cutlass.base_dsl\n",
+    "the DSL's internals imported": "import cutlass.base_dsl\n",
+    "the DSL's timer": "import cutlass.cute as cute\nt = cute.testing.benchmark\n",
+    "the DSL's CUDA driver bindings": "import cutlass\nd = cutlass.cuda\n",
+    "a compile's options (files written by the compiler)":
+        "import cutlass.cute as cute\nf = cute.compile(k, 1, options='--dump-dir=/home/x --keep-ptx')\n",
+    "options given by subscript": "import cutlass.cute as cute\nf = cute.compile[cute.KeepPTX](k, 1)\n",
+    "an option class imported by name": "from cutlass.cute import KeepCUBIN\n",
+    "a compiled function's export to a file": "import cutlass.cute as cute\nf = cute.compile(k)\nf.export_to_c('x.h')\n",
+    "a compiled function's raw entry point": "import cutlass.cute as cute\nf = cute.compile(k)\ng = f.capi_func\n",
+    "a DSL module that is not allowed": "import cutlass.torch\n",
 }
 
 HONEST = {
@@ -65,6 +86,16 @@ HONEST = {
         "@triton.jit\ndef k(x, n, BLOCK: tl.constexpr):\n    o = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)\n"
         "    tl.store(x + o, tl.load(x + o, mask=o < n), mask=o < n)\n\n"
         "def launch(a, b, c):\n    n = a.numel()\n    k[(cdiv(n, 128),)](a, n, BLOCK=128)\n    print(max(1, math.ceil(n / 2)))\n"),
+    "a CuTe DSL launcher": (
+        "import math\nimport cutlass\nimport cutlass.cute as cute\nfrom cutlass.cute.runtime import make_ptr\n"
+        "from cutlass.cute.nvgpu import cpasync, warpgroup\nimport cutlass.pipeline as pipeline\n"
+        "import cutlass.utils.hopper_helpers as sm90\nCOMPILED = {}\n\n"
+        "@cute.kernel\ndef k(x: cute.Tensor):\n    i = cute.arch.thread_idx()[0]\n    x[i] = cutlass.BFloat16(1.0)\n\n"
+        "@cute.jit\ndef host(p: cute.Pointer, n: cutlass.Int32, stream):\n"
+        "    k(cute.make_tensor(p, cute.make_layout(n))).launch(grid=[1, 1, 1], block=[32, 1, 1], stream=stream)\n\n"
+        "def launch(a, b, c, stream):\n    p = make_ptr(cutlass.BFloat16, c.data_ptr(), cute.AddressSpace.gmem)\n"
+        "    f = COMPILED.get(0)\n    if f is None:\n        f = COMPILED[0] = cute.compile(host, p, cutlass.Int32(32), stream)\n"
+        "    f(p, cutlass.Int32(32), stream)\n"),
     "heuristics and Config": (
         "import triton\nimport triton.language as tl\n\n@triton.heuristics({'EVEN': lambda args: args['n'] % 64 == 0})\n"
         "@triton.jit\ndef k(x, n, EVEN: tl.constexpr):\n    pass\n\nconfigs = [triton.Config({'B': 64}, num_warps=4)]\n"),
@@ -80,6 +111,8 @@ for what, src in CHEATS.items():
 for what, src in HONEST.items():
     found = findings(src, "honest.py")
     result(not found, "accepted: " + what, "; ".join(found))
+result(frameworks(HONEST["a CuTe DSL launcher"]) == {"cutlass"} and frameworks(HONEST["a plain launcher"]) == {"triton"}
+       and frameworks("def launch(:") == set(), "frameworks(): what the loader starts for a file (Triton, the CuTe DSL)")
 files = sorted(glob.glob(os.path.join(ROOT, "ladder", "11-abstractions", "*.py")) +
                glob.glob(os.path.join(ROOT, "solutions", "ladder", "11-abstractions", "*.py")))
 files = [f for f in files if os.path.basename(f)[:2].isdigit()]
