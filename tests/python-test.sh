@@ -4,7 +4,9 @@
 # embedded interpreter's glue, the interpreter embedded in a real check (tests/python/host_driver.c:
 # the verdict and one line each rule-breaking file gets, through the same child process and result
 # pipe as any exercise), and every Triton file of the session importing under the pinned Triton and
-# compiling for sm_90a (tests/abstractions/triton_compile.py).
+# compiling for sm_90a (tests/abstractions/triton_compile.py), and the CuTe DSL file (05) loaded by the
+# glue and compiled for sm_90a by cute.compile under the glue's audit hook, its solution's PTX holding
+# wgmma and TMA (tests/abstractions/cutedsl_compile.py).
 # Ends with "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
@@ -32,12 +34,14 @@ for t in policy_test glue_test; do
     fi
 done
 
-# Every Triton file of the session imports (its @triton.jit kernels are defined) under the pinned Triton.
+# Every Python file of the session imports (its @triton.jit, @cute.jit and @cute.kernel functions are
+# defined) under the pinned Triton and CuTe DSL.
+versions=$("$exe" -c 'import triton, cutlass; print("Triton %s, CuTe DSL %s" % (triton.__version__, cutlass.__version__))' 2>&1)
 for f in ladder/11-abstractions/[0-9][0-9]_*.py solutions/ladder/11-abstractions/[0-9][0-9]_*.py; do
     [ -f "$f" ] || continue
     msg=$("$exe" -c 'import runpy, sys; runpy.run_path(sys.argv[1], run_name="student")' "$f" 2>&1 | tail -n 1)
-    [ $? -eq 0 ] && [ -z "$msg" ] && result PASS "$f imports under Triton $("$exe" -c 'import triton; print(triton.__version__)')" ||
-        result FAIL "$f imports under the pinned Triton" "$msg"
+    [ $? -eq 0 ] && [ -z "$msg" ] && result PASS "$f imports under $versions" ||
+        result FAIL "$f imports under the pinned Triton and CuTe DSL" "$msg"
 done
 
 # Every Triton file compiled for sm_90a by the pinned Triton, at the check's bench size (no GPU).
@@ -49,6 +53,17 @@ if [ $rc -eq 0 ] && printf '%s\n' "$summary" | grep -q " 0 failed"; then
     printf '%s\n' "$log" | grep "compiles for sm_90a in" | sed 's/^PASS  /      /'
 else
     result FAIL "tests/abstractions/triton_compile.py" "$(printf '%s\n' "$log" | grep -A1 '^FAIL' | head -20)"
+fi
+
+# The CuTe DSL file, skeleton and solution, through the grader's glue and cute.compile for sm_90a (no GPU).
+log=$("$exe" tests/abstractions/cutedsl_compile.py 2>&1)
+rc=$?
+summary=$(printf '%s\n' "$log" | tail -n 1)
+if [ $rc -eq 0 ] && printf '%s\n' "$summary" | grep -q " 0 failed"; then
+    result PASS "tests/abstractions/cutedsl_compile.py (05 compiles for sm_90a under the glue's hook): $summary"
+    printf '%s\n' "$log" | grep "compiles for sm_90a" | sed 's/^PASS  /      /'
+else
+    result FAIL "tests/abstractions/cutedsl_compile.py" "$(printf '%s\n' "$log" | grep -A12 '^FAIL' | head -30)"
 fi
 
 # The embedded interpreter in a check of its own, on the CPU.
@@ -83,12 +98,13 @@ if make --no-print-directory -s ARCH="$arch" "build/$arch/grader/grader.o" >"$bu
     expect 10_hangs_on_load TIMEOUT "still running after"
     expect 11_prints FAIL "more line(s) the exercise printed, not shown"
     expect 12_recursion CRASH "RecursionError"
+    expect 13_stream CRASH "saw the stream (0) after 7"
     printf '%s\n' "$log" | grep -q "| Traceback" && ! printf '%s\n' "$log" | grep -q 'glue.py' &&
         result PASS "a Python exception shows the student's traceback, not the grader's frames" ||
         result FAIL "a Python exception shows the student's traceback, not the grader's frames" "$(printf '%s\n' "$log" | grep -B2 -A2 glue.py | head)"
     [ $rc -eq 1 ] && result PASS "the check exits 1 when files fail" || result FAIL "the check exits 1 when files fail" "exit $rc"
     n=$(grep -c '"schema"' $out/results.jsonl 2>/dev/null)
-    [ "$n" = 12 ] && result PASS "one result record per file" || result FAIL "one result record per file" "$n records"
+    [ "$n" = 13 ] && result PASS "one result record per file" || result FAIL "one result record per file" "$n records"
     rm -f $out/results.jsonl
     # Folders relative to the check's own (as the Makefile builds it): a copy of the tree loads the
     # copy's files (class grading runs the base build's check in each student's scratch copy).

@@ -1,4 +1,4 @@
-/* Session 11 check driver: the GEMM one rung up the abstraction ladder (Triton, CuTe) and
+/* Session 11 check driver: the GEMM one rung up the abstraction ladder (Triton, CuTe, the CuTe DSL) and
  * FlashAttention in Triton, graded exactly as the raw-CUDA rungs are (the same contract, shapes,
  * references and yardsticks as sessions 10 and 09), so that lines of code and percent of cuBLAS can
  * be set side by side.
@@ -6,9 +6,10 @@
  *   make check              grade your files
  *   make check SOLUTION=1   grade the hidden solutions
  *
- * The Triton files are Python: the check embeds an interpreter (grader/python/) that loads each
- * file under the Python policy and calls its launch() with the grader's device pointers and stream;
- * everything else (inputs, poison, timing, the verdict) is this grader's, as for a .cu file.
+ * The Triton and CuTe DSL files are Python: the check embeds an interpreter (grader/python/) that
+ * loads each file under the Python policy and calls its launch() with the grader's device pointers
+ * and stream; everything else (inputs, poison, timing, the verdict) is this grader's, as for a .cu
+ * file.
  */
 #include "attention.h"
 #include "exercises.h"
@@ -48,6 +49,14 @@ static void triton_flash_launch(gr_case *c, cudaStream_t stream) {
     gr_py_arg args[] = {GR_PY_BUFFER("q", B, H, SQ, D), GR_PY_BUFFER("k", B, H, SKV, D), GR_PY_BUFFER("v", B, H, SKV, D),
                         GR_PY_BUFFER("out", B, H, SQ, D), GR_PY_BUFFER("lse", B, H, SQ), GR_PY_INT(ATTN_CAUSAL(s))};
     gr_py_launch(c, stream, args, 6);
+}
+
+/* 05: launch(a, b, c, stream): a CuTe DSL launch names its stream (a CUstream of the grader's). */
+static void cutedsl_gemm_launch(gr_case *c, cudaStream_t stream) {
+    const gr_shape *s = &c->shape;
+    const long M = GR_GEMM_M(s), N = GR_GEMM_N(s), K = GR_GEMM_K(s);
+    gr_py_arg args[] = {GR_PY_BUFFER("A", M, K), GR_PY_BUFFER("B", N, K), GR_PY_BUFFER("C", M, N), GR_PY_STREAM};
+    gr_py_launch(c, stream, args, 4);
 }
 
 /* (M, N, K), K a multiple of 8: single elements, sizes no tile divides in M and N at once, exact
@@ -90,6 +99,10 @@ static const gr_exercise EXERCISES[] = {
     NT_GEMM("04_cute_gemm", "BF16 GEMM C = A B^T in CuTe: layouts, a tiled copy, an MMA atom",
             "predicate every copy and store on an identity tensor of (M, N, K); ldmatrix and cp.async must share the swizzle",
             cute_launch),
+    NT_GEMM("05_cutedsl_gemm", "BF16 GEMM C = A B^T in the CuTe DSL: TMA, an mbarrier ring, wgmma, warp specialization",
+            "TODO 1 and 2 go together (a stage never released hangs the producer); guard each store of an unaligned C "
+            "with elem_less on an identity tensor of (M, N)",
+            cutedsl_gemm_launch, .open = gr_py_open, .warm_up = true, .needs_arch = "sm_90a"),
 };
 
 int main(int argc, char **argv) {
