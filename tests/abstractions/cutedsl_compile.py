@@ -57,8 +57,8 @@ def one(path):
     status = 0
     for n in (8192, 8190, 8192, 8190):   # each variant twice: the second launch must not compile
         before = len(compiles)
-        args = [("t", 1 << 20, "bf16", (8192, 8192)), ("t", 1 << 21, "bf16", (n, 8192)), ("t", 1 << 22, "bf16", (8192, n)),
-                ("s", 0)]
+        args = [("t", 1 << 20, "bf16", (8192, 8192)), ("t", 1 << 21, "bf16", (n, 8192)),
+                ("t", 1 << 22, "bf16", (8192, n)), ("s", 0)]
         answer = glue.call(0, args)
         if answer is not None:
             print("FAIL  launch(N=%d): %s" % (n, answer))
@@ -86,7 +86,8 @@ except Exception as e:  # noqa: BLE001
 for variant in ("", "solutions/"):
     rel = variant + SESSION + "/" + FILE
     what = ("solution " if variant else "skeleton ") + FILE
-    run = subprocess.run([sys.executable, __file__, os.path.join(ROOT, rel)], capture_output=True, text=True, timeout=600)
+    run = subprocess.run([sys.executable, __file__, os.path.join(ROOT, rel)], capture_output=True, text=True,
+                         timeout=600)
     lines = run.stdout.splitlines()
     compiled = [ln.split() for ln in lines if ln.startswith("PTX ")]
     cached = [ln for ln in lines if ln.startswith("CACHED ")]

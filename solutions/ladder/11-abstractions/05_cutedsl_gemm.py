@@ -27,7 +27,6 @@
 import cutlass
 import cutlass.cute as cute
 import cutlass.pipeline as pipeline
-import cutlass.utils as utils
 import cutlass.utils.hopper_helpers as sm90
 from cutlass.cute.nvgpu import cpasync, warpgroup
 from cutlass.cute.runtime import make_ptr
@@ -139,9 +138,12 @@ def make_gemm(tma_store):
         else:
             cute.arch.setmaxregister_increase(CONSUMER_REGISTERS)
             consumer_tidx = tidx - 128
-            thr_mma = tiled_mma.get_slice(cute.make_layout(CONSUMER_WARPGROUPS, stride=128)(warpgroup_idx - 1))
-            tCsA = thr_mma.partition_A(sA)
-            tCsB = thr_mma.partition_B(sB)
+            # A and B are read by a whole warpgroup (its slice: its first thread); C's elements are
+            # each thread's own (its slice: the thread).
+            wg_mma = tiled_mma.get_slice(cute.make_layout(CONSUMER_WARPGROUPS, stride=128)(warpgroup_idx - 1))
+            thr_mma = tiled_mma.get_slice(consumer_tidx)
+            tCsA = wg_mma.partition_A(sA)
+            tCsB = wg_mma.partition_B(sB)
             tCrA = tiled_mma.make_fragment_A(tCsA)   # wgmma descriptors of shared memory, not registers
             tCrB = tiled_mma.make_fragment_B(tCsB)
             gC = cute.local_tile(mC, tile_mnk, coord, proj=(1, 1, None))
@@ -180,8 +182,8 @@ def make_gemm(tma_store):
                 # epilogue tile at a time; TMA writes nothing outside M x N.
                 epilogue_barrier.arrive_and_wait()   # both warpgroups are done reading sA
                 sC = cute.make_tensor(cute.recast_ptr(sA.iterator, c_smem.inner, dtype=cutlass.BFloat16), c_smem.outer)
-                store_atom = sm90.get_smem_store_op(utils.LayoutEnum.ROW_MAJOR, elem_ty_d=cutlass.BFloat16,
-                                                    elem_ty_acc=cutlass.Float32)
+                store_atom = sm90.get_smem_store_op(cutlass.tensor_utils.LayoutEnum.ROW_MAJOR,
+                                                    elem_ty_d=cutlass.BFloat16, elem_ty_acc=cutlass.Float32)
                 stmatrix = cute.make_copy_atom(cute.nvgpu.warp.StMatrix8x8x16bOp(False, 4), cutlass.BFloat16)
                 r2s = cute.make_tiled_copy_S(store_atom, cute.make_tiled_copy_C_atom(stmatrix, tiled_mma))
                 thr_r2s = r2s.get_slice(consumer_tidx)
@@ -194,7 +196,8 @@ def make_gemm(tma_store):
 
                 gC_tma = cute.local_tile(mC_tma, tile_mnk, coord, proj=(1, 1, None))
                 gC_epi = cute.zipped_divide(gC_tma, epi_tile)
-                bSG_sC, bSG_gC = cpasync.tma_partition(tma_c, 0, cute.make_layout(1), cute.group_modes(sC, 0, 2), gC_epi)
+                bSG_sC, bSG_gC = cpasync.tma_partition(tma_c, 0, cute.make_layout(1), cute.group_modes(sC, 0, 2),
+                                                       gC_epi)
                 epi_tiles = cute.size(gC_epi, mode=[1])
                 epi_shape = gC_epi.shape[1]
                 epi_order = cute.make_layout(epi_shape, stride=(epi_shape[1], 1))
@@ -239,7 +242,7 @@ def make_gemm(tma_store):
         else:
             mC = cute.make_tensor(c_ptr, cute.make_layout((M, N), stride=(N, 1)))
 
-        k_major = utils.LayoutEnum.ROW_MAJOR
+        k_major = cutlass.tensor_utils.LayoutEnum.ROW_MAJOR
         tiled_mma = sm90.make_trivial_tiled_mma(
             cutlass.BFloat16, cutlass.BFloat16, k_major.sm90_mma_major_mode(), k_major.sm90_mma_major_mode(),
             cutlass.Float32, (CONSUMER_WARPGROUPS, 1, 1), tiler_mn=(64, TILE_N))
@@ -262,7 +265,8 @@ def make_gemm(tma_store):
 
         tiles_m = (M + TILE_M - 1) // TILE_M
         tiles_n = (N + TILE_N - 1) // TILE_N
-        grid = ((tiles_m + CLUSTER_M - 1) // CLUSTER_M * CLUSTER_M, (tiles_n + CLUSTER_N - 1) // CLUSTER_N * CLUSTER_N, 1)
+        grid = ((tiles_m + CLUSTER_M - 1) // CLUSTER_M * CLUSTER_M,
+                (tiles_n + CLUSTER_N - 1) // CLUSTER_N * CLUSTER_N, 1)
         gemm_kernel(tma_a, tA, tma_b, tB, tma_c, tC, mC, tiled_mma, cute.make_layout(cluster_mnk),
                     a_smem, b_smem, c_smem, epi_tile).launch(
             grid=grid, block=[THREADS, 1, 1], cluster=list(cluster_mnk), stream=stream)
