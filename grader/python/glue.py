@@ -253,8 +253,10 @@ def start_cutedsl(folder):
     except Exception as e:  # a missing package is one line, not a traceback
         return ("CRASH", "the CuTe DSL exercise needs nvidia-cutlass-dsl: %s (make check installs it)" % e)
     # (each folder as imported and as resolved: a frame names its file as it was imported)
-    folders = lambda module: tuple({f(os.path.dirname(module.__file__)) + os.sep for f in (os.path.abspath, os.path.realpath)})
-    _state["trusted"] = (folders(ctypes), tuple({os.path.dirname(d.rstrip(os.sep)) + os.sep for d in folders(cutlass)}))
+    def folders(path):
+        return tuple({f(path) + os.sep for f in (os.path.abspath, os.path.realpath)})
+    dsl = os.path.dirname(os.path.dirname(cutlass.__file__))   # .../dsl_packages, above cutlass/
+    _state["trusted"] = (folders(os.path.dirname(ctypes.__file__)), folders(dsl))
     _state["cu_stream"] = driver.CUstream
     return None
 

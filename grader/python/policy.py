@@ -4,9 +4,9 @@ syntax tree.
 The C grader owns inputs, timing and verdict; the file owns only its launcher and kernels. So the
 file may import Triton or the CuTe DSL (cutlass), and math, and nothing else, may not reach Python's
 machinery for getting around that (names that begin with '_', eval, open, getattr, ...), and may not
-use the parts of either that time, autotune, talk to the driver, or write files. The loader (glue.py) enforces imports again at
-run time and an audit hook refuses ctypes, sockets and /proc; this file is what a student reads
-when a file is refused, one line per finding.
+use the parts of either that time, autotune, talk to the driver, or write files. The loader
+(glue.py) enforces imports again at run time and an audit hook refuses ctypes, sockets and /proc;
+this file is what a student reads when a file is refused, one line per finding.
 
     python3 policy.py FILE.py    prints the findings, exit status 1 when there are any
 """
