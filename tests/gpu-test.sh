@@ -53,6 +53,17 @@ for s in $sessions; do
         fi
         if [ $rc -eq 0 ] && [ "$v" = PASS ]; then result PASS "solution $tag"
         else result FAIL "solution $tag" "exit $rc, verdict ${v:-none}; see $log.sol.log"; fi
+        # 14's expert parallelism moves rows by NVLink stores where the GPUs have peer access and by
+        # NCCL where not: the second path is checked too, with the world told it has no peer access.
+        if [[ $ex == 05_ep_* ]]; then
+            rm -f "$log.nopeer.json"
+            WB_EP_NO_PEER=1 timeout 600 build/$arch/solution/$s/check --only "$ex" --exact --solution --results "$log.nopeer.json" \
+                </dev/null >"$log.nopeer.log" 2>&1
+            rc=$?
+            v=$(verdict_of "$log.nopeer.json")
+            if [ $rc -eq 0 ] && [ "$v" = PASS ]; then result PASS "solution $tag, rows by NCCL (WB_EP_NO_PEER=1)"
+            else result FAIL "solution $tag, rows by NCCL (WB_EP_NO_PEER=1)" "exit $rc, verdict ${v:-none}; see $log.nopeer.log"; fi
+        fi
         # The skeleton runs and fails cleanly: verdict FAIL, exit status 1 (given code is no skeleton).
         if [ "$given" != given ]; then
         rm -f "$log.stu.json"

@@ -131,6 +131,25 @@ static bool ep_connect(char *why, size_t len) {
 #endif
 
 /* Before anything is checked: the world, or one line saying why there is none. */
+/* Peer access between every two ranks' devices, where the hardware has it (NVLink or PCIe P2P):
+ * 1 when all of it is on. NCCL may have switched some on already, which is no error. */
+static int ep_enable_peers(const ep_world *w) {
+    int all = 1;
+    for (int r = 0; r < w->ranks; r++) {
+        EP_CUDA(cudaSetDevice(w->device[r]));
+        for (int d = 0; d < w->ranks; d++) {
+            int can = 0;
+            if (d == r) continue;
+            if (cudaDeviceCanAccessPeer(&can, w->device[r], w->device[d]) != cudaSuccess || !can) { all = 0; continue; }
+            const cudaError_t e = cudaDeviceEnablePeerAccess(w->device[d], 0);
+            if (e == cudaErrorPeerAccessAlreadyEnabled) (void)cudaGetLastError();
+            else if (e != cudaSuccess) { (void)cudaGetLastError(); all = 0; }
+        }
+    }
+    EP_CUDA(cudaSetDevice(w->device[0]));
+    return all;
+}
+
 static bool ep_open(const gr_exercise *ex, gr_verdict *verdict, char *why, size_t len) {
     (void)ex;
 #ifndef WB_HAVE_NCCL
@@ -170,7 +189,12 @@ static bool ep_open(const gr_exercise *ex, gr_verdict *verdict, char *why, size_
         EP_CUDA(cudaEventCreateWithFlags(&ep.world.counts_read[r], cudaEventDisableTiming));
         /* pinned: the launcher's copies of the counts stay asynchronous (to pageable memory they would wait) */
         EP_CUDA(cudaMallocHost((void **)&ep.world.counts_host[r], sizeof(int) * (FM_MAX_EXPERTS + (size_t)EP_MAX_RANKS * FM_MAX_EXPERTS)));
+        for (int k = 0; k < EP_WORLD_EVENTS; k++)
+            EP_CUDA(cudaEventCreateWithFlags(&ep.world.event[r][k], cudaEventDisableTiming));
     }
+    /* WB_EP_NO_PEER=1: the world says it has no peer access, so a launcher's NCCL path is checked too */
+    const char *no_peer = getenv("WB_EP_NO_PEER");
+    ep.world.peer_access = no_peer && strcmp(no_peer, "0") != 0 ? 0 : ep_enable_peers(&ep.world);
     EP_CUDA(cudaSetDevice(ep.home));
     EP_CUDA(cudaEventCreateWithFlags(&ep.go, cudaEventDisableTiming));
     if (!ep_connect(why, len)) { *verdict = GR_CRASH; return false; }
@@ -416,7 +440,7 @@ static void ep_note(const gr_shape *s, char *buf, size_t len) {
      GR_SHAPE(33, 64, 8, 136, 0, 2), GR_SHAPE(1000, 256, 8, 256), GR_SHAPE(1000, 8, 8, 64, 1),                  \
      GR_SHAPE(257, 256, 1, 64, 3), GR_SHAPE(1, 256, 8, 7168), GR_SHAPE(129, 256, 8, 7168, 7)}
 #define EP(file, size)                                                                                        \
-    {.name = file, .what = "expert parallelism: tokens to their experts' GPUs and back (NCCL), weighted sum",   \
+    {.name = file, .what = "expert parallelism: tokens to their experts' GPUs and back (NCCL or NVLink stores), weighted sum",   \
      .hint = "rows go out in expert order and come back to the places they left; a token's own rank's experts stay home", \
      .compute = GR_ROOF_HBM, .check_shapes = EP_SHAPES, .bench_shape = size, .declare = ep_declare,             \
      .adjust_inputs = fm_ep_adjust, .launch = ep_launch, .reference = fm_ep_reference,                         \

@@ -110,7 +110,8 @@ void fp8_grouped_gemm_masked(const uint8_t *A, const float *sa, const uint8_t *B
  * rank travels there as a row of its own (H BF16 values: top_k * H * 2 bytes a token at most, each
  * way), is transformed by its expert on that rank, and travels back to be combined (dispatch and
  * combine). Pairs whose expert is on the token's own rank need not travel; no expert's scale
- * leaves its rank.
+ * leaves its rank. Rows travel through NCCL (grouped sends and receives) or, where the world has
+ * peer access, by kernels storing them straight into the other rank's memory.
  *
  * The world: w->ranks = R (2 <= R <= EP_MAX_RANKS, R <= E), rank r's pointers are on device
  * w->device[r], its device work goes on w->stream[r], and its NCCL communicator is w->comm[r] (one
@@ -124,6 +125,7 @@ void fp8_grouped_gemm_masked(const uint8_t *A, const float *sa, const uint8_t *B
  * work_bytes >= ep_work_bytes(R, E, top_k, H, T[0] + ... + T[R - 1]) bytes, yours. Shapes:
  * 1 <= top_k <= min(E, 8), E <= 256, H % 8 == 0 (rows of 16-byte pieces). */
 #define EP_MAX_RANKS 8
+#define EP_WORLD_EVENTS 4
 typedef struct {
     int ranks;
     int device[EP_MAX_RANKS];
@@ -131,6 +133,11 @@ typedef struct {
     cudaStream_t stream[EP_MAX_RANKS];
     int *counts_host[EP_MAX_RANKS];         /* pinned host room for rank r's counts read back (E + R E ints) */
     cudaEvent_t counts_read[EP_MAX_RANKS];  /* recorded on rank r's stream once they are copied there */
+    /* 1 when peer access is on between every two ranks' devices (NVLink, as DeepEP uses it): then a
+     * kernel on rank r may store straight into another rank's memory (its work buffer, say), and
+     * one rank's stream may wait for an event of another's. */
+    int peer_access;
+    cudaEvent_t event[EP_MAX_RANKS][EP_WORLD_EVENTS];  /* rank r's, yours to record and wait for */
 } ep_world;
 /* Room for any routing: all ranks' pairs as rows twice over (what a rank sends and what it can
  * receive, with room to spare), their integers (counts, places, experts), and room to align each

@@ -20,6 +20,12 @@
 // Pairs whose expert is on the token's own rank never travel: the combine applies that expert to
 // x_t directly (ep_expert, the same bits the experts' kernel gives). On two GPUs that is half the
 // pairs, half the bytes of a naive all-to-all, and no copy to self.
+//
+// Where the world has peer access (NVLink), the rows skip NCCL, as DeepEP's kernels do: the packing
+// kernel stores each row straight into its expert's rank (ep_send_rows), and the experts' kernel
+// stores each result straight back into the place its row left from (ep_apply_and_return). That
+// takes two passes over HBM and two sets of NCCL kernels out of the trip: no send buffer is filled
+// and then copied, no received row is written and read again before it goes back.
 #include <stdint.h>
 #include <stdio.h>
 
@@ -79,6 +85,55 @@ ep_pack_rows(const uint16_t *__restrict__ x, const int *__restrict__ topk_idx, c
         const uint4 *from = reinterpret_cast<const uint4 *>(x) + (p / top_k) * pieces;
         uint4 *to = reinterpret_cast<uint4 *>(send_rows) + (long)slot[p] * pieces;
         for (int k = lane; k < pieces; k += 32) to[k] = from[k];
+    }
+}
+
+// Where rows go on the other ranks, in one direction (from a rank's point of view): rank q's
+// buffer `rows[q]`, the row that is row i here going to row i + shift[q] there; rows first[q] ..
+// first[q + 1] - 1 here are the ones for rank q (used on the way back, to find a row's rank).
+struct ep_route {
+    uint16_t *rows[EP_MAX_RANKS];
+    long shift[EP_MAX_RANKS];
+    long first[EP_MAX_RANKS + 1];
+};
+
+// Dispatch by stores over NVLink: ep_pack_rows, but each remote pair's row goes straight to its
+// place among the rows its expert's rank receives.
+__global__ void __launch_bounds__(ROW_WARPS * 32)
+ep_send_rows(const uint16_t *__restrict__ x, const int *__restrict__ topk_idx, const int *__restrict__ slot, long pairs,
+             int top_k, int H, int E, int R, int rank, ep_route to) {
+    const int lane = threadIdx.x % 32, pieces = H / EP_ROW_PIECE;
+    for (long p = blockIdx.x * (long)ROW_WARPS + threadIdx.x / 32; p < pairs; p += (long)gridDim.x * ROW_WARPS) {
+        const int d = ep_owner(topk_idx[p], E, R);
+        if (d == rank) continue;
+        const uint4 *from = reinterpret_cast<const uint4 *>(x) + (p / top_k) * pieces;
+        uint4 *dst = reinterpret_cast<uint4 *>(to.rows[d]) + (slot[p] + to.shift[d]) * pieces;
+        for (int k = lane; k < pieces; k += 32) dst[k] = from[k];
+    }
+}
+
+// The experts on the received rows, each result stored straight back into the send rows of the
+// rank it came from, at the place its pair was given (ep_apply_experts' arithmetic, NaN for a row
+// whose expert is out of range). A piece of 8 values a thread.
+__global__ void __launch_bounds__(256)
+ep_apply_and_return(const uint16_t *__restrict__ rows, const int *__restrict__ row_expert, long n_rows, int H,
+                    const float *__restrict__ scale, int n_local, int R, ep_route back) {
+    const long pieces = H / EP_ROW_PIECE, n = n_rows * pieces;
+    for (long v = blockIdx.x * (long)blockDim.x + threadIdx.x; v < n; v += (long)gridDim.x * blockDim.x) {
+        const long i = v / pieces;
+        int s = 0;
+        while (s < R - 1 && i >= back.first[s + 1]) s++;  // rows come by source rank: at most 7 steps
+        const int le = row_expert[i];
+        uint4 piece = reinterpret_cast<const uint4 *>(rows)[v];
+        if (le < 0 || le >= n_local) {
+            piece = make_uint4(0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu);
+        } else {
+            const float sc = scale[le];
+            uint16_t *h = reinterpret_cast<uint16_t *>(&piece);
+#pragma unroll
+            for (int k = 0; k < EP_ROW_PIECE; k++) h[k] = ep_bf16_round(ep_expert(sc, h[k]));
+        }
+        reinterpret_cast<uint4 *>(back.rows[s])[(i + back.shift[s]) * pieces + v % pieces] = piece;
     }
 }
 
@@ -176,6 +231,64 @@ ep_combine(const uint16_t *__restrict__ x, const int *__restrict__ topk_idx, con
     }
 }
 
+// Every rank's stream waits until every other rank's stream has passed event k (recorded here first).
+static void ep_meet(const ep_world *w, int k) {
+    for (int r = 0; r < w->ranks; r++) {
+        ep_use_rank(w, r);
+        cudaEventRecord(w->event[r][k], w->stream[r]);
+    }
+    for (int r = 0; r < w->ranks; r++) {
+        ep_use_rank(w, r);
+        for (int q = 0; q < w->ranks; q++)
+            if (q != r) cudaStreamWaitEvent(w->stream[r], w->event[q][k], 0);
+    }
+}
+
+// Steps 3 to 6 with peer access: rows stored into the other ranks' memory, no NCCL. The ranks meet
+// twice: once every row has arrived, once every result is back.
+static void ep_round_trip_by_stores(const ep_world *w, int E, int top_k, int H, const int *T, const uint16_t *const *x,
+                                    const int *const *topk_idx, const float *const *topk_weight,
+                                    const float *const *expert_scale, uint16_t *const *y, const ep_rank_work *ws,
+                                    const ep_plan *plan) {
+    const int R = w->ranks;
+    for (int r = 0; r < R; r++) {  // 3. each remote pair's row to its place on its expert's rank
+        const long pairs = (long)T[r] * top_k;
+        ep_use_rank(w, r);
+        ep_route to = {};
+        for (int d = 0; d < R; d++) {
+            to.rows[d] = ws[d].recv_rows;
+            to.shift[d] = plan->recv_first[d][r] - plan->send_first[r][d];
+        }
+        if (pairs > 0)
+            ep_send_rows<<<ep_blocks(pairs, ROW_WARPS), ROW_WARPS * 32, 0, w->stream[r]>>>(
+                x[r], topk_idx[r], ws[r].slot, pairs, top_k, H, E, R, r, to);
+    }
+    ep_meet(w, 0);
+    for (int r = 0; r < R; r++) {  // 4. the experts, each result back where its row came from
+        const long n = plan->recv_total[r];
+        if (n == 0) continue;
+        ep_use_rank(w, r);
+        ep_route back = {};
+        for (int s = 0; s < R; s++) {
+            back.rows[s] = ws[s].send_rows;
+            back.shift[s] = plan->send_first[s][r] - plan->recv_first[r][s];
+            back.first[s] = plan->recv_first[r][s];
+        }
+        back.first[R] = n;
+        ep_row_experts<<<ep_blocks(n, ROWS_THREADS), ROWS_THREADS, 0, w->stream[r]>>>(ws[r].recv_count, R, ws[r].n_local,
+                                                                                     n, ws[r].row_expert);
+        ep_apply_and_return<<<ep_blocks(n * (H / EP_ROW_PIECE), 256), 256, 0, w->stream[r]>>>(
+            ws[r].recv_rows, ws[r].row_expert, n, H, expert_scale[r], ws[r].n_local, R, back);
+    }
+    ep_meet(w, 1);
+    for (int r = 0; r < R; r++) {  // 6. the sums, as with NCCL
+        if (T[r] == 0) continue;
+        ep_use_rank(w, r);
+        ep_combine<<<ep_blocks(T[r], ROW_WARPS), ROW_WARPS * 32, 0, w->stream[r]>>>(
+            x[r], topk_idx[r], topk_weight[r], ws[r].slot, ws[r].send_rows, expert_scale[r], T[r], top_k, H, E, R, r, y[r]);
+    }
+}
+
 void ep_dispatch_combine(const ep_world *w, int E, int top_k, int H, const int *T, const uint16_t *const *x,
                          const int *const *topk_idx, const float *const *topk_weight,
                          const float *const *expert_scale, uint16_t *const *y, void *const *work, size_t work_bytes) {
@@ -199,8 +312,8 @@ void ep_dispatch_combine(const ep_world *w, int E, int top_k, int H, const int *
     }
 
     // 2. The counts to every rank and back to the host; meanwhile every rank places its pairs in
-    //    expert order and packs the remote ones, while the host waits for the counts (its one
-    //    wait) and plans who sends what to whom.
+    //    expert order (and, with NCCL carrying the rows, packs the remote ones), while the host
+    //    waits for the counts (its one wait) and plans who sends what to whom.
     if (!ep_exchange_counts(w, E, ws)) return;
     ep_read_counts(w, E, ws);
     for (int r = 0; r < R; r++) {
@@ -209,11 +322,16 @@ void ep_dispatch_combine(const ep_world *w, int E, int top_k, int H, const int *
         ep_use_rank(w, r);
         cudaStream_t s = w->stream[r];
         ep_place_pairs<<<ep_blocks(pairs, COUNT_THREADS), COUNT_THREADS, 0, s>>>(topk_idx[r], pairs, ws[r].cursor, ws[r].slot);
-        ep_pack_rows<<<ep_blocks(pairs, ROW_WARPS), ROW_WARPS * 32, 0, s>>>(x[r], topk_idx[r], ws[r].slot, pairs, top_k, H,
+        if (!w->peer_access)  // with peer access, the rows are packed straight into the other ranks
+            ep_pack_rows<<<ep_blocks(pairs, ROW_WARPS), ROW_WARPS * 32, 0, s>>>(x[r], topk_idx[r], ws[r].slot, pairs, top_k, H,
                                                                           E, R, r, ws[r].send_rows);
     }
     ep_plan plan;
     if (!ep_make_plan(w, E, top_k, T, ws, &plan)) return;
+    if (w->peer_access) {
+        ep_round_trip_by_stores(w, E, top_k, H, T, x, topk_idx, topk_weight, expert_scale, y, ws, &plan);
+        return;
+    }
 
     // 3. Dispatch: the rows to their experts' ranks.
     if (!ep_exchange_rows(w, H, &plan, ws, EP_DISPATCH)) return;
