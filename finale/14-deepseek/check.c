@@ -128,9 +128,7 @@ static bool ep_connect(char *why, size_t len) {
     if (!ok) snprintf(why, len, "NCCL's first exchange between the GPUs failed (NCCL_DEBUG=WARN says why)");
     return ok;
 }
-#endif
 
-/* Before anything is checked: the world, or one line saying why there is none. */
 /* Peer access between every two ranks' devices, where the hardware has it (NVLink or PCIe P2P):
  * 1 when all of it is on. NCCL may have switched some on already, which is no error. */
 static int ep_enable_peers(const ep_world *w) {
@@ -149,7 +147,9 @@ static int ep_enable_peers(const ep_world *w) {
     EP_CUDA(cudaSetDevice(w->device[0]));
     return all;
 }
+#endif
 
+/* Before anything is checked: the world, or one line saying why there is none. */
 static bool ep_open(const gr_exercise *ex, gr_verdict *verdict, char *why, size_t len) {
     (void)ex;
 #ifndef WB_HAVE_NCCL
