@@ -44,27 +44,23 @@ for f in ladder/11-abstractions/[0-9][0-9]_*.py solutions/ladder/11-abstractions
         result FAIL "$f imports under the pinned Triton and CuTe DSL" "$msg"
 done
 
-# Every Triton file compiled for sm_90a by the pinned Triton, at the check's bench size (no GPU).
-log=$("$exe" tests/abstractions/triton_compile.py 2>&1)
-rc=$?
-summary=$(printf '%s\n' "$log" | tail -n 1)
-if [ $rc -eq 0 ] && printf '%s\n' "$summary" | grep -q " 0 failed"; then
-    result PASS "tests/abstractions/triton_compile.py (skeletons and solutions compile for sm_90a): $summary"
-    printf '%s\n' "$log" | grep "compiles for sm_90a in" | sed 's/^PASS  /      /'
-else
-    result FAIL "tests/abstractions/triton_compile.py" "$(printf '%s\n' "$log" | grep -A1 '^FAIL' | head -20)"
-fi
-
-# The CuTe DSL file, skeleton and solution, through the grader's glue and cute.compile for sm_90a (no GPU).
-log=$("$exe" tests/abstractions/cutedsl_compile.py 2>&1)
-rc=$?
-summary=$(printf '%s\n' "$log" | tail -n 1)
-if [ $rc -eq 0 ] && printf '%s\n' "$summary" | grep -q " 0 failed"; then
-    result PASS "tests/abstractions/cutedsl_compile.py (05 compiles for sm_90a under the glue's hook): $summary"
-    printf '%s\n' "$log" | grep "compiles for sm_90a" | sed 's/^PASS  /      /'
-else
-    result FAIL "tests/abstractions/cutedsl_compile.py" "$(printf '%s\n' "$log" | grep -A12 '^FAIL' | head -30)"
-fi
+# compile_suite SCRIPT WHAT: a Python suite of compiles for sm_90a (no GPU), its compile lines shown.
+compile_suite() {
+    local log rc summary
+    log=$("$exe" "$1" 2>&1)
+    rc=$?
+    summary=$(printf '%s\n' "$log" | tail -n 1)
+    if [ $rc -eq 0 ] && printf '%s\n' "$summary" | grep -q " 0 failed"; then
+        result PASS "$1 ($2): $summary"
+        printf '%s\n' "$log" | grep "compiles for sm_90a" | sed 's/^PASS  /      /'
+    else
+        result FAIL "$1" "$(printf '%s\n' "$log" | grep -A12 '^FAIL' | head -30)"
+    fi
+}
+# Every Triton file compiled for sm_90a by the pinned Triton, at the check's bench size; the CuTe DSL
+# file, skeleton and solution, through the grader's glue and cute.compile under its audit hook.
+compile_suite tests/abstractions/triton_compile.py "skeletons and solutions compile for sm_90a"
+compile_suite tests/abstractions/cutedsl_compile.py "05 compiles for sm_90a under the glue's hook"
 
 # The embedded interpreter in a check of its own, on the CPU.
 build_log=$out/build.log
