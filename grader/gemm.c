@@ -40,6 +40,12 @@ void gr_matmul_reference(gr_case *c, long r0, long r1) {
                     N_OF(s), K_OF(s), r0, r1);
 }
 
+void gr_matmul_reference_rows(gr_case *c, const long *rows, long n_rows) {
+    const gr_shape *s = &c->shape;
+    ref_gemm_scaled_rows(gr_in_f32(c, "A"), gr_in_f32(c, "B"), NULL, 1.0f, 0.0f, gr_ref(c, "C"), gr_scale(c, "C"),
+                         N_OF(s), K_OF(s), rows, n_rows);
+}
+
 /* At least: read A and B once, write C once. */
 double gr_matmul_bytes(const gr_shape *s) {
     return 4.0 * ((double)M_OF(s) * K_OF(s) + (double)K_OF(s) * N_OF(s) + (double)M_OF(s) * N_OF(s));
@@ -69,6 +75,12 @@ void gr_sgemm_reference(gr_case *c, long r0, long r1) {
     const gr_shape *s = &c->shape;
     ref_gemm_scaled(gr_in_f32(c, "A"), gr_in_f32(c, "B"), gr_in(c, "C"), GR_SGEMM_ALPHA(c), GR_SGEMM_BETA(c),
                     gr_ref(c, "C"), gr_scale(c, "C"), M_OF(s), N_OF(s), K_OF(s), r0, r1);
+}
+
+void gr_sgemm_reference_rows(gr_case *c, const long *rows, long n_rows) {
+    const gr_shape *s = &c->shape;
+    ref_gemm_scaled_rows(gr_in_f32(c, "A"), gr_in_f32(c, "B"), gr_in(c, "C"), GR_SGEMM_ALPHA(c), GR_SGEMM_BETA(c),
+                         gr_ref(c, "C"), gr_scale(c, "C"), N_OF(s), K_OF(s), rows, n_rows);
 }
 
 void gr_sgemm_run(gr_sgemm_launcher fn, gr_case *c, cudaStream_t stream) {
@@ -126,6 +138,11 @@ void gr_bf16_gemm_nt_reference(gr_case *c, long r0, long r1) {
     ref_gemm_nt(gr_in_f32(c, "A"), gr_in_f32(c, "B"), gr_ref(c, "C"), M_OF(s), N_OF(s), K_OF(s), r0, r1);
 }
 
+void gr_bf16_gemm_nt_reference_rows(gr_case *c, const long *rows, long n_rows) {
+    const gr_shape *s = &c->shape;
+    ref_gemm_nt_rows(gr_in_f32(c, "A"), gr_in_f32(c, "B"), gr_ref(c, "C"), N_OF(s), K_OF(s), rows, n_rows);
+}
+
 /* The error of a correct kernel, measured against the result itself (||out-ref|| / ||ref||):
  *  - Rounding each output to BF16 (8 significant bits, round to nearest) moves it by at most 2^-8
  *    of itself, so ||out - ref|| <= 2^-8 ||ref|| whatever the inputs. (Truncating errs by up to
@@ -159,4 +176,11 @@ void gr_bf16_gemm_nt_library(gr_case *c, cudaStream_t stream) {
 
 const char *gr_bf16_gemm_nt_library_label(const gr_shape *s) {
     return gr_lib_gemm_bf16_nt_name((int)M_OF(s), (int)N_OF(s), (int)K_OF(s));
+}
+
+gr_reference_rows_fn gr_gemm_reference_rows(void (*reference)(gr_case *c, long row_begin, long row_end)) {
+    if (reference == gr_matmul_reference) return gr_matmul_reference_rows;
+    if (reference == gr_sgemm_reference) return gr_sgemm_reference_rows;
+    if (reference == gr_bf16_gemm_nt_reference) return gr_bf16_gemm_nt_reference_rows;
+    return NULL;
 }

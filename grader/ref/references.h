@@ -1,5 +1,6 @@
-/* CPU references: what each exercise must compute, written plainly and accumulated in float64.
- * Each works on a range of output rows so that the grader can sample rows of a large output. */
+/* CPU references: what each exercise must compute, written plainly and accumulated in float64
+ * (the matrix products' loops arranged for speed, their sums unchanged: matmul.c). Each works on a
+ * range of output rows so that the grader can sample rows of a large output. */
 #ifndef GRADER_REFERENCES_H
 #define GRADER_REFERENCES_H
 
@@ -24,6 +25,13 @@ void ref_gemm_scaled(const float *A, const float *B, const float *C0, float alph
 /* Row-major C[M][N] = A[M][K] * B[N][K]^T, rows [row_begin, row_end) of C: a linear layer, where
  * row n of B holds the K weights of output n. */
 void ref_gemm_nt(const float *A, const float *B, float *C, long M, long N, long K, long row_begin, long row_end);
+
+/* The same two products for a list of rows of C (any order): the rows share one pass
+ * over B, so that sampled rows of a large product cost far less together than one by one. Every
+ * output is bit for bit the one the row-range forms give: its terms added in k order in float64. */
+void ref_gemm_scaled_rows(const float *A, const float *B, const float *C0, float alpha, float beta, float *C,
+                          float *scale, long N, long K, const long *rows, long n_rows);
+void ref_gemm_nt_rows(const float *A, const float *B, float *C, long N, long K, const long *rows, long n_rows);
 
 /* out[cols][rows] = in[rows][cols]^T, output rows [row_begin, row_end) (input columns). */
 void ref_transpose(const float *in, float *out, long rows, long cols, long row_begin, long row_end);
