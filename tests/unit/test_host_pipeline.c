@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "gemm.h"
 #include "grader.h"
 #include "jsonl.h"
 #include "ref/references.h"
@@ -147,20 +148,27 @@ static void launch_stale(gr_case *c, cudaStream_t st) {
     stale_key[2] = K_OF(s);
 }
 
-/* For sampled shapes: the first row the grader does NOT compute a reference for. This mirrors
- * choose_rows() in run.c (row 0, the last row and 64 rows drawn from the check seed, which outside
- * grading follows the case's seed and the inputs' generation); if that changes, the element below
- * may land in a sampled row and the test will say so. */
-static long first_unsampled_row(const gr_case *c) {
+/* For sampled shapes: the rows the grader computes a reference for. This mirrors choose_rows() in
+ * run.c (row 0, the last row and 64 rows drawn from the check seed, which outside grading follows
+ * the case's seed and the inputs' generation); if that changes, the elements the launchers below
+ * spoil may land in other rows, and the tests will say so. */
+static unsigned char *sampled_mask(const gr_case *c) {
     unsigned char *mask = calloc((size_t)c->rows, 1);
     uint64_t s = gr_derive_seed(gr_derive_seed(c->seed, 0xC4EC, (uint64_t)c->generation), 0x5A3B, 0);
     mask[0] = mask[c->rows - 1] = 1;
     for (int i = 0; i < 64; i++) mask[gr_rng_next(&s) % (uint64_t)c->rows] = 1;
+    return mask;
+}
+
+/* The first row after row 0 that the grader does (or does NOT) compute a reference for. */
+static long first_row_past_0(const gr_case *c, bool sampled) {
+    unsigned char *mask = sampled_mask(c);
     long r = 1;
-    while (r < c->rows && mask[r]) r++;
+    while (r < c->rows && (mask[r] != 0) != sampled) r++;
     free(mask);
     return r;
 }
+static long first_unsampled_row(const gr_case *c) { return first_row_past_0(c, false); }
 
 static void launch_sampled_unwritten(gr_case *c, cudaStream_t st) {
     (void)st;
@@ -177,6 +185,13 @@ static void launch_sampled_wrong(gr_case *c, cudaStream_t st) {
     ((float *)gr_ptr(c, "C"))[first_unsampled_row(c) * N_OF(&c->shape)] += 1.0f;
 }
 
+/* A wrong element in a sampled row other than the first and last: the shared GEMM reference computes
+ * the sampled rows together (gr_gemm_reference_rows), and this one must be among them. */
+static void launch_wrong_in_a_sampled_row(gr_case *c, cudaStream_t st) {
+    launch_correct(c, st);
+    ((float *)gr_ptr(c, "C"))[first_row_past_0(c, true) * N_OF(&c->shape) + 1] += 1.0f;
+}
+
 /* ---- the exercises ------------------------------------------------------------------------------ */
 
 #define MM_COMMON                                                                                    \
@@ -187,6 +202,13 @@ static void launch_sampled_wrong(gr_case *c, cudaStream_t st) {
 /* 100 rows and a tiny reference limit: only sampled rows get a reference; Freivalds checks the rest. */
 #define MM_SAMPLED                                                                                   \
     .check_shapes = {GR_SHAPE(100, 3, 2)}, .full_reference_limit = 1, .extra_check = mm_freivalds
+
+/* The same product through the grader's own GEMM description (gemm.h), whose sampled rows run.c
+ * computes in one call. */
+#define SHARED_MM                                                                                    \
+    .what = "C = A * B on the CPU, the grader's matmul (unit-test fake)", .hint = "unit-test hint",  \
+    .on_host = true, .compute = GR_ROOF_FP32, .declare = gr_matmul_declare,                          \
+    .reference = gr_matmul_reference, .tolerance = mm_tolerance, .flops = mm_flops, .bytes = mm_bytes
 
 static const gr_exercise EXERCISES[] = {
     {.name = "correct", MM_COMMON, MM_SHAPES, .launch = launch_correct},
@@ -203,6 +225,8 @@ static const gr_exercise EXERCISES[] = {
     {.name = "sampled_correct", MM_COMMON, MM_SAMPLED, .launch = launch_correct},
     {.name = "sampled_unwritten", MM_COMMON, MM_SAMPLED, .launch = launch_sampled_unwritten},
     {.name = "sampled_wrong", MM_COMMON, MM_SAMPLED, .launch = launch_sampled_wrong},
+    {.name = "shared_sampled_correct", SHARED_MM, MM_SAMPLED, .launch = launch_correct},
+    {.name = "shared_sampled_wrong", SHARED_MM, MM_SAMPLED, .launch = launch_wrong_in_a_sampled_row},
 };
 #define N_EXERCISES ((int)(sizeof EXERCISES / sizeof EXERCISES[0]))
 
@@ -355,6 +379,20 @@ Test(host_pipeline, unwritten_element_in_an_unsampled_row_is_caught) {
     const gr_json_record *r = run_one("sampled_unwritten", 1, NULL, NULL);
     cr_assert_str_eq(unit_str(r, "verdict"), "FAIL");
     assert_message_has(r, "never written");
+}
+
+Test(host_pipeline, shared_gemm_reference_passes_a_correct_product_on_sampled_rows) {
+    const gr_json_record *r = run_one("shared_sampled_correct", 0, NULL, NULL);
+    cr_assert_str_eq(unit_str(r, "verdict"), "PASS");
+}
+
+Test(host_pipeline, shared_gemm_reference_catches_a_wrong_element_in_a_sampled_row) {
+    const gr_json_record *r = run_one("shared_sampled_wrong", 1, NULL, NULL);
+    cr_assert_str_eq(unit_str(r, "verdict"), "FAIL");
+    assert_message_has(r, "first wrong element C[");
+    assert_message_has(r, ", col 1)");
+    const char *msg = unit_str(r, "message");
+    cr_assert_null(strstr(msg, "the sampled rows agree"), "caught by the sampled rows, not Freivalds: %s", msg);
 }
 
 Test(host_pipeline, wrong_element_in_an_unsampled_row_is_caught_by_freivalds) {
