@@ -94,7 +94,9 @@ const float *gr_in_f32(gr_case *c, const char *name) {
     if (!c->as_f32[i]) c->as_f32[i] = malloc(sizeof(float) * (b->count ? b->count : 1));
     if (!c->as_f32[i]) { fprintf(stderr, "grader: out of host memory widening '%s'\n", name); exit(70); }
     if (c->as_f32_generation[i] != c->generation + 1) {
-        for (size_t k = 0; k < b->count; k++) c->as_f32[i][k] = (float)gr_value(b->dtype, values, k);
+        /* BF16, the common case, without a call an element: an 8192 x 8192 operand in 0.02 s, not 0.25. */
+        if (b->dtype == GR_BF16) gr_bf16_to_f32(values, c->as_f32[i], b->count);
+        else for (size_t k = 0; k < b->count; k++) c->as_f32[i][k] = (float)gr_value(b->dtype, values, k);
         c->as_f32_generation[i] = c->generation + 1;
     }
     return c->as_f32[i];
