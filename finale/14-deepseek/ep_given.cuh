@@ -224,6 +224,21 @@ static inline bool ep_exchange_rows(const ep_world *, int, const ep_plan *, cons
 
 #endif
 
+// With peer access (w->peer_access), where kernels store into other ranks' memory: every rank's
+// stream waits until every other rank's stream has passed this point, through event k of each rank
+// (all recorded first, then all waited for). After it, what any rank stored anywhere is there.
+static inline void ep_meet(const ep_world *w, int k) {
+    for (int r = 0; r < w->ranks; r++) {
+        ep_use_rank(w, r);
+        cudaEventRecord(w->event[r][k], w->stream[r]);
+    }
+    for (int r = 0; r < w->ranks; r++) {
+        ep_use_rank(w, r);
+        for (int q = 0; q < w->ranks; q++)
+            if (q != r) cudaStreamWaitEvent(w->stream[r], w->event[q][k], 0);
+    }
+}
+
 // Every rank's counts and received counts copied to the host (after the count exchange on its
 // stream, into the world's pinned room) and an event recorded after them: the host waits for that
 // event in ep_make_plan, not for the whole stream, so work queued in between (the packing) runs

@@ -231,19 +231,6 @@ ep_combine(const uint16_t *__restrict__ x, const int *__restrict__ topk_idx, con
     }
 }
 
-// Every rank's stream waits until every other rank's stream has passed event k (recorded here first).
-static void ep_meet(const ep_world *w, int k) {
-    for (int r = 0; r < w->ranks; r++) {
-        ep_use_rank(w, r);
-        cudaEventRecord(w->event[r][k], w->stream[r]);
-    }
-    for (int r = 0; r < w->ranks; r++) {
-        ep_use_rank(w, r);
-        for (int q = 0; q < w->ranks; q++)
-            if (q != r) cudaStreamWaitEvent(w->stream[r], w->event[q][k], 0);
-    }
-}
-
 // Steps 3 to 6 with peer access: rows stored into the other ranks' memory, no NCCL. The ranks meet
 // twice: once every row has arrived, once every result is back.
 static void ep_round_trip_by_stores(const ep_world *w, int E, int top_k, int H, const int *T, const uint16_t *const *x,
