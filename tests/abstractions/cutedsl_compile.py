@@ -2,7 +2,8 @@
 the grader's glue (policy, cut-down builtins and imports, audit hook), then its launcher called with
 the check's bench-size buffers and a stream. cute.compile runs for real, under the hook that confines
 the student's file (the DSL's own ctypes calls let through, its dumps in the build's cache folder);
-only the compiled function's launch, which needs a GPU, is caught. Checks that the skeleton and the
+only the compiled function's launch, which needs a GPU, is caught (and the question how many
+clusters the GPU holds at once, answered as an H200 would). Checks that the skeleton and the
 solution compile for sm_90a in both of the launcher's variants (C rows 16-byte aligned or not), that
 each variant is compiled once however often it is launched, and that the solution's PTX holds wgmma
 and TMA (cp.async.bulk.tensor) instructions; prints the compile times (the check's warm-up pays them).
@@ -53,6 +54,12 @@ def one(path):
         compiles.append((time.time() - start, ptx))
         return lambda *a, **k: None   # the launch: no GPU here
     cute.compile = compile_only   # what the file's cute.compile(...) reaches
+
+    class NoGpuHardwareInfo:   # a persistent launcher asks how many clusters fit: an H200's answer
+        def get_max_active_clusters(self, cluster_size):
+            return 132 // cluster_size
+    import cutlass.utils
+    cutlass.utils.HardwareInfo = NoGpuHardwareInfo
     stream = glue._state["cu_stream"](0)
     status = 0
     for n in (8192, 8190, 8192, 8190):   # each variant twice: the second launch must not compile
