@@ -4,7 +4,8 @@
  * divides, with inputs that reach float's extremes, signed zeros and cancellations. Both of
  * matmul.c's builds are checked: the one the library chose for this processor (AVX2 on most x86-64
  * machines) and the baseline one (SSE2, and what other processors run), compiled again below. Then
- * the GEMM exercises' reference_rows forms against their row-range forms on host cases. */
+ * the GEMM exercises' many-rows references against their row-range forms on host cases, and
+ * Freivalds' check (grader/freivalds.c) against plain loops of its own. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdbool.h>
@@ -343,4 +344,91 @@ Test(gemm_rows, exercises_sampled_rows_are_their_full_reference) {
         gr_case_free(&c);
     }
     cr_assert_null(gr_gemm_reference_rows(NULL));
+}
+
+/* ---- Freivalds' check (grader/freivalds.c), which the same large checks run after the sampled rows */
+
+/* The check as plain loops, one vector at a time and one row at a time: its sums are the ones
+ * freivalds.c forms side by side. */
+static double plain_freivalds(const float *A, const float *B, bool b_transposed, const float *C0, float alpha,
+                              float beta, const void *C, gr_dtype c_dtype, long M, long N, long K, uint64_t seed) {
+    double *x = malloc(sizeof(double) * (size_t)(N + 1)), *bx = malloc(sizeof(double) * (size_t)(K + 1)), worst = 0;
+    cr_assert(x && bx);
+    for (int round = 0; round < 2; round++) {
+        uint64_t s = gr_derive_seed(seed, 0xF7E1, (uint64_t)round);
+        for (long j = 0; j < N; j++) x[j] = (gr_rng_next(&s) & 1) ? 1.0 : -1.0;
+        for (long k = 0; k < K; k++) {
+            bx[k] = 0;
+            for (long j = 0; j < N; j++) bx[k] += (double)(b_transposed ? B[j * K + k] : B[k * N + j]) * x[j];
+        }
+        double diff_sq = 0, ref_sq = 0;
+        for (long i = 0; i < M; i++) {
+            double abx = 0, cx = 0;
+            for (long k = 0; k < K; k++) abx += (double)A[i * K + k] * bx[k];
+            abx *= alpha;
+            if (C0 && beta != 0.0f)
+                for (long j = 0; j < N; j++) abx += (double)beta * C0[i * N + j] * x[j];
+            for (long j = 0; j < N; j++) cx += gr_value(c_dtype, C, (size_t)(i * N + j)) * x[j];
+            diff_sq += (cx - abx) * (cx - abx);
+            ref_sq += abx * abx;
+        }
+        const double rel = ref_sq > 0 ? sqrt(diff_sq / ref_sq) : sqrt(diff_sq);
+        if (!(rel <= worst)) worst = rel;
+    }
+    free(x);
+    free(bx);
+    return worst;
+}
+
+/* The same bits as the plain loops for C = alpha A B + beta C0 (float32 C) and C = A B^T (float32 and
+ * bfloat16 C), for a right C and a C with one wrong element, at sizes no block of rows divides. */
+/* Values past 2^40 brought down, so that no product overflows and every figure is finite (which NaN
+ * comes out of a sum with several is not a matter of bits worth checking). */
+static void tame(float *x, long n) {
+    for (long i = 0; i < n; i++)
+        if (fabsf(x[i]) > 0x1p40f) x[i] = ldexpf(x[i], -64);
+}
+
+/* bfloat16 bits of a finite float, rounded to nearest even. */
+static uint16_t to_bf16(float f) {
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    return (uint16_t)((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
+}
+
+Test(gemm_rows, freivalds_is_the_plain_loops_bit_for_bit) {
+    for (int s = 0; s < N_SIZES; s++) {
+        const dims d = SIZES[s];
+        operands o = make_operands(d, 0xF7E1 + (uint64_t)s);
+        tame(o.A, d.M * d.K);
+        tame(o.B, d.K * d.N);
+        tame(o.Bt, d.N * d.K);
+        tame(o.C0, d.M * d.N);
+        const long n = d.M * d.N + 1;
+        float *C = malloc(sizeof(float) * n);
+        uint16_t *C16 = malloc(sizeof(uint16_t) * n);
+        cr_assert(C && C16);
+        for (int wrong = 0; wrong < 2; wrong++) {
+            for (long i = 0; i < d.M; i++) plain_row(o.A, o.B, false, o.C0, 1.25f, -0.375f, C, NULL, d.N, d.K, i);
+            if (wrong) C[n / 2] += 1.0f;
+            double got = gr_freivalds_gemm_f32(o.A, o.B, o.C0, 1.25f, -0.375f, C, d.M, d.N, d.K, 7 + wrong);
+            double want = plain_freivalds(o.A, o.B, false, o.C0, 1.25f, -0.375f, C, GR_F32, d.M, d.N, d.K, 7 + wrong);
+            cr_assert_eq(memcmp(&got, &want, sizeof got), 0, "A B, M %ld N %ld K %ld: %a, plain loops %a", d.M, d.N,
+                         d.K, got, want);
+            for (long i = 0; i < d.M; i++) plain_row(o.A, o.Bt, true, NULL, 1.0f, 0.0f, C, NULL, d.N, d.K, i);
+            if (wrong) C[n / 2] += 1.0f;
+            for (long i = 0; i < d.M * d.N; i++) C16[i] = to_bf16(C[i]);
+            got = gr_freivalds_nt(o.A, o.Bt, C, GR_F32, d.M, d.N, d.K, 9 + wrong);
+            want = plain_freivalds(o.A, o.Bt, true, NULL, 1.0f, 0.0f, C, GR_F32, d.M, d.N, d.K, 9 + wrong);
+            cr_assert_eq(memcmp(&got, &want, sizeof got), 0, "A B^T, M %ld N %ld K %ld: %a, plain loops %a", d.M,
+                         d.N, d.K, got, want);
+            got = gr_freivalds_nt(o.A, o.Bt, C16, GR_BF16, d.M, d.N, d.K, 11 + wrong);
+            want = plain_freivalds(o.A, o.Bt, true, NULL, 1.0f, 0.0f, C16, GR_BF16, d.M, d.N, d.K, 11 + wrong);
+            cr_assert_eq(memcmp(&got, &want, sizeof got), 0, "A B^T, BF16 C, M %ld N %ld K %ld: %a, plain loops %a",
+                         d.M, d.N, d.K, got, want);
+        }
+        free(C);
+        free(C16);
+        free_operands(&o);
+    }
 }
