@@ -200,38 +200,116 @@ void fm_fp8_masked_adjust(gr_case *c) {
 
 /* ---- references ---------------------------------------------------------------------------------- */
 
-static void reference_row(gr_case *c, long row, long g, float *d_row) {
+/* fm_fp8_dot over decoded values: a and w the K values of a row of A and of a row of B as doubles.
+ * A block's sum is exact in whatever order its products come (see fm_fp8_dot), so eight partial
+ * sums keep the adds in flight; the blocks' scaled sums are added in order, as fm_fp8_dot adds them:
+ * the same bits. */
+static double decoded_dot(const double *a, const double *w, const float *sa_row, const float *sb_col, long K) {
+    double d = 0;
+    for (long k0 = 0, kb = 0; k0 < K; k0 += BLK, kb++) {
+        const long k1 = k0 + BLK < K ? k0 + BLK : K;
+        double p[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        long k = k0;
+        for (; k + 8 <= k1; k += 8)
+#pragma GCC unroll 8
+            for (int i = 0; i < 8; i++) p[i] += a[k + i] * w[k + i];   /* unrolled: the sums in registers */
+        for (; k < k1; k++) p[0] += a[k] * w[k];
+        const double block = ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));
+        d += (double)sa_row[kb] * (double)sb_col[kb] * block;
+    }
+    return d;
+}
+
+#define GROUP_ROWS 64   /* rows of one group decoded together: each row of B is decoded once for them */
+
+/* Rows rows[0 .. n) of D (n <= GROUP_ROWS), all of group g: A's rows decoded once, then each row of
+ * B[g] decoded once and dotted with all of them. */
+static void group_rows(gr_case *c, long g, const long *rows, long n) {
     const gr_shape *s = &c->shape;
     const long N = F_N(s), K = F_K(s), KB = BLOCKS(K), NB = BLOCKS(N);
     const uint8_t *A = gr_in(c, "A"), *B = gr_in(c, "B");
     const float *sa = gr_in(c, "sa"), *sb = gr_in(c, "sb");
-    for (long n = 0; n < N; n++)
-        d_row[n] = (float)fm_fp8_dot(A + row * K, B + (g * N + n) * K, sa + row * KB, sb + (g * NB + n / BLK) * KB, K);
-}
-
-void fm_fp8_contiguous_reference(gr_case *c, long r0, long r1) {
-    const gr_shape *s = &c->shape;
-    const long G = F_G(s), N = F_N(s);
-    const int *offset = gr_in(c, "group_offset");
     float *D = gr_ref(c, "D");
-    long g = 0;
-    for (long r = r0; r < r1; r++) {
-        while (g + 1 < G && offset[g + 1] <= r) g++;   /* the last group whose rows begin at or before r */
-        reference_row(c, r, g, D + r * N);
+    e4m3_table();
+    double *a = checked_malloc(sizeof(double) * (size_t)(n * K)), *w = checked_malloc(sizeof(double) * (size_t)K);
+    for (long t = 0; t < n; t++)
+        for (long k = 0; k < K; k++) a[t * K + k] = e4m3[A[rows[t] * K + k]];
+    for (long col = 0; col < N; col++) {
+        const uint8_t *b = B + (g * N + col) * K;
+        for (long k = 0; k < K; k++) w[k] = e4m3[b[k]];
+        const float *sb_col = sb + (g * NB + col / BLK) * KB;
+        for (long t = 0; t < n; t++)
+            D[rows[t] * N + col] = (float)decoded_dot(a + t * K, w, sa + rows[t] * KB, sb_col, K);
     }
+    free(w);
+    free(a);
 }
 
-void fm_fp8_masked_reference(gr_case *c, long r0, long r1) {
+/* The rows of the list that group[] puts in each group, GROUP_ROWS at a time (group -1: none). */
+static void rows_by_group(gr_case *c, const long *rows, const long *group, long n) {
+    long *mine = checked_malloc(sizeof(long) * GROUP_ROWS);
+    for (long g = 0; g < F_G(&c->shape); g++) {
+        long m = 0;
+        for (long i = 0; i < n; i++) {
+            if (group[i] != g) continue;
+            mine[m++] = rows[i];
+            if (m == GROUP_ROWS) { group_rows(c, g, mine, m); m = 0; }
+        }
+        if (m) group_rows(c, g, mine, m);
+    }
+    free(mine);
+}
+
+void fm_fp8_contiguous_reference_rows(gr_case *c, const long *rows, long n) {
+    const long G = F_G(&c->shape);
+    const int *offset = gr_in(c, "group_offset");
+    long *group = checked_malloc(sizeof(long) * (size_t)n);
+    for (long i = 0; i < n; i++) {   /* the last group whose rows begin at or before the row */
+        long g = 0;
+        while (g + 1 < G && offset[g + 1] <= rows[i]) g++;
+        group[i] = g;
+    }
+    rows_by_group(c, rows, group, n);
+    free(group);
+}
+
+/* Rows past their group's count keep the values D had. */
+void fm_fp8_masked_reference_rows(gr_case *c, const long *rows, long n) {
     const gr_shape *s = &c->shape;
     const long M_max = F_M(s), N = F_N(s);
     const int *masked_m = gr_in(c, "masked_m");
     const uint16_t *D_before = gr_in(c, "D");
     float *D = gr_ref(c, "D");
-    for (long r = r0; r < r1; r++) {
-        const long g = r / M_max;
-        if (r % M_max < masked_m[g]) reference_row(c, r, g, D + r * N);
-        else for (long n = 0; n < N; n++) D[r * N + n] = bf16_value(D_before[r * N + n]);
+    long *group = checked_malloc(sizeof(long) * (size_t)n);
+    for (long i = 0; i < n; i++) {
+        const long r = rows[i], g = r / M_max;
+        group[i] = r % M_max < masked_m[g] ? g : -1;
+        if (group[i] < 0)
+            for (long col = 0; col < N; col++) D[r * N + col] = bf16_value(D_before[r * N + col]);
     }
+    rows_by_group(c, rows, group, n);
+    free(group);
+}
+
+/* The rows [r0, r1) as a list, for the forms above. */
+static void reference_range(gr_case *c, long r0, long r1, void (*by_rows)(gr_case *, const long *, long)) {
+    const long n = r1 > r0 ? r1 - r0 : 0;
+    long *rows = checked_malloc(sizeof(long) * (size_t)n);
+    for (long i = 0; i < n; i++) rows[i] = r0 + i;
+    by_rows(c, rows, n);
+    free(rows);
+}
+
+void fm_fp8_contiguous_reference(gr_case *c, long r0, long r1) {
+    reference_range(c, r0, r1, fm_fp8_contiguous_reference_rows);
+}
+
+void fm_fp8_masked_reference(gr_case *c, long r0, long r1) { reference_range(c, r0, r1, fm_fp8_masked_reference_rows); }
+
+gr_reference_rows_fn fm_fp8_reference_rows(void (*reference)(gr_case *c, long row_begin, long row_end)) {
+    if (reference == fm_fp8_contiguous_reference) return fm_fp8_contiguous_reference_rows;
+    if (reference == fm_fp8_masked_reference) return fm_fp8_masked_reference_rows;
+    return NULL;
 }
 
 /* Against |D| + rms(D) (compare.h), an element may be off by:

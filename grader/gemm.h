@@ -83,7 +83,6 @@ const char *gr_bf16_gemm_nt_library_label(const gr_shape *s);
 void gr_matmul_reference_rows(gr_case *c, const long *rows, long n_rows);
 void gr_sgemm_reference_rows(gr_case *c, const long *rows, long n_rows);
 void gr_bf16_gemm_nt_reference_rows(gr_case *c, const long *rows, long n_rows);
-typedef void (*gr_reference_rows_fn)(gr_case *c, const long *rows, long n_rows);
 /* The many-rows form of `reference` when it is one of the above; NULL for any other. */
 gr_reference_rows_fn gr_gemm_reference_rows(void (*reference)(gr_case *c, long row_begin, long row_end));
 

@@ -144,6 +144,11 @@ typedef struct gr_exercise {
     void (*collect)(gr_case *c);
 } gr_exercise;
 
+/* A reference for a list of rows at once (any order), the values reference() gives them: where one
+ * exists for an exercise's reference (gemm.h, finale_fp8.h), the grader computes sampled rows with
+ * it, so that they can share work (a pass over B, the decoding of weights). */
+typedef void (*gr_reference_rows_fn)(gr_case *c, const long *rows, long n_rows);
+
 /* The exercise's process ends now with this verdict (a launcher that cannot go on: a Python
  * exception). Outside such a process it prints the message and exits with status 1. */
 void gr_exercise_fails(gr_verdict verdict, const char *message) __attribute__((noreturn));
