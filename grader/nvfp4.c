@@ -95,21 +95,45 @@ float fp4_global_scale(const float *x, size_t n) {
  * their product, exactly: each block's sum of products stays an integer. */
 static const int E2M1_TWICE[8] = {0, 1, 2, 3, 4, 6, 8, 12};
 
+/* For a byte of a and a byte of b (two codes each, low nibble first): the sum of the two products,
+ * times 4, and the sum of their magnitudes, times 4: 8 lookups a block instead of 16 decodings. A
+ * block's integer sums are exact in any order, so they are the same sums. Made on first use. */
+typedef struct {
+    int16_t sum, abs;
+} pair_products;
+static pair_products PAIRS[256 * 256];
+/* The 256 scale bytes' values (fp4_e4m3_value), likewise. */
+static float E4M3[256];
+static int tables_ready;
+
+static void make_tables(void) {
+    for (int ab = 0; ab < 256; ab++)
+        for (int bb = 0; bb < 256; bb++) {
+            int sum = 0, abs = 0;
+            for (int half = 0; half < 2; half++) {
+                const int ca = (ab >> (4 * half)) & 0xF, cb = (bb >> (4 * half)) & 0xF;
+                const int p = E2M1_TWICE[ca & 7] * E2M1_TWICE[cb & 7];
+                sum += ((ca ^ cb) & 8) ? -p : p;
+                abs += p;
+            }
+            PAIRS[ab << 8 | bb] = (pair_products){(int16_t)sum, (int16_t)abs};
+        }
+    for (int v = 0; v < 256; v++) E4M3[v] = fp4_e4m3_value((uint8_t)v);
+    tables_ready = 1;
+}
+
 double fp4_gemv_dot(const uint8_t *a, const uint8_t *sfa, const uint8_t *b, const uint8_t *sfb, long K,
                     double *magnitude) {
+    if (!tables_ready) make_tables();
     double sum = 0, abs_sum = 0;
     for (long blk = 0; blk < K / FP4_BLOCK; blk++) {
         long block_x4 = 0, block_abs_x4 = 0;   /* the block's sum of e2m1 products, times 4 */
         for (int i = 0; i < FP4_BLOCK / 2; i++) {
-            const uint8_t ab = a[blk * 8 + i], bb = b[blk * 8 + i];
-            for (int half = 0; half < 2; half++) {
-                const int ca = (ab >> (4 * half)) & 0xF, cb = (bb >> (4 * half)) & 0xF;
-                const int p = E2M1_TWICE[ca & 7] * E2M1_TWICE[cb & 7];
-                block_x4 += ((ca ^ cb) & 8) ? -p : p;
-                block_abs_x4 += p;
-            }
+            const pair_products p = PAIRS[a[blk * 8 + i] << 8 | b[blk * 8 + i]];
+            block_x4 += p.sum;
+            block_abs_x4 += p.abs;
         }
-        const double scales = (double)fp4_e4m3_value(sfa[blk]) * fp4_e4m3_value(sfb[blk]);
+        const double scales = (double)E4M3[sfa[blk]] * E4M3[sfb[blk]];
         sum += 0.25 * (double)block_x4 * scales;
         abs_sum += 0.25 * (double)block_abs_x4 * fabs(scales);
     }
