@@ -1,4 +1,4 @@
-# Session 11, exercise 5: BF16 GEMM C = A * B^T in the CuTe Python DSL, for Hopper (sm_90a)
+# Session 11, exercise 5: BF16 GEMM C = A * B^T in the CuTe Python DSL, for Hopper (sm_90a) (solution)
 #
 #   C = A * B^T     A: M x K, B: N x K, C: M x N, all row-major BF16 ("NT": both operands K-major);
 #   FP32 accumulation, C rounded to BF16 once at the end; any M, N >= 1, K >= 8 with K % 8 == 0;
