@@ -7,6 +7,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <cerrno>
+#include <string>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <vector>
 #include <algorithm>
 
@@ -147,6 +151,17 @@ int main(int argc, char **argv) {
     gr_measured_path(path, sizeof path, out_dir, p.name);
     gr_measured m;
     if (if_missing && gr_measured_load(path, &m)) return 0;
+    // The folder first (with its parents), so that a minute of measuring is not lost to it.
+    std::string dir(out_dir);
+    for (size_t at = dir.find('/', 1); ; at = dir.find('/', at + 1)) {
+        const std::string part = dir.substr(0, at);
+        if (mkdir(part.c_str(), 0777) != 0 && errno != EEXIST) break;
+        if (at == std::string::npos) break;
+    }
+    if (access(out_dir, W_OK) != 0) {
+        fprintf(stderr, "make roofs: cannot write in %s: %s\n", out_dir, strerror(errno));
+        return 1;
+    }
 
     printf("make roofs: measuring %s (compute %d.%d, %d SMs)\n", p.name, p.major, p.minor, p.multiProcessorCount);
     memset(&m, 0, sizeof m);
