@@ -306,12 +306,6 @@ void fm_fp8_contiguous_reference(gr_case *c, long r0, long r1) {
 
 void fm_fp8_masked_reference(gr_case *c, long r0, long r1) { reference_range(c, r0, r1, fm_fp8_masked_reference_rows); }
 
-gr_reference_rows_fn fm_fp8_reference_rows(void (*reference)(gr_case *c, long row_begin, long row_end)) {
-    if (reference == fm_fp8_contiguous_reference) return fm_fp8_contiguous_reference_rows;
-    if (reference == fm_fp8_masked_reference) return fm_fp8_masked_reference_rows;
-    return NULL;
-}
-
 /* Against |D| + rms(D) (compare.h), an element may be off by:
  *  - its BF16 rounding: half an ulp, up to 2^-8 of itself just above a power of two (the H200 found
  *    this: a one-element D off by 3.1e-3 was its exact rounding);

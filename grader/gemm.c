@@ -177,10 +177,3 @@ void gr_bf16_gemm_nt_library(gr_case *c, cudaStream_t stream) {
 const char *gr_bf16_gemm_nt_library_label(const gr_shape *s) {
     return gr_lib_gemm_bf16_nt_name((int)M_OF(s), (int)N_OF(s), (int)K_OF(s));
 }
-
-gr_reference_rows_fn gr_gemm_reference_rows(void (*reference)(gr_case *c, long row_begin, long row_end)) {
-    if (reference == gr_matmul_reference) return gr_matmul_reference_rows;
-    if (reference == gr_sgemm_reference) return gr_sgemm_reference_rows;
-    if (reference == gr_bf16_gemm_nt_reference) return gr_bf16_gemm_nt_reference_rows;
-    return NULL;
-}

@@ -54,7 +54,7 @@ void gr_sgemm_run(gr_sgemm_launcher fn, gr_case *c, cudaStream_t stream);
                          GR_SHAPE(128, 128, 128), GR_SHAPE(129, 257, 65), GR_SHAPE(1000, 520, 264),     \
                          GR_SHAPE(64, 1, 300)},                                                        \
         .bench_shape = GR_SHAPE(4096, 4096, 4096), .declare = gr_sgemm_declare, .launch = launch_fn,    \
-        .reference = gr_sgemm_reference, .tolerance = gr_gemm_tolerance, .flops = gr_gemm_flops,       \
+        GR_SGEMM_REF, .tolerance = gr_gemm_tolerance, .flops = gr_gemm_flops,       \
         .bytes = gr_sgemm_bytes, .library = gr_sgemm_library, .library_name = "cuBLAS SGEMM",          \
         .extra_check = gr_gemm_freivalds                                                               \
     }
@@ -78,12 +78,13 @@ const char *gr_bf16_gemm_nt_library_label(const gr_shape *s);
 
 /* The references above for a list of rows at once (distinct, any order), the same values row for
  * row: the rows share one pass over B, so that the 64 rows sampled from an 8192^3 product cost
- * about a tenth of what they cost one by one. The grader uses them for sampled rows wherever an
- * exercise names one of the references above (gr_gemm_reference_rows). */
+ * about a tenth of what they cost one by one. An exercise names a reference with its rows form,
+ * through these, so that the grader computes its sampled rows together. */
 void gr_matmul_reference_rows(gr_case *c, const long *rows, long n_rows);
 void gr_sgemm_reference_rows(gr_case *c, const long *rows, long n_rows);
 void gr_bf16_gemm_nt_reference_rows(gr_case *c, const long *rows, long n_rows);
-/* The many-rows form of `reference` when it is one of the above; NULL for any other. */
-gr_reference_rows_fn gr_gemm_reference_rows(void (*reference)(gr_case *c, long row_begin, long row_end));
+#define GR_MATMUL_REF .reference = gr_matmul_reference, .reference_rows = gr_matmul_reference_rows
+#define GR_SGEMM_REF .reference = gr_sgemm_reference, .reference_rows = gr_sgemm_reference_rows
+#define GR_BF16_GEMM_NT_REF .reference = gr_bf16_gemm_nt_reference, .reference_rows = gr_bf16_gemm_nt_reference_rows
 
 #endif

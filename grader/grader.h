@@ -81,6 +81,9 @@ typedef struct gr_case {
 } gr_case;
 
 /* What the grader needs to know of one exercise. */
+/* A reference for a list of rows at once (any order), giving them the values reference() gives. */
+typedef void (*gr_reference_rows_fn)(gr_case *c, const long *rows, long n_rows);
+
 typedef struct gr_exercise {
     const char *name;            /* "02_vector_add": the file stem; "02_flash_mma+causal": the same file
                                   * timed on another shape (a variant; --only 02_flash_mma runs both) */
@@ -98,6 +101,10 @@ typedef struct gr_exercise {
     void (*launch)(gr_case *c, cudaStream_t stream);
     /* Fill the reference rows [row_begin, row_end) of every output from the inputs. */
     void (*reference)(gr_case *c, long row_begin, long row_end);
+    /* Optional: reference() for a list of rows at once; the grader computes sampled rows with it, so
+     * that they share work (a GEMM's pass over B, a group's decoded weights). gemm.h and
+     * finale_fp8.h name each reference with its rows form (GR_MATMUL_REF, ...). */
+    gr_reference_rows_fn reference_rows;
     /* Relative error allowed, ||out-ref|| / ||ref||, from the arithmetic the exercise does. */
     double (*tolerance)(const gr_shape *s);
     /* Minimum FLOP and bytes of device memory traffic for the shape, by formula. */
@@ -143,11 +150,6 @@ typedef struct gr_exercise {
     void (*prepare)(gr_case *c);
     void (*collect)(gr_case *c);
 } gr_exercise;
-
-/* A reference for a list of rows at once (any order), the values reference() gives them: where one
- * exists for an exercise's reference (gemm.h, finale_fp8.h), the grader computes sampled rows with
- * it, so that they can share work (a pass over B, the decoding of weights). */
-typedef void (*gr_reference_rows_fn)(gr_case *c, const long *rows, long n_rows);
 
 /* The exercise's process ends now with this verdict (a launcher that cannot go on: a Python
  * exception). Outside such a process it prints the message and exits with status 1. */

@@ -5,8 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "finale_fp8.h"
-#include "gemm.h"
 #include "hints.h"
 #include "internal.h"
 #include "rng.h"
@@ -45,8 +43,7 @@ static unsigned char *choose_rows(gr_case *c, int n_sample, bool *sampled) {
  * that shares its work across rows (a GEMM's rows read B once together, gemm.h; the FP8 grouped
  * GEMM's rows of a group decode its weights once, finale_fp8.h), else row by row. */
 static void sampled_reference(gr_case *c, const unsigned char *mask) {
-    gr_reference_rows_fn together = gr_gemm_reference_rows(c->ex->reference);
-    if (!together) together = fm_fp8_reference_rows(c->ex->reference);
+    gr_reference_rows_fn together = c->ex->reference_rows;
     if (!together) {
         for (long r = 0; r < c->rows; r++) if (mask[r]) c->ex->reference(c, r, r + 1);
         return;

@@ -44,26 +44,26 @@ static __global__ void ep_zero_ints(int *p, long n) {
     for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < n; i += (long)gridDim.x * blockDim.x) p[i] = 0;
 }
 
+// A piece (8 values) of a received row through the rank's local expert le (0 .. n_local - 1, scales
+// in `scale`). An expert out of range gives NaN, so a wrong row_expert fails the check rather than
+// reading past the scales.
+__device__ __forceinline__ uint4 ep_expert_piece(uint4 piece, int le, const float *scale, int n_local) {
+    if (le < 0 || le >= n_local) return make_uint4(0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu);
+    const float s = scale[le];
+    uint16_t *h = reinterpret_cast<uint16_t *>(&piece);
+#pragma unroll
+    for (int k = 0; k < EP_ROW_PIECE; k++) h[k] = ep_bf16_round(ep_expert(s, h[k]));
+    return piece;
+}
+
 // A rank's experts on the rows it received, in place: row i belongs to the rank's local expert
-// row_expert[i] (0 .. n_local - 1, scales in `scale`). A piece of 8 values a thread. A row whose
-// expert is out of range becomes NaN, so a wrong row_expert fails the check rather than reading
-// past the scales.
+// row_expert[i]. A piece of 8 values a thread.
 static __global__ void ep_apply_experts(uint16_t *rows, const int *row_expert, long n_rows, int H, const float *scale,
                                         int n_local) {
     const long pieces_per_row = H / EP_ROW_PIECE, n = n_rows * pieces_per_row;
-    for (long v = blockIdx.x * (long)blockDim.x + threadIdx.x; v < n; v += (long)gridDim.x * blockDim.x) {
-        const int le = row_expert[v / pieces_per_row];
-        uint4 piece = reinterpret_cast<uint4 *>(rows)[v];
-        if (le < 0 || le >= n_local) {
-            piece = make_uint4(0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu);
-        } else {
-            const float s = scale[le];
-            uint16_t *h = reinterpret_cast<uint16_t *>(&piece);
-#pragma unroll
-            for (int k = 0; k < EP_ROW_PIECE; k++) h[k] = ep_bf16_round(ep_expert(s, h[k]));
-        }
-        reinterpret_cast<uint4 *>(rows)[v] = piece;
-    }
+    for (long v = blockIdx.x * (long)blockDim.x + threadIdx.x; v < n; v += (long)gridDim.x * blockDim.x)
+        reinterpret_cast<uint4 *>(rows)[v] =
+            ep_expert_piece(reinterpret_cast<uint4 *>(rows)[v], row_expert[v / pieces_per_row], scale, n_local);
 }
 
 // Blocks for a grid-stride loop over n items, enough to fill the GPU and no more than needed.

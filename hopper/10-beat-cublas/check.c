@@ -106,7 +106,7 @@ static void cluster_launch(gr_case *c, cudaStream_t s) { run_gemm(gemm_cluster, 
     {                                                                                                          \
         .name = file, .what = summary, .hint = tip, .compute = GR_ROOF_BF16, .check_shapes = shapes,           \
         .bench_shape = GR_SHAPE(size, size, size), .declare = gr_bf16_gemm_nt_declare, .launch = fn,           \
-        .reference = gr_bf16_gemm_nt_reference, .tolerance = gr_bf16_gemm_nt_tolerance,                        \
+        GR_BF16_GEMM_NT_REF, .tolerance = gr_bf16_gemm_nt_tolerance,                        \
         .flops = gr_gemm_flops, .bytes = gr_bf16_gemm_nt_bytes, .library = gr_bf16_gemm_nt_library,            \
         .library_name = "cuBLAS BF16", .library_label = gr_bf16_gemm_nt_library_label,                          \
         .extra_check = gr_bf16_gemm_nt_freivalds                                                               \

@@ -27,7 +27,7 @@ static void mma_launch(gr_case *c, cudaStream_t s) { run(gemm_bf16_mma, c, s); }
                          GR_SHAPE(257, 129, 72), GR_SHAPE(100, 96, 17), GR_SHAPE(257, 136, 72),                  \
                          GR_SHAPE(65, 264, 2056), GR_SHAPE(1, 8, 8)},                                            \
         .bench_shape = GR_SHAPE(4096, 4096, 4096), .declare = gr_bf16_gemm_declare, .launch = fn,      \
-        .reference = gr_matmul_reference, .tolerance = gr_bf16_gemm_tolerance, .flops = gr_gemm_flops, \
+        GR_MATMUL_REF, .tolerance = gr_bf16_gemm_tolerance, .flops = gr_gemm_flops, \
         .bytes = gr_bf16_gemm_bytes, .library = gr_bf16_gemm_library, .library_name = "cuBLAS BF16",   \
         .extra_check = gr_gemm_freivalds                                                               \
     }

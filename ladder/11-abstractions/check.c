@@ -71,7 +71,7 @@ static void cutedsl_gemm_launch(gr_case *c, cudaStream_t stream) {
 #define NT_GEMM(file, summary, tip, launch_fn, ...)                                                            \
     {.name = file, .what = summary, .hint = tip, .compute = GR_ROOF_BF16, .check_shapes = GEMM_SHAPES,         \
      .bench_shape = GR_SHAPE(8192, 8192, 8192), .declare = gr_bf16_gemm_nt_declare, .launch = launch_fn,      \
-     .reference = gr_bf16_gemm_nt_reference, .tolerance = gr_bf16_gemm_nt_tolerance, .flops = gr_gemm_flops,   \
+     GR_BF16_GEMM_NT_REF, .tolerance = gr_bf16_gemm_nt_tolerance, .flops = gr_gemm_flops,   \
      .bytes = gr_bf16_gemm_nt_bytes, .library = gr_bf16_gemm_nt_library, .library_name = "cuBLAS BF16",       \
      .library_label = gr_bf16_gemm_nt_library_label, .extra_check = gr_bf16_gemm_nt_freivalds, __VA_ARGS__}
 

@@ -186,7 +186,7 @@ static void launch_sampled_wrong(gr_case *c, cudaStream_t st) {
 }
 
 /* A wrong element in a sampled row other than the first and last: the shared GEMM reference computes
- * the sampled rows together (gr_gemm_reference_rows), and this one must be among them. */
+ * the sampled rows together (GR_MATMUL_REF names its rows form), and this one must be among them. */
 static void launch_wrong_in_a_sampled_row(gr_case *c, cudaStream_t st) {
     launch_correct(c, st);
     ((float *)gr_ptr(c, "C"))[first_row_past_0(c, true) * N_OF(&c->shape) + 1] += 1.0f;
@@ -208,7 +208,7 @@ static void launch_wrong_in_a_sampled_row(gr_case *c, cudaStream_t st) {
 #define SHARED_MM                                                                                    \
     .what = "C = A * B on the CPU, the grader's matmul (unit-test fake)", .hint = "unit-test hint",  \
     .on_host = true, .compute = GR_ROOF_FP32, .declare = gr_matmul_declare,                          \
-    .reference = gr_matmul_reference, .tolerance = mm_tolerance, .flops = mm_flops, .bytes = mm_bytes
+    GR_MATMUL_REF, .tolerance = mm_tolerance, .flops = mm_flops, .bytes = mm_bytes
 
 static const gr_exercise EXERCISES[] = {
     {.name = "correct", MM_COMMON, MM_SHAPES, .launch = launch_correct},

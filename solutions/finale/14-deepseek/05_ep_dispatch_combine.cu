@@ -112,9 +112,9 @@ ep_send_rows(const uint16_t *__restrict__ x, const int *__restrict__ topk_idx, c
     }
 }
 
-// The experts on the received rows, each result stored straight back into the send rows of the
-// rank it came from, at the place its pair was given (ep_apply_experts' arithmetic, NaN for a row
-// whose expert is out of range). A piece of 8 values a thread.
+// The experts on the received rows (ep_expert_piece, as ep_apply_experts), each result stored
+// straight back into the send rows of the rank it came from, at the place its pair was given. A
+// piece of 8 values a thread.
 __global__ void __launch_bounds__(256)
 ep_apply_and_return(const uint16_t *__restrict__ rows, const int *__restrict__ row_expert, long n_rows, int H,
                     const float *__restrict__ scale, int n_local, int R, ep_route back) {
@@ -123,16 +123,7 @@ ep_apply_and_return(const uint16_t *__restrict__ rows, const int *__restrict__ r
         const long i = v / pieces;
         int s = 0;
         while (s < R - 1 && i >= back.first[s + 1]) s++;  // rows come by source rank: at most 7 steps
-        const int le = row_expert[i];
-        uint4 piece = reinterpret_cast<const uint4 *>(rows)[v];
-        if (le < 0 || le >= n_local) {
-            piece = make_uint4(0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu);
-        } else {
-            const float sc = scale[le];
-            uint16_t *h = reinterpret_cast<uint16_t *>(&piece);
-#pragma unroll
-            for (int k = 0; k < EP_ROW_PIECE; k++) h[k] = ep_bf16_round(ep_expert(sc, h[k]));
-        }
+        const uint4 piece = ep_expert_piece(reinterpret_cast<const uint4 *>(rows)[v], row_expert[i], scale, n_local);
         reinterpret_cast<uint4 *>(back.rows[s])[(i + back.shift[s]) * pieces + v % pieces] = piece;
     }
 }
