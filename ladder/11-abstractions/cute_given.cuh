@@ -1,10 +1,12 @@
 // Session 11: what the CuTe exercise is given, shared by the skeleton and its solution. The
 // exercise file may include only exercises.h and this header, so CuTe (CUTLASS's headers, on the
 // include path of this session's build) comes in here: tensors and layouts, the copy atoms
-// (cp.async, ldmatrix), the MMA atoms (mma.sync) and the copy and gemm algorithms over them.
+// (cp.async, ldmatrix; on Hopper TMA), the MMA atoms (mma.sync; on Hopper wgmma) and the copy and
+// gemm algorithms over them; and, for the Hopper rung, a host helper that builds TMA tensor maps.
 #ifndef SESSION11_CUTE_GIVEN_CUH
 #define SESSION11_CUTE_GIVEN_CUH
 
+#include <cuda.h>   // CUtensorMap: the 128-byte description of a global tensor that TMA reads
 #include <stdint.h>
 
 // CuTe's config.hpp includes <iostream>. With libstdc++ up to GCC 12 that header defines a static
@@ -34,6 +36,20 @@ _GLIBCXX_END_NAMESPACE_VERSION
 #include <cute/arch/copy_sm80.hpp>    // SM80_CP_ASYNC_*, cp_async_fence, cp_async_wait
 #include <cute/arch/copy_sm75.hpp>    // SM75_U32x4_LDSM_N (ldmatrix)
 #include <cute/arch/mma_sm80.hpp>     // SM80_16x8x16_F32BF16BF16F32_TN (mma.sync m16n8k16)
+// Hopper (sm_90a): TMA loads and mbarriers, wgmma and its shared-memory layouts, clusters.
+#include <cute/arch/copy_sm90_desc.hpp>         // initialize_barrier, wait_barrier, TMA::CacheHintSm90
+#include <cute/arch/copy_sm90_tma.hpp>          // SM90_TMA_LOAD_2D, SM90_TMA_LOAD_MULTICAST_2D
+#include <cute/arch/cluster_sm90.hpp>           // block_rank_in_cluster, set_block_rank (mapa), cluster_sync
+#include <cute/arch/mma_sm90.hpp>               // GMMA::ss_op_selector, SM90_64xNx16_F32BF16BF16_SS
+#include <cute/atom/mma_traits_sm90_gmma.hpp>   // GMMA::Layout_K_SW128_Atom, warpgroup_arrive/commit/wait
+
+// Given on the host (given/tensor_map.cu, session 10's helper): describe a rows x cols BF16 row-major
+// matrix at `base` for TMA, moved in boxes of box_rows x box_cols elements. swizzle_128b: boxes land
+// in shared memory in the 128-byte swizzle (GMMA::Layout_K_SW128_Atom's layout; box_cols must be 64).
+// Returns 0, or prints one line saying what TMA does not allow and returns -1. (CuTe's make_tma_copy
+// would call the driver itself, which an exercise may not.)
+extern "C" int tma_map_bf16(CUtensorMap *map, const void *base, int rows, int cols, int box_rows, int box_cols,
+                            int swizzle_128b);
 
 // The element type of A, B and C: 16 bits, the top half of a float32. The exercise's arrays arrive
 // as uint16_t and are reinterpreted as this type; float(x) and bf16(f) convert (the latter rounds

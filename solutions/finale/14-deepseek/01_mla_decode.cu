@@ -36,7 +36,11 @@
 // copy (the mma.sync kernel before this one, double-buffered, a grid of (split, sequence): 0.240 ms,
 // 52.5%); 128 heads 160 TFLOP/s (before: 111). A ring of 3, 4 or 5 tiles, or 16-token tiles at two
 // blocks a SM, all land within 1% of one another: the loads in flight are no longer what limits.
-// 128 heads would need Hopper's wgmma with 64 heads a warpgroup (FlashMLA's kernel): not done here.
+// 128 heads is compute-bound (~240 FLOP a byte), past what mma.sync gives: 64 (token, head) rows and
+// more at 512/64 take the Hopper rung in mla_wgmma_given.cuh (wgmma, TMA, a producer warpgroup):
+// 0.286 ms, 447 TFLOP/s on the same H200 (2026-11-30, B 128, context 4096, 128 heads), against 162
+// for this file's ring kernel in the same run. Fewer rows, the mini-model's widths or another GPU
+// keep the ring kernel.
 //
 // The per-row maths (the causal limit, the masked score, the online-softmax step, the weights of
 // the combine) is __host__ __device__: tests/finale/mla_emulate_test.cu runs it on the CPU.
@@ -486,6 +490,8 @@ __global__ void __launch_bounds__(MLA_THREADS) mla_combine_kernel(const float *_
     for (int j = 0; j < DL / 32; j++) out[row * DL + lane + 32 * j] = __float2bfloat16(sum > 0.0f ? o[j] / sum : 0.0f);
 }
 
+#include "mla_wgmma_given.cuh"  // the Hopper rung (beside this file): mla_wgmma_kernel, launch_wgmma
+
 // ---- the launch ---------------------------------------------------------------------------------
 // The deepest ring (MLA_RING_STAGES down to 2) whose shared memory this GPU gives a block (the
 // kernel's few static bytes too: 256 spare). An A100 takes 4 stages of 16 rows, 3 of 32.
@@ -517,6 +523,10 @@ static void launch(const MlaArgs &a, cudaStream_t stream) {
     cudaDeviceGetAttribute(&smem_optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device);
     // 16 rows a block when that is all there is; else 32, which halves the reads of each tile
     // per row (more would not fit the registers: 32 rows x 64 columns of output a warp).
+    // 64 rows and more at DeepSeek-V3's widths: the Hopper rung, where this GPU and build have it.
+    if constexpr (DL == MLA_DL_WG) {
+        if (a.s_q * a.h_q >= WG_ROWS && launch_wgmma<MLA_WG_TOKENS>(a, stream)) return;
+    }
     if (a.s_q * a.h_q <= 16) launch_fitting<DL, DR, 1, MLA_RING_STAGES>(a, device, smem_optin, stream);
     else launch_fitting<DL, DR, 2, MLA_RING_STAGES>(a, device, smem_optin, stream);
 }
