@@ -13,7 +13,7 @@ passed=0 failed=0
 . tests/lib.sh   # result PASS|FAIL what [detail]
 
 if nvcc -std=c++17 -O2 -diag-suppress 20011,20014 -gencode=arch=compute_80,code=sm_80 -Ifinale/14-deepseek -Igrader \
-        -Itests/serving tests/finale/mla_emulate_test.cu grader/finale_mla.c \
+        -Itests/serving tests/finale/mla_emulate_test.cu grader/finale_mla.c finale/14-deepseek/given/tensor_map_e4m3.cu \
         -o "$work/mla_emulate_test" >"$work/build.log" 2>&1; then
     result PASS "tests/finale/mla_emulate_test.cu builds"
     relay "$work/mla_emulate_test" "$work/mla.log" "mla_emulate_test"
