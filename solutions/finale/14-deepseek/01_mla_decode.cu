@@ -491,6 +491,7 @@ __global__ void __launch_bounds__(MLA_THREADS) mla_combine_kernel(const float *_
 }
 
 #include "mla_wgmma_given.cuh"  // the Hopper rung (beside this file): mla_wgmma_kernel, launch_wgmma
+#include "mla_swap_given.cuh"   // the swapped-operand kernel for <= 32 rows (launch_swap)
 
 // ---- the launch ---------------------------------------------------------------------------------
 // The deepest ring (MLA_RING_STAGES down to 2) whose shared memory this GPU gives a block (the
@@ -525,7 +526,10 @@ static void launch(const MlaArgs &a, cudaStream_t stream) {
     // per row (more would not fit the registers: 32 rows x 64 columns of output a warp).
     // 64 rows and more at DeepSeek-V3's widths: the Hopper rung, where this GPU and build have it.
     if constexpr (DL == MLA_DL_WG) {
-        if (a.s_q * a.h_q >= WG_ROWS && launch_wgmma<MLA_WG_TOKENS>(a, stream)) return;
+        const int rows_a_seq = a.s_q * a.h_q;  // <= 32 rows: the swapped kernel, no rows padded
+        if (rows_a_seq <= 16 && launch_swap<16>(a, stream)) return;
+        if (rows_a_seq > 16 && rows_a_seq <= 32 && launch_swap<32>(a, stream)) return;
+        if (rows_a_seq >= WG_ROWS && launch_wgmma<MLA_WG_TOKENS>(a, stream)) return;
     }
     if (a.s_q * a.h_q <= 16) launch_fitting<DL, DR, 1, MLA_RING_STAGES>(a, device, smem_optin, stream);
     else launch_fitting<DL, DR, 2, MLA_RING_STAGES>(a, device, smem_optin, stream);

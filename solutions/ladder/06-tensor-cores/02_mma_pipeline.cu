@@ -84,6 +84,35 @@ __device__ __forceinline__ void load_tile_async(uint32_t As_stage, uint32_t Bs_s
     }
 }
 
+// The same copies for a block wholly inside C with K % BK == 0, where no chunk needs a test: this
+// thread's chunks of a stage are one column of rows THREADS / CHUNKS apart, and since that step is
+// a multiple of the swizzle's period the swizzled offset is one base plus a constant. So the
+// addresses are worked out once, before the main loop (lean_copies), and a stage costs two adds.
+template <int BK> struct lean_copies {
+    static constexpr int A_CHUNKS = BK / 8, A_STEP = THREADS / A_CHUNKS, B_STEP = THREADS / B_CHUNKS;
+    static_assert(A_STEP % 8 == 0 && B_STEP % 8 == 0, "rows a thread copies keep their swizzle");
+    const __nv_bfloat16 *a_src, *b_src;  // this thread's first chunk of A's and B's tile at k = 0
+    uint32_t a_dst, b_dst;               // and its byte offsets in a stage
+    int K, N;
+    __device__ lean_copies(const __nv_bfloat16 *A, const __nv_bfloat16 *B, int K_, int N_, int m0, int n0) : K(K_), N(N_) {
+        const int ra = threadIdx.x / A_CHUNKS, ca = threadIdx.x % A_CHUNKS;
+        const int rb = threadIdx.x / B_CHUNKS, cb = threadIdx.x % B_CHUNKS;
+        a_src = A + (size_t)(m0 + ra) * K + ca * 8;
+        b_src = B + (size_t)rb * N + n0 + cb * 8;
+        a_dst = 2 * swizzle<A_CHUNKS>(ra, ca);
+        b_dst = 2 * swizzle<B_CHUNKS>(rb, cb);
+    }
+    __device__ __forceinline__ void load(uint32_t As_stage, uint32_t Bs_stage, int k0) const {
+        const __nv_bfloat16 *pa = a_src + k0, *pb = b_src + (size_t)k0 * N;
+#pragma unroll
+        for (int i = 0; i < BM / A_STEP; i++)
+            cp_async_16(As_stage + a_dst + i * A_STEP * BK * 2, pa + (size_t)i * A_STEP * K, true);
+#pragma unroll
+        for (int i = 0; i < BK / B_STEP; i++)
+            cp_async_16(Bs_stage + b_dst + i * B_STEP * BN * 2, pb + (size_t)i * B_STEP * N, true);
+    }
+};
+
 // A fragments of k-step kk for the warp's MI m16 tiles. Lane l points at row l % 16 and chunk
 // 2*kk + l / 16: matrices 0..3 are (rows 0-7, k 0-7), (rows 8-15, k 0-7), (rows 0-7, k 8-15),
 // (rows 8-15, k 8-15), which is the order of the mma's a0..a3 registers.
@@ -133,6 +162,14 @@ gemm_bf16_mma_kernel(const __nv_bfloat16 *__restrict__ A, const __nv_bfloat16 *_
     const int warp_m = warp / WARPS_N, warp_n = warp % WARPS_N;
     const int m0 = blockIdx.y * BM, n0 = blockIdx.x * BN;
     const int k_tiles = (K + BK - 1) / BK;
+    const bool interior = m0 + BM <= M && n0 + BN <= N && K % BK == 0;
+    const lean_copies<BK> lean(A, B, K, N, interior ? m0 : 0, interior ? n0 : 0);
+    // Stage `stage` <- K-slice k0: the lean copies inside C, the tested ones at its edges.
+    auto load_stage = [&](int stage, int k0) {
+        const uint32_t as = As + stage * P::A_STAGE * 2, bs = Bs + stage * P::B_STAGE * 2;
+        if (interior) lean.load(as, bs, k0);
+        else load_tile_async<BK>(as, bs, A, B, M, N, K, m0, n0, k0);
+    };
 
     float acc[MI][NI][4];
 #pragma unroll
@@ -146,8 +183,7 @@ gemm_bf16_mma_kernel(const __nv_bfloat16 *__restrict__ A, const __nv_bfloat16 *_
     // that the group count below stays the same for every K).
 #pragma unroll
     for (int s = 0; s < STAGES - 1; s++) {
-        if (s < k_tiles)
-            load_tile_async<BK>(As + s * P::A_STAGE * 2, Bs + s * P::B_STAGE * 2, A, B, M, N, K, m0, n0, s * BK);
+        if (s < k_tiles) load_stage(s, s * BK);
         cp_async_commit();
     }
     cp_async_wait<STAGES - 2>();  // this thread's part of tile 0 has landed
@@ -169,9 +205,7 @@ gemm_bf16_mma_kernel(const __nv_bfloat16 *__restrict__ A, const __nv_bfloat16 *_
             if (kk == 0) {
                 // Refill the stage everyone finished reading before the previous barrier.
                 int next = kt + STAGES - 1;
-                if (next < k_tiles)
-                    load_tile_async<BK>(As + write_stage * P::A_STAGE * 2, Bs + write_stage * P::B_STAGE * 2, A, B,
-                                        M, N, K, m0, n0, next * BK);
+                if (next < k_tiles) load_stage(write_stage, next * BK);
                 cp_async_commit();
                 write_stage = write_stage == STAGES - 1 ? 0 : write_stage + 1;
             }
