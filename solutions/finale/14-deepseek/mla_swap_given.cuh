@@ -401,17 +401,8 @@ mla_swap_kernel(const __grid_constant__ CUtensorMap q_map, const __grid_constant
 }
 
 template <int NQ> static bool mla_swap_usable() {
-    static int usable = -1;
-    if (usable < 0) {
-        int dev = 0, major = 0, minor = 0;
-        cudaFuncAttributes fa;
-        usable = cudaGetDevice(&dev) == cudaSuccess &&
-                 cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) == cudaSuccess &&
-                 cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev) == cudaSuccess && major == 9 &&
-                 minor == 0 && cudaFuncGetAttributes(&fa, mla_swap_kernel<NQ>) == cudaSuccess && fa.ptxVersion == 90 &&
-                 fa.binaryVersion == 90;
-    }
-    return usable == 1;
+    static const bool usable = runs_on_this_hopper((const void *)mla_swap_kernel<NQ>);
+    return usable;
 }
 
 // false (nothing launched) when this kernel does not apply: the caller takes another.

@@ -359,20 +359,21 @@ mla_wgmma_kernel(const __grid_constant__ CUtensorMap q_map, const __grid_constan
 #endif
 }
 
-// The Hopper rung runs where the GPU is compute capability 9.0 and this kernel was built for
-// sm_90a (PTX and machine code both of 9.0).
+// A Hopper kernel runs where the GPU is compute capability 9.0 and the kernel was built for sm_90a
+// (PTX and machine code both of 9.0); the swapped kernel (mla_swap_given.cuh) asks the same.
+static bool runs_on_this_hopper(const void *kernel) {
+    int dev = 0, major = 0, minor = 0;
+    cudaFuncAttributes fa;
+    return cudaGetDevice(&dev) == cudaSuccess &&
+           cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) == cudaSuccess &&
+           cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev) == cudaSuccess && major == 9 &&
+           minor == 0 && cudaFuncGetAttributes(&fa, kernel) == cudaSuccess && fa.ptxVersion == 90 &&
+           fa.binaryVersion == 90;
+}
+
 template <int T> static bool mla_wgmma_usable() {
-    static int usable = -1;
-    if (usable < 0) {
-        int dev = 0, major = 0, minor = 0;
-        cudaFuncAttributes fa;
-        usable = cudaGetDevice(&dev) == cudaSuccess &&
-                 cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) == cudaSuccess &&
-                 cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev) == cudaSuccess && major == 9 &&
-                 minor == 0 && cudaFuncGetAttributes(&fa, mla_wgmma_kernel<T>) == cudaSuccess && fa.ptxVersion == 90 &&
-                 fa.binaryVersion == 90;
-    }
-    return usable == 1;
+    static const bool usable = runs_on_this_hopper((const void *)mla_wgmma_kernel<T>);
+    return usable;
 }
 
 // false (nothing launched) when the Hopper rung does not apply: the caller takes the ring kernel.
