@@ -38,6 +38,7 @@ expect "--speculative 8 is refused in one line" "speculative wants a number from
 expect "--tokens 0 is refused in one line" "tokens wants a number" --tokens 0
 expect "an empty prompt is refused in one line" "prompt is empty" --prompt ""
 expect "--scaled with --compare is refused in one line" "scaled runs greedy on random weights" --scaled --compare
+expect "--scaled with an unknown configuration is refused in one line" "scaled takes v3 or 4096 .*not v2" --scaled v2
 expect "an unknown option gets the usage line" "^usage: mini-gpu" --fast
 expect "a missing weights file is named in one line" "nope.bin: .*(cannot|No such)" --weights "$work/nope.bin"
 head -c 5000 finale/mini/weights/mini.bin >"$work/short.bin"

@@ -1,7 +1,7 @@
 /* mini-gpu: the mini-model decoding on the GPU, on the course's kernels (engine.h).
  *
  *   mini-gpu [--weights FILE] [--prompt TEXT] [--tokens N] [--speculative K] [--trace N] [--compare]
- *   mini-gpu --scaled [--prompt TEXT] [--tokens N]
+ *   mini-gpu --scaled [NAME] [--prompt TEXT] [--tokens N]
  *   mini-gpu [--weights FILE | --scaled] --ep N [--prompt TEXT] [--tokens N] [--speculative K]
  *
  * Decodes greedily and prints the text and tokens/s. --speculative K (1 .. 7) decodes again with K
@@ -13,8 +13,8 @@
  * sums) can be told from a bug. Exit 0 when everything agrees or differs only after a near-tie,
  * 1 otherwise, 2 for bad input or no GPU.
  *
- * --scaled runs the same architecture at a size where decode is bound by reading the weights
- * (scaled_config below: about 5 GB of random weights drawn on the GPU, no file) and reports greedy
+ * --scaled runs the same architecture at sizes where decode is bound by reading the weights
+ * (SCALED below: 5 to 9 GB of random weights drawn on the GPU, no file) and reports greedy
  * tokens/s as bytes a step over time, against a device copy measured in the same run.
  *
  * --ep N splits the routed experts over N GPUs of this machine, one process each (ep_run.c), then
@@ -35,25 +35,48 @@
 #endif
 
 static void usage(void) {
-    fprintf(stderr, "usage: mini-gpu [--weights FILE | --scaled] [--prompt TEXT] [--tokens N] [--speculative K] "
+    fprintf(stderr, "usage: mini-gpu [--weights FILE | --scaled [v3 | 4096]] [--prompt TEXT] [--tokens N] [--speculative K] "
                     "[--trace N] [--compare] [--ep GPUS]\n");
 }
 
-/* The scaled configuration: MODEL.md's architecture with FlashMLA's latent widths (512 + 64), 32
- * heads, 4096-wide layers, 8 routed experts of 4096 (top 2) and a shared one: 8 layers and the MTP
- * block hold about 5 GB (BF16 attention and shared expert, FP8 routed experts), and a greedy step
- * reads about 2.4 GB of them. */
-static MiniConfig scaled_config(void) {
-    MiniConfig c = {.vocab = 256, .d_model = 4096, .n_layers = 8, .n_heads = 32, .d_nope = 128, .d_rope = 64,
-                    .d_v = 128, .d_latent = 512, .n_experts = 8, .top_k = 2, .d_expert = 4096, .d_shared = 4096,
-                    .mtp_depth = 1, .max_seq = 1024, .fp8_block = 128, .reserved = 0, .rope_theta = 10000.0f,
-                    .norm_eps = 1e-6f};
-    return c;
+/* The scaled configurations: MODEL.md's architecture, random weights, at sizes where a decode
+ * step is bound by reading its weights. "v3" has DeepSeek-V3's own layer widths (7168 wide, 128
+ * heads of 128 + 64, latent 512 + 64, routed experts 2048 wide, top 8, one shared expert of 2048):
+ * three such layers and the MTP block hold about 8.5 GB, and a step reads about 3.2 GB of them.
+ * "4096" is the smaller one of the first measurements (FlashMLA's latent widths, 32 heads,
+ * 4096-wide layers, 8 experts of 4096, top 2): about 5 GB held, 2.4 GB read a step, so that a
+ * layer's dozen small launches weigh more beside its weights. --scaled runs both. */
+typedef struct {
+    const char *name;
+    MiniConfig c;
+} ScaledConfig;
+static const ScaledConfig SCALED[] = {
+    {"v3", {.vocab = 256, .d_model = 7168, .n_layers = 3, .n_heads = 128, .d_nope = 128, .d_rope = 64, .d_v = 128,
+            .d_latent = 512, .n_experts = 32, .top_k = 8, .d_expert = 2048, .d_shared = 2048, .mtp_depth = 1,
+            .max_seq = 1024, .fp8_block = 128, .reserved = 0, .rope_theta = 10000.0f, .norm_eps = 1e-6f}},
+    {"4096", {.vocab = 256, .d_model = 4096, .n_layers = 8, .n_heads = 32, .d_nope = 128, .d_rope = 64, .d_v = 128,
+              .d_latent = 512, .n_experts = 8, .top_k = 2, .d_expert = 4096, .d_shared = 4096, .mtp_depth = 1,
+              .max_seq = 1024, .fp8_block = 128, .reserved = 0, .rope_theta = 10000.0f, .norm_eps = 1e-6f}},
+};
+#define N_SCALED ((int)(sizeof SCALED / sizeof SCALED[0]))
+
+/* The scaled configuration called name, or NULL. */
+static const ScaledConfig *scaled_named(const char *name) {
+    for (int i = 0; i < N_SCALED; i++)
+        if (!strcmp(SCALED[i].name, name)) return &SCALED[i];
+    return NULL;
 }
 
-static int run_scaled(const char *prompt, int n_new) {
+/* FNV-1a over n bytes, continuing from h (start with 2166136261). */
+static uint32_t fnv1a(uint32_t h, const void *bytes, size_t n) {
+    const uint8_t *b = bytes;
+    for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 16777619u;
+    return h;
+}
+
+static int run_scaled(const ScaledConfig *sc, const char *prompt, int n_new) {
     char err[256];
-    const MiniConfig c = scaled_config();
+    const MiniConfig c = sc->c;
     GpuModel *g = gpu_model_create_random(&c, 20261130, err, sizeof err);
     if (!g) {
         fprintf(stderr, "mini-gpu: %s\n", err);
@@ -70,14 +93,25 @@ static int run_scaled(const char *prompt, int n_new) {
         double bytes = 0;  // every decode step's bytes, positions prompt_len - 1 .. prompt_len - 2 + n_new
         for (int p = prompt_len - 1; p < prompt_len - 1 + n_new; p++) bytes += gpu_step_bytes(g, p);
         const double gbs = bytes / (st.decode_ms * 1e-3) / 1e9, copy = gpu_copy_gbs(g);
-        printf("scaled configuration (random weights): d_model %d, %d layers, %d heads, latent %d + %d, %d experts of %d "
-               "(top %d), shared %d\n", c.d_model, c.n_layers, c.n_heads, c.d_latent, c.d_rope, c.n_experts, c.d_expert,
+        printf("scaled configuration \"%s\" (random weights): d_model %d, %d layers, %d heads, latent %d + %d, %d experts of %d "
+               "(top %d), shared %d\n", sc->name, c.d_model, c.n_layers, c.n_heads, c.d_latent, c.d_rope, c.n_experts, c.d_expert,
                c.top_k, c.d_shared);
         printf("greedy, batch 1: %d tokens in %.3f ms: %.1f tokens/s, %.2f GB read a token, %.0f GB/s", n_new,
                st.decode_ms, n_new / (st.decode_ms / 1e3), bytes / n_new / 1e9, gbs);
         if (copy > 0) printf(" = %.1f%% of a device copy measured now (%.0f GB/s)\n", 100.0 * gbs / copy, copy);
         else printf(" (the device copy could not be measured)\n");
         status = 0;
+        // Random weights make the tokens meaningless, but not arbitrary: two builds that do the same
+        // arithmetic print the same fingerprint, so a change meant to be faster only is seen to be so.
+        float *logits = malloc((size_t)c.vocab * sizeof(float));
+        uint32_t h_tok = fnv1a(2166136261u, out, (size_t)n_new), h_log = 2166136261u;
+        for (int p = prompt_len - 1; logits && status == 0 && p < prompt_len - 1 + n_new; p++) {
+            if (gpu_logits_at(g, p, logits, err, sizeof err)) fprintf(stderr, "mini-gpu: %s\n", err), status = 2;
+            else h_log = fnv1a(h_log, logits, (size_t)c.vocab * sizeof(float));
+        }
+        if (!logits) fprintf(stderr, "mini-gpu: out of memory\n"), status = 2;
+        if (status == 0) printf("fingerprint: tokens %08x, logits %08x\n", h_tok, h_log);
+        free(logits);
     }
     free(out);
     gpu_model_free(g);
@@ -224,9 +258,18 @@ done:
 int main(int argc, char **argv) {
     const char *weights = MINI_DEFAULT_WEIGHTS, *prompt = "Once upon a time";
     int n_new = 200, compare = 0, k = 0, trace = 0, scaled = 0, weights_given = 0, ep = 0;
+    const ScaledConfig *scaled_one = NULL;  // --scaled NAME; NULL: all of them
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--weights") && i + 1 < argc) weights = argv[++i], weights_given = 1;
-        else if (!strcmp(argv[i], "--scaled")) scaled = 1;
+        else if (!strcmp(argv[i], "--scaled")) {
+            scaled = 1;
+            if (i + 1 < argc && argv[i + 1][0] != '-' && !(scaled_one = scaled_named(argv[++i]))) {
+                fprintf(stderr, "mini-gpu: --scaled takes");
+                for (int j = 0; j < N_SCALED; j++) fprintf(stderr, "%s %s", j ? " or" : "", SCALED[j].name);
+                fprintf(stderr, " (or nothing: all of them), not %s\n", argv[i]);
+                return 2;
+            }
+        }
         else if (!strcmp(argv[i], "--prompt") && i + 1 < argc) prompt = argv[++i];
         else if ((!strcmp(argv[i], "--tokens") || !strcmp(argv[i], "--speculative") || !strcmp(argv[i], "--trace") ||
                   !strcmp(argv[i], "--ep")) && i + 1 < argc) {
@@ -254,7 +297,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     if (ep && scaled) {
-        const MiniConfig c = scaled_config();
+        const MiniConfig c = (scaled_one ? scaled_one : &SCALED[0])->c;
         return mini_gpu_expert_parallel(ep, NULL, &c, 20261130, prompt, n_new, k);
     }
     if (scaled) {
@@ -262,7 +305,13 @@ int main(int argc, char **argv) {
             fprintf(stderr, "mini-gpu: --scaled runs greedy on random weights: no --weights, --speculative, --trace or --compare\n");
             return 2;
         }
-        return run_scaled(prompt, n_new);
+        if (scaled_one) return run_scaled(scaled_one, prompt, n_new);
+        int status = 0;
+        for (int i = 0; i < N_SCALED; i++) {
+            const int s = run_scaled(&SCALED[i], prompt, n_new);
+            if (s > status) status = s;
+        }
+        return status;
     }
     char err[256];
     MiniWeights w;
