@@ -7,8 +7,8 @@ cache held in fixed-size buffers (so that every step has the same shapes), the r
 picked by indexing their stacked weights, BF16 weights and activations. Timed eagerly and under
 torch.compile(mode="reduce-overhead") (CUDA graphs), then `mini-gpu` (the engine on the
 solutions' kernels, built here if missing) on the same prompt in the same run, and `mini-gpu
---scaled` (the same architecture with about 5 GB of random weights: tokens/s against a device
-copy). `make bench` runs it after session 14's check; it prints a Markdown table and, with
+--scaled` (the same architecture with 5 to 9 GB of random weights, at DeepSeek-V3's layer widths
+and at a smaller one: tokens/s against a device copy). `make bench` runs it after session 14's check; it prints a Markdown table and, with
 --out, writes torch_mini.jsonl and torch_mini.md there.
 
     python3 finale/14-deepseek/bench_torch_mini.py [--out DIR] [--tokens N] [--prompt TEXT]
@@ -197,7 +197,7 @@ def engine_scaled(n_new=64, ep=0):
                          capture_output=True, text=True, timeout=900)
     if run.returncode != 0:
         return [what + ": " + ((run.stdout + run.stderr).strip().splitlines() or ["failed"])[-1]]
-    keep = ("expert parallelism", "one GPU") if ep else ("scaled", "greedy")
+    keep = ("expert parallelism", "one GPU") if ep else ("scaled", "greedy", "fingerprint")
     return [line for line in run.stdout.splitlines() if line.startswith(keep)]
 
 

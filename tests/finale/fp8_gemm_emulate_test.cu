@@ -386,7 +386,8 @@ static void test_tolerance_catches_shortcuts() {
 int main() {
     test_reference_by_hand();
     test_tolerance_catches_shortcuts();
-    const int decode[][4] = {{1, 1, 1, 16}, {8, 1, 64, 256}, {4, 4, 130, 272}, {3, 2, 70, 1040}, {8, 3, 256, 64}};
+    const int decode[][4] = {{1, 1, 1, 16},    {8, 1, 64, 256}, {4, 4, 130, 272}, {3, 2, 70, 1040},
+                             {8, 3, 256, 64}, {4, 8, 48, 272}, {5, 6, 33, 128}};  // M_max 8: a 7-draft verify pass
     for (const auto &s : decode) test_decode_path(s[0], s[1], s[2], s[3]);
     const int contiguous[][4] = {{1, 1, 1, 16}, {2, 1, 1, 16}, {3, 17, 33, 272}, {8, 64, 64, 256},
                                  {8, 64, 256, 64}, {4, 130, 129, 144}, {5, 200, 70, 48}};

@@ -27,8 +27,10 @@ struct GpuBlock {
     float *attn_norm, *kv_norm, *ffn_norm, *router, *bias;
     uint16_t *w_proj;  // wq, wkv_a and wk_rope stacked: one gemv_bf16 for the three
     uint16_t *wk_b, *wv_b, *wo, *sh_w1, *sh_w2, *sh_w3;
-    uint8_t *e_w1, *e_w2, *e_w3;
-    float *e_s1, *e_s2, *e_s3;
+    // w1 of every expert, then w3 of every expert: both products of a token's experts in one grouped
+    // GEMM of 2E groups (twice the blocks of one launch in flight, one launch instead of two).
+    uint8_t *e_w13, *e_w2;
+    float *e_s13, *e_s2;
     uint16_t *kv_cache;  // [max_blocks][MLA_BLOCK][d_latent + d_rope]
 };
 
@@ -44,10 +46,11 @@ struct GpuModel {
     GpuBlock *layers, mtp;
     // A pass's activations (up to T_MAX rows) and the routing's outputs.
     float *x, *router_logits, *topk_w, *sa, *sa2, *logits, *logits_all, *hidden_all, *mla_work, *hidden_rows, *h_last, *z;
-    uint16_t *normed, *proj, *q_mla, *o_lat, *heads, *attn_out, *D1, *D3, *D2, *sh_u, *sh_v, *sh_h,
+    uint16_t *normed, *proj, *q_mla, *o_lat, *heads, *attn_out, *D13, *D2, *sh_u, *sh_v, *sh_h,
         *sh_out, *mtp_cat, *z0;
     uint8_t *A, *A2;
-    int *topk_idx, *count, *offset, *perm, *inv_perm, *block_table, *seq_len, *pos, *fill_pos, *prompt_len, *tokens;
+    int *topk_idx, *count, *count13, *offset, *perm, *inv_perm, *block_table, *seq_len, *pos, *fill_pos, *prompt_len,
+        *tokens;
     int *draft, *target, *accepted, *out_tokens, *accept_hist;
     cudaStream_t stream;
     cudaStream_t side;                       // the shared expert, beside the routed ones
@@ -115,21 +118,24 @@ static uint16_t *upload_bf16(GpuModel *m, const float *w, size_t n, char *err, s
     return d;
 }
 
-// The E experts' FP8 copies of one matrix (w1, w2 or w3), stacked.
-static int upload_experts(GpuModel *m, const MiniBlock *b, int which, uint8_t **codes, float **scales, char *err,
-                          size_t len) {
-    const int E = m->c.n_experts;
-    const MiniFp8Matrix *f0 = which == 1 ? &b->experts[0].w1_fp8 : which == 2 ? &b->experts[0].w2_fp8 : &b->experts[0].w3_fp8;
+// The E experts' FP8 copies of the matrices `which` lists (1, 2, 3 for w1, w2, w3; one or two of
+// them), stacked: every expert's first matrix, then every expert's second.
+static int upload_experts(GpuModel *m, const MiniBlock *b, const char *which, uint8_t **codes, float **scales,
+                          char *err, size_t len) {
+    const int E = m->c.n_experts, n = (int)strlen(which);
+    const MiniSwiGLU *x0 = &b->experts[0];
+    const MiniFp8Matrix *f0 = which[0] == '1' ? &x0->w1_fp8 : which[0] == '2' ? &x0->w2_fp8 : &x0->w3_fp8;
     const size_t n_codes = (size_t)f0->rows * f0->cols;
     const size_t n_scales = (size_t)((f0->rows + f0->block - 1) / f0->block) * ((f0->cols + f0->block - 1) / f0->block);
-    *codes = (uint8_t *)dev_alloc(m, n_codes * E, err, len);
-    *scales = (float *)dev_alloc(m, n_scales * E * sizeof(float), err, len);
+    *codes = (uint8_t *)dev_alloc(m, n_codes * E * n, err, len);
+    *scales = (float *)dev_alloc(m, n_scales * E * n * sizeof(float), err, len);
     if (!*codes || !*scales) return -1;
-    for (int e = 0; e < E; e++) {
-        const MiniFp8Matrix *f = which == 1 ? &b->experts[e].w1_fp8 : which == 2 ? &b->experts[e].w2_fp8 : &b->experts[e].w3_fp8;
+    for (int i = 0; i < n * E; i++) {
+        const MiniSwiGLU *x = &b->experts[i % E];
+        const MiniFp8Matrix *f = which[i / E] == '1' ? &x->w1_fp8 : which[i / E] == '2' ? &x->w2_fp8 : &x->w3_fp8;
         if (!f->codes) { say(err, len, "the weights file has no FP8 copies of the experts"); return -1; }
-        cudaMemcpyAsync(*codes + n_codes * e, f->codes, n_codes, cudaMemcpyHostToDevice, m->stream);
-        cudaMemcpyAsync(*scales + n_scales * e, f->scales, n_scales * sizeof(float), cudaMemcpyHostToDevice, m->stream);
+        cudaMemcpyAsync(*codes + n_codes * i, f->codes, n_codes, cudaMemcpyHostToDevice, m->stream);
+        cudaMemcpyAsync(*scales + n_scales * i, f->scales, n_scales * sizeof(float), cudaMemcpyHostToDevice, m->stream);
         cudaStreamSynchronize(m->stream);
     }
     return 0;
@@ -163,8 +169,7 @@ static int upload_block(GpuModel *m, const MiniBlock *b, GpuBlock *g, char *err,
     if (!g->attn_norm || !g->kv_norm || !g->ffn_norm || !g->router || !g->bias || !g->w_proj || !g->wk_b || !g->wv_b ||
         !g->wo || !g->sh_w1 || !g->sh_w3 || !g->sh_w2 || !g->kv_cache)
         return -1;
-    if (upload_experts(m, b, 1, &g->e_w1, &g->e_s1, err, len) || upload_experts(m, b, 3, &g->e_w3, &g->e_s3, err, len) ||
-        upload_experts(m, b, 2, &g->e_w2, &g->e_s2, err, len))
+    if (upload_experts(m, b, "13", &g->e_w13, &g->e_s13, err, len) || upload_experts(m, b, "2", &g->e_w2, &g->e_s2, err, len))
         return -1;
     return 0;
 }
@@ -183,14 +188,22 @@ static float *random_f32(GpuModel *m, size_t n, float center, float amplitude, c
     if (d) k_fill_f32(d, n, m->seed++, center, amplitude, m->stream);
     return d;
 }
-static int random_experts(GpuModel *m, int rows, int cols, uint8_t **codes, float **scales, char *err, size_t len) {
+// n matrices (rows x cols) of each of the E experts, stacked as upload_experts stacks them; each
+// matrix kind's codes, then its scales, drawn from a stream of its own.
+static int random_experts(GpuModel *m, int n, int rows, int cols, uint8_t **codes, float **scales, char *err,
+                          size_t len) {
     const size_t E = (size_t)m->c.n_experts, n_codes = (size_t)rows * cols;
     const size_t n_scales = (size_t)((rows + 127) / 128) * ((cols + 127) / 128);
-    *codes = (uint8_t *)dev_alloc(m, n_codes * E, err, len);
-    if (*codes) k_fill_fp8(*codes, n_codes * E, m->seed++, m->stream);
-    // codes average about 1.6 in magnitude: scales bring the products to 1 / sqrt(fan_in)
-    *scales = random_f32(m, n_scales * E, 0.6f / sqrtf((float)cols), 0.1f / sqrtf((float)cols), err, len);
-    return *codes && *scales ? 0 : -1;
+    *codes = (uint8_t *)dev_alloc(m, n_codes * E * n, err, len);
+    *scales = (float *)dev_alloc(m, n_scales * E * n * sizeof(float), err, len);
+    if (!*codes || !*scales) return -1;
+    for (int i = 0; i < n; i++) {
+        k_fill_fp8(*codes + n_codes * E * i, n_codes * E, m->seed++, m->stream);
+        // codes average about 1.6 in magnitude: scales bring the products to 1 / sqrt(fan_in)
+        k_fill_f32(*scales + n_scales * E * i, n_scales * E, m->seed++, 0.6f / sqrtf((float)cols),
+                   0.1f / sqrtf((float)cols), m->stream);
+    }
+    return 0;
 }
 static int random_block(GpuModel *m, GpuBlock *g, char *err, size_t len) {
     const MiniConfig *c = &m->c;
@@ -211,9 +224,8 @@ static int random_block(GpuModel *m, GpuBlock *g, char *err, size_t len) {
     if (!g->attn_norm || !g->kv_norm || !g->ffn_norm || !g->router || !g->bias || !g->w_proj || !g->wk_b || !g->wv_b ||
         !g->wo || !g->sh_w1 || !g->sh_w3 || !g->sh_w2 || !g->kv_cache)
         return -1;
-    return random_experts(m, c->d_expert, d, &g->e_w1, &g->e_s1, err, len) ||
-           random_experts(m, c->d_expert, d, &g->e_w3, &g->e_s3, err, len) ||
-           random_experts(m, d, c->d_expert, &g->e_w2, &g->e_s2, err, len);
+    return random_experts(m, 2, c->d_expert, d, &g->e_w13, &g->e_s13, err, len) ||
+           random_experts(m, 1, d, c->d_expert, &g->e_w2, &g->e_s2, err, len);
 }
 
 // The sizes the course's kernels take (exercises.h of sessions 12 and 14) and this engine's glue.
@@ -332,14 +344,14 @@ static GpuModel *create(const MiniConfig *cfg, const MiniWeights *w, uint64_t se
     DEV(topk_idx, int, M * c->top_k);
     DEV(topk_w, float, M * c->top_k);
     DEV(count, int, E);
+    DEV(count13, int, 2 * E);
     DEV(count_local, int, E);
     DEV(offset, int, E + 1);
     DEV(perm, int, M * c->top_k);
     DEV(inv_perm, int, M * c->top_k);
-    DEV(A, uint8_t, (size_t)E * M * d);
-    DEV(sa, float, (size_t)E * M * KB);
-    DEV(D1, uint16_t, (size_t)E * M * c->d_expert);
-    DEV(D3, uint16_t, (size_t)E * M * c->d_expert);
+    DEV(A, uint8_t, (size_t)2 * E * M * d);  // the experts' inputs twice: for w1's groups, then w3's
+    DEV(sa, float, (size_t)2 * E * M * KB);
+    DEV(D13, uint16_t, (size_t)2 * E * M * c->d_expert);
     DEV(A2, uint8_t, (size_t)E * M * c->d_expert);
     DEV(sa2, float, (size_t)E * M * KB2);
     DEV(D2, uint16_t, (size_t)E * M * d);
@@ -485,10 +497,11 @@ static void block_launches(GpuModel *m, const GpuBlock *g, const int *pos, int p
         k_ep_local_counts(m->count, E, m->first_expert, m->end_expert, m->count_local, s);
         count = m->count_local;
     }
-    k_gather_quantize(m->normed, m->perm, m->offset, count, k, E, T, d, m->A, m->sa, s);
-    fp8_grouped_gemm_masked(m->A, m->sa, g->e_w1, g->e_s1, m->D1, count, E, T, c->d_expert, d, s);
-    fp8_grouped_gemm_masked(m->A, m->sa, g->e_w3, g->e_s3, m->D3, count, E, T, c->d_expert, d, s);
-    k_swiglu_quantize(m->D1, m->D3, count, E, T, c->d_expert, m->A2, m->sa2, s);
+    // w1 and w3 as one grouped GEMM of 2E groups: the inputs and the counts twice, D13 = [D1; D3]
+    k_gather_quantize(m->normed, m->perm, m->offset, count, k, E, T, d, m->A, m->sa, m->count13, s);
+    fp8_grouped_gemm_masked(m->A, m->sa, g->e_w13, g->e_s13, m->D13, m->count13, 2 * E, T, c->d_expert, d, s);
+    const uint16_t *D1 = m->D13, *D3 = m->D13 + (size_t)E * T * c->d_expert;
+    k_swiglu_quantize(D1, D3, count, E, T, c->d_expert, m->A2, m->sa2, s);
     fp8_grouped_gemm_masked(m->A2, m->sa2, g->e_w2, g->e_s2, m->D2, count, E, T, d, c->d_expert, s);
     if (m->ep_ranks > 1) ep_sum_expert_rows(m, T, s);
     cudaStreamWaitEvent(s, m->join, 0);

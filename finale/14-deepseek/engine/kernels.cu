@@ -60,7 +60,12 @@ void k_embed(const uint16_t *embed, const int *tokens, const int *pos, int T, fl
 }
 
 // MODEL.md: g * x / sqrt(mean(x^2) + eps), computed as the CPU engine does: g * (x * inv_rms).
-// One block a row; `load(i)` reads the row's value i as a float.
+// One block a row; `load(i)` reads the row's value i as a float. A thread owns the values
+// threadIdx.x + k * blockDim.x. In a wide row (the scaled configurations': 1024 threads, up to
+// ROW_REGS values each) they are read into registers all at once, so that their loads wait on
+// memory together rather than one after another; the sums are the same, in the same order, as the
+// plain loops', which the mini-model's narrow rows keep.
+#define ROW_REGS 8
 template <class Load>
 __device__ float row_inv_rms(Load load, int d, float eps) {
     float ss = 0.0f;
@@ -69,8 +74,25 @@ __device__ float row_inv_rms(Load load, int d, float eps) {
 }
 template <class Load>
 __device__ void rmsnorm_row(Load load, const float *g, int d, float eps, uint16_t *out) {
-    const float inv_rms = row_inv_rms(load, d, eps);
-    for (int i = threadIdx.x; i < d; i += blockDim.x) out[i] = to_bf(g[i] * (load(i) * inv_rms));
+    if (blockDim.x < 1024 || d > ROW_REGS * (int)blockDim.x) {  // narrow, or wider than the registers hold
+        const float inv_rms = row_inv_rms(load, d, eps);
+        for (int i = threadIdx.x; i < d; i += blockDim.x) out[i] = to_bf(g[i] * (load(i) * inv_rms));
+        return;
+    }
+    float v[ROW_REGS], ss = 0.0f;
+#pragma unroll
+    for (int k = 0; k < ROW_REGS; k++) {
+        const int i = threadIdx.x + k * blockDim.x;
+        v[k] = i < d ? load(i) : 0.0f;
+    }
+#pragma unroll
+    for (int k = 0; k < ROW_REGS; k++) ss += v[k] * v[k];  // past the row: + 0 * 0, which leaves ss as it is
+    const float inv_rms = 1.0f / sqrtf(block_sum(ss) / (float)d + eps);
+#pragma unroll
+    for (int k = 0; k < ROW_REGS; k++) {
+        const int i = threadIdx.x + k * blockDim.x;
+        if (i < d) out[i] = to_bf(g[i] * (v[k] * inv_rms));
+    }
 }
 __global__ void rmsnorm_kernel(const float *x, const float *g, int d, float eps, uint16_t *out) {
     const float *row = x + (size_t)blockIdx.x * d;
@@ -235,12 +257,14 @@ void k_add_norm_router(const float *x, const uint16_t *attn, const float *gain, 
 
 // A warp per (row r, token t): out[t][r] = W[r] . a[t].
 template <class W>
-__global__ void gemv_f32out_kernel(const W *Wm, const uint16_t *a, int rows, int cols, float *out) {
+__global__ void gemv_f32out_kernel(const W *__restrict__ Wm, const uint16_t *__restrict__ a, int rows, int cols,
+                                   float *__restrict__ out) {
     const int r = blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32, lane = threadIdx.x % 32, t = blockIdx.y;
     if (r >= rows) return;
     const W *w = Wm + (size_t)r * cols;
     const uint16_t *x = a + (size_t)t * cols;
     float acc = 0.0f;
+#pragma unroll 16  // loads in flight together (a 7168-wide row is 224 a lane); the sum's order is kept
     for (int i = lane; i < cols; i += 32) acc += (float)w[i] * bf(x[i]);
     acc = warp_sum(acc);
     if (lane == 0) out[(size_t)t * rows + r] = acc;
@@ -270,26 +294,29 @@ __device__ void quantize_block(Load load, int n, uint8_t *codes, float *scale) {
     if (lane == 0) *scale = s;
 }
 
-// Block (g, p): a warp per 128-value block of the row.
+// Block (p, g, z): a warp per 128-value block of the row, written to group g and to group G + g.
 __global__ void gather_quantize_kernel(const uint16_t *a, const int *perm, const int *offset, const int *count,
-                                       int top_k, int M_max, int d, uint8_t *A, float *sa) {
-    const int g = blockIdx.y, p = blockIdx.x;
+                                       int top_k, int M_max, int d, uint8_t *A, float *sa, int *count2) {
+    const int g = blockIdx.y, p = blockIdx.x, G = gridDim.y;
+    if (p == 0 && blockIdx.z == 0 && threadIdx.x == 0) count2[g] = count2[G + g] = count[g];
     if (p >= count[g]) return;
     const int t = perm[offset[g] + p] / top_k, blocks = (d + 127) / 128;
     const uint16_t *row = a + (size_t)t * d;
-    uint8_t *out = A + ((size_t)g * M_max + p) * d;
-    float *scales = sa + ((size_t)g * M_max + p) * blocks;
+    const size_t r = (size_t)g * M_max + p, r2 = (size_t)(G + g) * M_max + p;  // its row in both copies
     const int warps = blockDim.x / 32, first = blockIdx.z * warps;  // this block's 128-value blocks
     for (int kb = first + threadIdx.x / 32; kb < blocks && kb < first + warps; kb += warps) {
         const int k0 = kb * 128, n = min(128, d - k0);
-        quantize_block([&](int i) { return bf(row[k0 + i]); }, n, out + k0, scales + kb);
+        quantize_block([&](int i) { return bf(row[k0 + i]); }, n, A + r * d + k0, sa + r * blocks + kb);
+        __syncwarp();  // the warp's codes and scale are written: copy them
+        for (int i = threadIdx.x % 32; i < n; i += 32) A[r2 * d + k0 + i] = A[r * d + k0 + i];
+        if (threadIdx.x % 32 == 0) sa[r2 * blocks + kb] = sa[r * blocks + kb];
     }
 }
 void k_gather_quantize(const uint16_t *a, const int *perm, const int *offset, const int *count, int top_k, int G,
-                       int M_max, int d, uint8_t *A, float *sa, cudaStream_t s) {
+                       int M_max, int d, uint8_t *A, float *sa, int *count2, cudaStream_t s) {
     // a warp per 128-value block, four a launch block: a row of d = 4096 is 8 blocks side by side
     gather_quantize_kernel<<<dim3(M_max, G, (d + 511) / 512), 128, 0, s>>>(a, perm, offset, count, top_k, M_max, d, A,
-                                                                           sa);
+                                                                           sa, count2);
 }
 
 __global__ void swiglu_quantize_kernel(const uint16_t *D1, const uint16_t *D3, const int *count, int M_max, int dh,
@@ -321,7 +348,9 @@ void k_swiglu_bf16(const uint16_t *u, const uint16_t *v, int n, uint16_t *h, cud
 
 // out = shared, then + g * y for each chosen expert in ascending expert index (the CPU engine's
 // order); x += out; then, with a next gain, normed = BF16(rmsnorm(x, next_gain)) for what follows
-// (the next block's attention, or the output head).
+// (the next block's attention, or the output head). Block (t, z) updates the values z * blockDim.x ..
+// of row t when the row is spread over several blocks (gridDim.y > 1: next_gain is then NULL and the
+// norm is a kernel of its own), or all of them (gridDim.y == 1) and then normalises the row.
 __global__ void moe_combine_kernel(float *__restrict__ x, const uint16_t *__restrict__ attn,
                                    const uint16_t *__restrict__ shared,
                                    const uint16_t *__restrict__ D2, const int *__restrict__ topk_idx,
@@ -331,6 +360,7 @@ __global__ void moe_combine_kernel(float *__restrict__ x, const uint16_t *__rest
     extern __shared__ float row[];  // the updated row, for the norm
     const int t = blockIdx.x;
     x += (size_t)t * d, attn += (size_t)t * d, shared += (size_t)t * d;
+    const int first = blockIdx.y * blockDim.x + threadIdx.x, step = gridDim.y * blockDim.x;
     topk_idx += t * top_k, topk_weight += t * top_k, inv_perm += t * top_k;  // the token's pairs t * top_k + j
     int order[8];
     for (int j = 0; j < top_k; j++) order[j] = j;
@@ -348,14 +378,14 @@ __global__ void moe_combine_kernel(float *__restrict__ x, const uint16_t *__rest
         y[r] = D2 + ((size_t)e * M_max + inv_perm[j] - offset[e]) * d;
         w[r] = topk_weight[j];
     }
-    for (int i = threadIdx.x; i < d; i += blockDim.x) {
+    for (int i = first; i < d; i += step) {
         float out = bf(shared[i]);
 #pragma unroll
         for (int r = 0; r < 8; r++)
             if (r < top_k) out += w[r] * bf(y[r][i]);
         const float v = (x[i] + bf(attn[i])) + out;  // the attention's sum first, as the CPU engine adds
         x[i] = v;
-        row[i] = v;
+        if (next_gain) row[i] = v;
     }
     if (!next_gain) return;
     __syncthreads();  // the whole row is updated before its norm
@@ -364,8 +394,17 @@ __global__ void moe_combine_kernel(float *__restrict__ x, const uint16_t *__rest
 void k_moe_combine(float *x, const uint16_t *attn, const uint16_t *shared, const uint16_t *D2, const int *topk_idx, const float *topk_weight,
                    const int *inv_perm, const int *offset, int top_k, int M_max, int d, int T, const float *next_gain,
                    float eps, uint16_t *normed, cudaStream_t s) {
-    moe_combine_kernel<<<T, row_threads(d), (size_t)d * sizeof(float), s>>>(
-        x, attn, shared, D2, topk_idx, topk_weight, inv_perm, offset, top_k, M_max, d, next_gain, eps, normed);
+    if (d <= 1024) {  // the mini-model's rows: one launch, the combine and the norm in one block a row
+        moe_combine_kernel<<<T, row_threads(d), (size_t)d * sizeof(float), s>>>(
+            x, attn, shared, D2, topk_idx, topk_weight, inv_perm, offset, top_k, M_max, d, next_gain, eps, normed);
+        return;
+    }
+    // Wide rows: one block a row would wait on its 11 loads a value, d / 1024 times in turn. The
+    // values are independent, so blocks of 256 share the row, then the norm has a launch of its own
+    // (the same sums, from x instead of shared memory).
+    moe_combine_kernel<<<dim3(T, (d + 255) / 256), 256, 0, s>>>(x, attn, shared, D2, topk_idx, topk_weight, inv_perm,
+                                                                 offset, top_k, M_max, d, NULL, eps, normed);
+    if (next_gain) k_rmsnorm(x, next_gain, d, eps, T, normed, s);
 }
 
 // ---- expert parallelism ------------------------------------------------------------------------
@@ -422,10 +461,12 @@ void k_argmax_rows(const float *logits, int V, int T, int *best, cudaStream_t s)
     argmax_rows_kernel<<<T, 256, 0, s>>>(logits, V, best);
 }
 
-__global__ void step_end_kernel(const float *logits, int vocab, const float *x, int d, const int *prompt_len,
-                                int *tokens, float *logits_all, float *hidden_all, int *pos_p) {
+__global__ void step_end_kernel(const float *__restrict__ logits, int vocab, const float *__restrict__ x, int d,
+                                const int *prompt_len, int *tokens, float *__restrict__ logits_all,
+                                float *__restrict__ hidden_all, int *pos_p) {
     const int pos = *pos_p;
     for (int i = threadIdx.x; i < vocab; i += blockDim.x) logits_all[(size_t)pos * vocab + i] = logits[i];
+#pragma unroll 4
     for (int i = threadIdx.x; i < d; i += blockDim.x) hidden_all[(size_t)pos * d + i] = x[i];
     const int best = block_argmax(logits, vocab);
     if (threadIdx.x == 0) {
@@ -435,7 +476,7 @@ __global__ void step_end_kernel(const float *logits, int vocab, const float *x, 
 }
 void k_step_end(const float *logits, int vocab, const float *x, int d, const int *prompt_len, int *tokens,
                 float *logits_all, float *hidden_all, int *pos, cudaStream_t s) {
-    step_end_kernel<<<1, 256, 0, s>>>(logits, vocab, x, d, prompt_len, tokens, logits_all, hidden_all, pos);
+    step_end_kernel<<<1, row_threads(d), 0, s>>>(logits, vocab, x, d, prompt_len, tokens, logits_all, hidden_all, pos);
 }
 
 __global__ void draft_pick_kernel(const float *logits, int vocab, int *tokens, const int *pos, int j, int *draft) {

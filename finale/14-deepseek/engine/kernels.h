@@ -53,9 +53,11 @@ void k_gemv_bf16w_f32out(const uint16_t *W, const uint16_t *a, int rows, int col
 
 /* The routed experts' FP8 inputs: for expert g and its p-th pair (p < count[g]), the token's row
  * a (d BF16 values) quantised into A[g][p] with one scale per 128 values (s = amax / 448, 1 when
- * amax is 0; code = e4m3(x / s)). Rows past count[g] are not touched. */
+ * amax is 0; code = e4m3(x / s)), and the same into A[G + g][p] (A and sa hold 2 G groups): the
+ * inputs of w1 and w3 run as one grouped GEMM. count2[g] = count2[G + g] = count[g], its counts.
+ * Rows past count[g] are not touched. */
 void k_gather_quantize(const uint16_t *a, const int *perm, const int *offset, const int *count, int top_k, int G,
-                       int M_max, int d, uint8_t *A, float *sa, cudaStream_t s);
+                       int M_max, int d, uint8_t *A, float *sa, int *count2, cudaStream_t s);
 
 /* h = silu(D1) * D3 for expert g's first count[g] rows, quantised as above into A2, sa2. */
 void k_swiglu_quantize(const uint16_t *D1, const uint16_t *D3, const int *count, int G, int M_max, int d_hidden,

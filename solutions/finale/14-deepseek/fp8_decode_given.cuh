@@ -1,5 +1,8 @@
 // Session 14, exercise 3's answer for decode: the masked layout when every group has at most
-// DECODE_ROWS rows (a batch of one to four tokens per expert, as the mini-model's engine sends).
+// DECODE_ROWS rows (one to eight tokens per expert, as the mini-model's engine sends: a greedy step,
+// or a speculative verify pass of up to 7 drafts and the last token). The engine's verify pass and
+// its greedy step then multiply their experts in the same kernel, a token's sums in the same order
+// whatever the other tokens, so that speculative tokens equal greedy's.
 // It lives beside the solution, not in the student bundle; its name ends in _given.cuh because the
 // source scanner admits no other local header.
 //
@@ -7,7 +10,7 @@
 // one block per 64 columns of each expert's weights: too few loads in flight to stream them.
 // Decode is a GEMV: each expert's N x K weights are read once and meet a handful of tokens. So the
 // product is turned around: D^T = B A^T, sixteen columns of the weights on the m16 side of the FP8
-// tensor-core product (m16n8k32, e4m3) and the tokens (at most 4 of its 8 columns) on the other;
+// tensor-core product (m16n8k32, e4m3) and the tokens (up to all 8 of its 8 columns) on the other;
 // the weights go from memory to the product's registers with no conversion at all. (A first
 // version widened every code to a float and multiplied on the CUDA cores: about 6 instructions a
 // weight byte, and half of a copy's speed whatever its loads in flight.)
@@ -28,7 +31,7 @@
 
 #include "fp8_gemm_given.cuh"
 
-#define DECODE_ROWS 4  // masked layouts with M_max up to this take the decode path
+#define DECODE_ROWS 8  // masked layouts with M_max up to this take the decode path (the n8 side's 8 tokens)
 #define DECODE_COLS 16  // columns of D a block computes: one m16 tile
 // The knobs (tests/gpu/session14/s14-decode-tune.cu sweeps them; -D overrides them there)
 #ifndef DECODE_WARPS
