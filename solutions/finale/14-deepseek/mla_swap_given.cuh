@@ -120,32 +120,9 @@ mla_swap_kernel(const __grid_constant__ CUtensorMap q_map, const __grid_constant
 
     // 1. The schedule (the ring kernel's, tiles of 64): warp 0, as the 64-row rung does.
     if (threadIdx.x < 32) {
-        int total = 0;
-        for (int base = 0; base < a.batch; base += 32) {
-            const int b = base + lane;
-            total += warp_sum(b < a.batch ? tiles_of(a.seq_len[b], SW_T) : 0);
-        }
-        const int per_block = tiles_per_block(total, gridDim.x, a.max_tiles), begin = blockIdx.x * per_block;
-        int b0 = 0, first0 = 0;
-        for (int base = 0, carry = 0; base < a.batch && carry <= begin && begin < total; base += 32) {
-            const int b = base + lane, n = b < a.batch ? tiles_of(a.seq_len[b], SW_T) : 0;
-            int inc = n;
-#pragma unroll
-            for (int off = 1; off < 32; off <<= 1) {
-                const int y = __shfl_up_sync(0xffffffffu, inc, off);
-                if (lane >= off) inc += y;
-            }
-            const int first = carry + inc - n;
-            const unsigned hit = __ballot_sync(0xffffffffu, n > 0 && first <= begin && begin < first + n);
-            if (hit) {
-                const int src = __ffs(hit) - 1;
-                b0 = __shfl_sync(0xffffffffu, b, src);
-                first0 = __shfl_sync(0xffffffffu, first, src);
-            }
-            carry += __shfl_sync(0xffffffffu, inc, 31);
-        }
+        const WarpSchedule ws = warp_schedule(a, SW_T);
         if (lane == 0) {
-            sched[0] = total, sched[1] = per_block, sched[2] = b0, sched[3] = first0;
+            sched[0] = ws.total, sched[1] = ws.per_block, sched[2] = ws.b0, sched[3] = ws.first0;
             for (int s = 0; s < STAGES; s++) {
                 mbar_init(&full[s], 1);
                 mbar_init(&empty[s], 4);  // the 4 consumer warps

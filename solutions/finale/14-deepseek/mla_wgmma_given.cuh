@@ -111,6 +111,42 @@ __device__ __forceinline__ int warp_sum(int v) {
     return v;
 }
 
+// The ring kernel's schedule (tiles of T tokens laid end to end, per_block of them a block), found by
+// one warp while the others set up: every lane gets the tiles in all, the block's share, and the
+// sequence b0, whose tiles start at first0, that holds the block's first tile (b0 = first0 = 0 for
+// a spare block). Both Hopper kernels (this rung and mla_swap_given.cuh's) plan with it.
+struct WarpSchedule {
+    int total, per_block, b0, first0;
+};
+__device__ inline WarpSchedule warp_schedule(const MlaArgs &a, int T) {
+    const int lane = threadIdx.x % 32;
+    int total = 0;
+    for (int base = 0; base < a.batch; base += 32) {
+        const int b = base + lane;
+        total += warp_sum(b < a.batch ? tiles_of(a.seq_len[b], T) : 0);
+    }
+    const int per_block = tiles_per_block(total, gridDim.x, a.max_tiles), begin = blockIdx.x * per_block;
+    int b0 = 0, first0 = 0;
+    for (int base = 0, carry = 0; base < a.batch && carry <= begin && begin < total; base += 32) {
+        const int b = base + lane, n = b < a.batch ? tiles_of(a.seq_len[b], T) : 0;
+        int inc = n;  // the lanes' inclusive scan of n
+#pragma unroll
+        for (int off = 1; off < 32; off <<= 1) {
+            const int y = __shfl_up_sync(0xffffffffu, inc, off);
+            if (lane >= off) inc += y;
+        }
+        const int first = carry + inc - n;
+        const unsigned hit = __ballot_sync(0xffffffffu, n > 0 && first <= begin && begin < first + n);
+        if (hit) {
+            const int src = __ffs(hit) - 1;
+            b0 = __shfl_sync(0xffffffffu, b, src);
+            first0 = __shfl_sync(0xffffffffu, first, src);
+        }
+        carry += __shfl_sync(0xffffffffu, inc, 31);
+    }
+    return {total, per_block, b0, first0};
+}
+
 template <int T>
 __global__ void __launch_bounds__(WG_THREADS_ALL, 1)
 mla_wgmma_kernel(const __grid_constant__ CUtensorMap q_map, const __grid_constant__ CUtensorMap kv_map, const MlaArgs a) {
@@ -131,32 +167,9 @@ mla_wgmma_kernel(const __grid_constant__ CUtensorMap q_map, const __grid_constan
     // 1. The schedule (the ring kernel's, tiles of T): warp 0 sums the tiles and finds the
     //    sequence b0 (its tiles starting at first0) that holds this block's first tile.
     if (threadIdx.x < 32) {
-        int total = 0;
-        for (int base = 0; base < a.batch; base += 32) {
-            const int b = base + lane;
-            total += warp_sum(b < a.batch ? tiles_of(a.seq_len[b], T) : 0);
-        }
-        const int per_block = tiles_per_block(total, gridDim.x, a.max_tiles), begin = blockIdx.x * per_block;
-        int b0 = 0, first0 = 0;
-        for (int base = 0, carry = 0; base < a.batch && carry <= begin && begin < total; base += 32) {
-            const int b = base + lane, n = b < a.batch ? tiles_of(a.seq_len[b], T) : 0;
-            int inc = n;
-#pragma unroll
-            for (int off = 1; off < 32; off <<= 1) {
-                const int y = __shfl_up_sync(0xffffffffu, inc, off);
-                if (lane >= off) inc += y;
-            }
-            const int first = carry + inc - n;
-            const unsigned hit = __ballot_sync(0xffffffffu, n > 0 && first <= begin && begin < first + n);
-            if (hit) {
-                const int src = __ffs(hit) - 1;
-                b0 = __shfl_sync(0xffffffffu, b, src);
-                first0 = __shfl_sync(0xffffffffu, first, src);
-            }
-            carry += __shfl_sync(0xffffffffu, inc, 31);
-        }
+        const WarpSchedule ws = warp_schedule(a, T);
         if (lane == 0) {
-            sched[0] = total, sched[1] = per_block, sched[2] = b0, sched[3] = first0;
+            sched[0] = ws.total, sched[1] = ws.per_block, sched[2] = ws.b0, sched[3] = ws.first0;
             for (int s = 0; s < STAGES; s++) {
                 mbar_init(&full[s], 1);
                 mbar_init(&empty[s], 8);  // every consumer warp
