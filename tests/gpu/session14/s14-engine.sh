@@ -5,7 +5,7 @@
 #   2. both on two prompts: greedy, speculative k = 1 and 3, --compare (tokens against the CPU
 #      engine's serving numerics, speculative against greedy); one line each in the summary;
 #   3. this checkout's: the traced passes (make demo-speculative's view), compute-sanitizer memcheck
-#      on a short speculative run, and --scaled (5 GB of random weights: GB/s against a copy);
+#      on a short speculative run, and --scaled (both random-weight configurations: GB/s against a copy);
 #   4. the PyTorch yardstick (bench_torch_mini.py: eager and torch.compile reduce-overhead) while
 #      time lasts.
 # Everything is logged under $OUT; $OUT/summary.txt has the lines that matter.
