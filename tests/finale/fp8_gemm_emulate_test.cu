@@ -21,19 +21,7 @@ void sv_e4m3_fold(uint8_t *code, long n, int e_lo);
 int gr_inout(gr_case *, const char *, gr_dtype, size_t, long, gr_fill) { stub_reached("gr_inout"); return 0; }
 }
 
-static int failures;
-static void check(bool ok, const char *what, const char *detail = "") {
-    printf("%s  %s%s%s\n", ok ? "PASS" : "FAIL", what, ok || !*detail ? "" : "  ", ok ? "" : detail);
-    if (!ok) failures++;
-}
-
-static uint64_t rng = 0x243F6A8885A308D3ull;
-static uint64_t next_random() {
-    rng ^= rng >> 12;
-    rng ^= rng << 25;
-    rng ^= rng >> 27;
-    return rng * 0x2545F4914F6CDD1Dull;
-}
+#include "../emulate_check.h"  // check(), next_random()
 static int below(int n) { return (int)(next_random() % (uint64_t)n); }
 static float unit() { return (float)(next_random() >> 40) / (float)(1 << 24); }
 

@@ -18,20 +18,7 @@ extern "C" {
 #include "finale_mla.h"
 }
 
-static int failures, passes;
-static void check(bool ok, const char *what, const char *detail = "") {
-    printf("%s  %s%s%s\n", ok ? "PASS" : "FAIL", what, ok || !*detail ? "" : "  ", ok ? "" : detail);
-    if (!ok) failures++;
-    else passes++;
-}
-
-static uint64_t rng = 0x243F6A8885A308D3ull;
-static uint64_t next_random() {
-    rng ^= rng >> 12;
-    rng ^= rng << 25;
-    rng ^= rng >> 27;
-    return rng * 0x2545F4914F6CDD1Dull;
-}
+#include "../emulate_check.h"  // check(), next_random()
 static double uniform01() { return (double)(next_random() >> 11) * 0x1p-53; }
 static float bf16_f(uint16_t h) {
     uint32_t u = (uint32_t)h << 16;

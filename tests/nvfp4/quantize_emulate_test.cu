@@ -23,19 +23,8 @@ extern "C" {
 #include "nvfp4.h"
 }
 
-static int failures;
-static void check(bool ok, const char *what, const char *detail) {
-    printf("%s  %s%s%s\n", ok ? "PASS" : "FAIL", what, ok || !*detail ? "" : "  ", ok ? "" : detail);
-    if (!ok) failures++;
-}
-
-static uint64_t rng = 0x2545F4914F6CDD1Dull;
-static uint64_t next_random() {
-    rng ^= rng >> 12;
-    rng ^= rng << 25;
-    rng ^= rng >> 27;
-    return rng * 0x2545F4914F6CDD1Dull;
-}
+#define EMULATE_SEED 0x2545F4914F6CDD1Dull  // this test's inputs
+#include "../emulate_check.h"  // check(), next_random()
 static double unit_random() { return (double)(next_random() >> 11) / 9007199254740992.0; }
 static bool same_bits(float a, float b) { return memcmp(&a, &b, sizeof a) == 0; }
 

@@ -13,19 +13,7 @@
 #include "mma_emulator.h"
 #include "quant_stubs.h"
 
-static int failures;
-static void check(bool ok, const char *what, const char *detail = "") {
-    printf("%s  %s%s%s\n", ok ? "PASS" : "FAIL", what, ok || !*detail ? "" : "  ", ok ? "" : detail);
-    if (!ok) failures++;
-}
-
-static uint64_t rng = 0x243F6A8885A308D3ull;
-static uint64_t next_random() {
-    rng ^= rng >> 12;
-    rng ^= rng << 25;
-    rng ^= rng >> 27;
-    return rng * 0x2545F4914F6CDD1Dull;
-}
+#include "../emulate_check.h"  // check(), next_random()
 static uint16_t bf16_round(float f) {
     uint32_t u;
     memcpy(&u, &f, 4);
