@@ -12,8 +12,7 @@
 //
 // The softmax runs down the columns of S^T: a thread holds 2 tokens of NQ/4 rows; the max over the
 // tile's 64 tokens meets by shuffles (8 lanes) and through shared memory (4 warps); the sum l is kept
-// per thread and added up only when a sequence ends. Knobs: MLA_SWAP_PREFETCH (0, or P: the
-// producer also asks L2 for the page P tiles past the one it loads, cp.async.bulk.prefetch.L2).
+// per thread and added up only when a sequence ends.
 #ifndef MLA14B_SWAP_GIVEN_CUH
 #define MLA14B_SWAP_GIVEN_CUH
 
@@ -23,9 +22,6 @@
 #include "hopper_ptx.cuh"
 #include "wgmma_sw128.cuh"
 
-#ifndef MLA_SWAP_PREFETCH
-#define MLA_SWAP_PREFETCH 0
-#endif
 #define SW_T 64                 // tokens a tile: a page, wgmma's M
 #define SW_THREADS 160          // warpgroup 0 (the consumer), warp 4 (the producer)
 #define SW_BAR_ZERO 5           // named barriers (the 64-row rung uses 1-4; a block runs one kernel)
@@ -55,49 +51,31 @@ __host__ __device__ __forceinline__ int sw_p_at(int r, int k) { return sw128_at(
 
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
 #define MLA_SWAP_DEVICE 1
-// D (64 x 16) (+)= A B: A K-major (the tile's tokens), B K-major (Q's rows).
-__device__ __forceinline__ void wgmma_m64n16k16_ss(float (&d)[8], uint64_t desc_a, uint64_t desc_b, int accumulate) {
+// D (64 x 16 or 64 x 32) (+)= A B, both from shared memory: A the tile's tokens, K-major, or with
+// TRANS_A MN-major (V^T, whose M, the latent columns, is contiguous); B Q's rows, K-major.
+template <int TRANS_A>
+__device__ __forceinline__ void wgmma_m64n16k16(float (&d)[8], uint64_t desc_a, uint64_t desc_b, int accumulate) {
     asm volatile(
         "{\n.reg .pred p;\nsetp.ne.b32 p, %10, 0;\n"
-        "wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7}, %8, %9, p, 1, 1, 0, 0;\n}\n"
+        "wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7}, %8, %9, p, 1, 1, %11, 0;\n}\n"
         : GR_D8(d, 0)
-        : "l"(desc_a), "l"(desc_b), "r"(accumulate));
+        : "l"(desc_a), "l"(desc_b), "r"(accumulate), "n"(TRANS_A));
 }
-// The same with A MN-major (transposed: V^T, whose M, the latent columns, is contiguous).
-__device__ __forceinline__ void wgmma_m64n16k16_ta(float (&d)[8], uint64_t desc_a, uint64_t desc_b, int accumulate) {
-    asm volatile(
-        "{\n.reg .pred p;\nsetp.ne.b32 p, %10, 0;\n"
-        "wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7}, %8, %9, p, 1, 1, 1, 0;\n}\n"
-        : GR_D8(d, 0)
-        : "l"(desc_a), "l"(desc_b), "r"(accumulate));
-}
-__device__ __forceinline__ void wgmma_m64n32k16_ss(float (&d)[16], uint64_t desc_a, uint64_t desc_b, int accumulate) {
+template <int TRANS_A>
+__device__ __forceinline__ void wgmma_m64n32k16(float (&d)[16], uint64_t desc_a, uint64_t desc_b, int accumulate) {
     asm volatile(
         "{\n.reg .pred p;\nsetp.ne.b32 p, %18, 0;\n"
         "wgmma.mma_async.sync.aligned.m64n32k16.f32.bf16.bf16 {"
         "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15"
-        "}, %16, %17, p, 1, 1, 0, 0;\n}\n"
+        "}, %16, %17, p, 1, 1, %19, 0;\n}\n"
         : GR_D8(d, 0), GR_D8(d, 8)
-        : "l"(desc_a), "l"(desc_b), "r"(accumulate));
+        : "l"(desc_a), "l"(desc_b), "r"(accumulate), "n"(TRANS_A));
 }
-__device__ __forceinline__ void wgmma_m64n32k16_ta(float (&d)[16], uint64_t desc_a, uint64_t desc_b, int accumulate) {
-    asm volatile(
-        "{\n.reg .pred p;\nsetp.ne.b32 p, %18, 0;\n"
-        "wgmma.mma_async.sync.aligned.m64n32k16.f32.bf16.bf16 {"
-        "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15"
-        "}, %16, %17, p, 1, 1, 1, 0;\n}\n"
-        : GR_D8(d, 0), GR_D8(d, 8)
-        : "l"(desc_a), "l"(desc_b), "r"(accumulate));
-}
-template <int NQ> __device__ __forceinline__ void sw_mma_s(float (&d)[NQ / 2], uint64_t a, uint64_t b, int acc);
-template <> __device__ __forceinline__ void sw_mma_s<16>(float (&d)[8], uint64_t a, uint64_t b, int acc) { wgmma_m64n16k16_ss(d, a, b, acc); }
-template <> __device__ __forceinline__ void sw_mma_s<32>(float (&d)[16], uint64_t a, uint64_t b, int acc) { wgmma_m64n32k16_ss(d, a, b, acc); }
-template <int NQ> __device__ __forceinline__ void sw_mma_pv(float (&d)[NQ / 2], uint64_t a, uint64_t b, int acc);
-template <> __device__ __forceinline__ void sw_mma_pv<16>(float (&d)[8], uint64_t a, uint64_t b, int acc) { wgmma_m64n16k16_ta(d, a, b, acc); }
-template <> __device__ __forceinline__ void sw_mma_pv<32>(float (&d)[16], uint64_t a, uint64_t b, int acc) { wgmma_m64n32k16_ta(d, a, b, acc); }
-// Ask L2 for `bytes` (a multiple of 16) at `src`, nothing delivered to shared memory.
-__device__ __forceinline__ void l2_prefetch_bulk(const void *src, uint32_t bytes) {
-    asm volatile("cp.async.bulk.prefetch.L2.global [%0], %1;" ::"l"(src), "r"(bytes) : "memory");
+// The NQ-wide product: S^T = K Q^T (TRANS_A 0), O^T += V^T P^T (TRANS_A 1).
+template <int NQ, int TRANS_A>
+__device__ __forceinline__ void sw_mma(float (&d)[NQ / 2], uint64_t a, uint64_t b, int acc) {
+    if constexpr (NQ == 16) wgmma_m64n16k16<TRANS_A>(d, a, b, acc);
+    else wgmma_m64n32k16<TRANS_A>(d, a, b, acc);
 }
 #endif
 
@@ -140,36 +118,9 @@ mla_swap_kernel(const __grid_constant__ CUtensorMap q_map, const __grid_constant
     if (warp == 4) {  // 2. the producer: one thread, the pages in order into the ring
         if (lane == 0) {
             int lb = b0, llen = a.seq_len[b0], lk = begin - first0;
-#if MLA_SWAP_PREFETCH
-            // A second cursor MLA_SWAP_PREFETCH tiles ahead: its pages are asked of L2 only.
-            int pb = b0, plen = llen, pk = lk;
-            auto pf_advance = [&]() {
-                if (++pk == tiles_of(plen, SW_T)) {
-                    pb++;
-                    pk = 0;
-                    plen = pb < a.batch ? a.seq_len[pb] : 0;
-                }
-            };
-            auto pf_issue = [&]() {
-                if (pb < a.batch) {
-                    const int tok = pk * SW_T;
-                    const size_t row = (size_t)a.block_table[(size_t)pb * a.max_blocks + tok / MLA_BLOCK] * MLA_BLOCK + tok % MLA_BLOCK;
-                    l2_prefetch_bulk(a.kv_cache + row * (MLA_DL_WG + 64), (uint32_t)W::TILE);
-                }
-            };
-            for (int i = 0; i < MLA_SWAP_PREFETCH; i++) {  // the first tiles are loaded at once: prefetch past them
-                if (i + 1 < n_tiles) pf_advance();
-            }
-#endif
             for (int j = 0; j < n_tiles; j++) {
                 const int s = j % STAGES, token = lk * SW_T;
                 const int row = a.block_table[(size_t)lb * a.max_blocks + token / MLA_BLOCK] * MLA_BLOCK + token % MLA_BLOCK;
-#if MLA_SWAP_PREFETCH
-                if (j + MLA_SWAP_PREFETCH < n_tiles) {
-                    pf_issue();
-                    pf_advance();
-                }
-#endif
                 mbar_wait(&empty[s], ((j / STAGES) & 1) ^ 1);
                 mbar_arrive_expect_tx(&full[s], W::TILE);
 #pragma unroll
@@ -292,7 +243,7 @@ mla_swap_kernel(const __grid_constant__ CUtensorMap q_map, const __grid_constant
         for (int c = 0; c < WG_CHUNKS; c++)
 #pragma unroll
             for (int k = 0; k < 4; k++)
-                sw_mma_s<NQ>(sc, sw128_desc(tile + c * W::CH) + 2 * k, sw128_desc(sQ + c * W::Q_CH) + 2 * k, (c | k) != 0);
+                sw_mma<NQ, 0>(sc, sw128_desc(tile + c * W::CH) + 2 * k, sw128_desc(sQ + c * W::Q_CH) + 2 * k, (c | k) != 0);
         wgmma_commit();
         wgmma_wait<0>();
         wgmma_hold(sc);
@@ -355,7 +306,7 @@ mla_swap_kernel(const __grid_constant__ CUtensorMap q_map, const __grid_constant
         for (int mb = 0; mb < 8; mb++)
 #pragma unroll
             for (int kk = 0; kk < 4; kk++)
-                sw_mma_pv<NQ>(o[mb], sw128_mn_desc(tile + mb * W::CH + kk * 16 * 128, W::CH), sw128_desc(sP) + 2 * kk,
+                sw_mma<NQ, 1>(o[mb], sw128_mn_desc(tile + mb * W::CH + kk * 16 * 128, W::CH), sw128_desc(sP) + 2 * kk,
                               !(first_of_seq && kk == 0));
         wgmma_commit();
         wgmma_wait<0>();
